@@ -1,0 +1,272 @@
+"""The `finops` command: validate config, list tenants, make demo data, run, and query."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import re
+import sys
+import zlib
+from decimal import Decimal
+from pathlib import Path
+
+import click
+import duckdb
+import sqlglot
+from tabulate import tabulate
+
+from finops_platform.lib.cur.delivery import DeliveryError, delivered_months
+from finops_platform.lib.store import LocalObjectStore
+from finops_platform.settings import ConfigError, Settings, TenantConfig, load_settings
+
+
+def _parse_month(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> list[dt.date]:
+    months = []
+    for value in values:
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+            raise click.BadParameter(f"{value!r} is not a month; use YYYY-MM, e.g. 2026-11")
+        months.append(dt.date(int(value[:4]), int(value[5:]), 1))
+    return months
+
+
+def _current_month() -> dt.date:
+    return dt.datetime.now(dt.UTC).date().replace(day=1)
+
+
+class Context:
+    """Settings loaded lazily, so `--help` works even with a broken config."""
+
+    def __init__(self, config: str | None, env: str | None) -> None:
+        self.config = config
+        self.env = env
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config, self.env)
+        return self._settings
+
+    def tenants(self, selected: tuple[str, ...]) -> list[TenantConfig]:
+        if selected:
+            return [self.settings.tenants.get(org) for org in selected]
+        return self.settings.tenants.active()
+
+    def local_store(self) -> LocalObjectStore:
+        from finops_platform.resources import build_resources
+
+        store = build_resources(self.settings)["store"]
+        assert isinstance(store, LocalObjectStore)
+        return store
+
+
+class FinOpsGroup(click.Group):
+    """Turns the errors a user can fix into one clear line and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (ConfigError, DeliveryError, duckdb.Error, sqlglot.errors.SqlglotError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=FinOpsGroup)
+@click.option(
+    "--config",
+    "config",
+    metavar="PATH",
+    help="tenants_config.json (default: $CONFIG_PATH, then config/tenants_config.json)",
+)
+@click.option(
+    "--env", "env", metavar="ENV", help="dev, staging or prod (default: $ENVIRONMENT or dev)"
+)
+@click.pass_context
+def main(ctx: click.Context, config: str | None, env: str | None) -> None:
+    """Multi-tenant AWS CUR pipeline on Dagster. Local state lives in $FINOPS_HOME (.finops)."""
+    ctx.obj = Context(config, env)
+
+
+@main.group()
+def config() -> None:
+    """Inspect the configuration."""
+
+
+@config.command("validate")
+@click.pass_obj
+def config_validate(obj: Context) -> None:
+    """Check tenants_config.json and the environment settings; exit 2 on a problem."""
+    settings = obj.settings
+    env = settings.environment
+    click.echo(
+        f"{settings.config_path}: {len(settings.tenants.tenants)} tenant(s) valid; "
+        f"environment {env.name}: engine={env.engine}, store={env.object_store}, "
+        f"catalog={env.catalog}, lake={env.lake_root}, region={env.region}"
+    )
+
+
+@main.group()
+def tenant() -> None:
+    """Tenants (business units)."""
+
+
+@tenant.command("list")
+@click.pass_obj
+def tenant_list(obj: Context) -> None:
+    """List the configured tenants."""
+    rows = [
+        [
+            t.org_id,
+            "yes" if t.active else "no",
+            t.cur_format,
+            f"{t.sla_hours:g}",
+            t.database,
+            t.workgroup,
+            t.source_path,
+        ]
+        for t in obj.settings.tenants.tenants
+    ]
+    headers = ["tenant", "active", "format", "sla_hours", "database", "workgroup", "source_path"]
+    click.echo(tabulate(rows, headers=headers))
+
+
+@main.command("demo-data")
+@click.option("--tenant", "tenants", multiple=True, metavar="ORG", help="default: all active")
+@click.option("--months", default=2, show_default=True, type=click.IntRange(1, 120))
+@click.option("--rows-per-month", default=20_000, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--format", "fmt", type=click.Choice(["legacy", "cur2"]), help="default: the tenant's"
+)
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.pass_obj
+def demo_data(
+    obj: Context,
+    tenants: tuple[str, ...],
+    months: int,
+    rows_per_month: int,
+    fmt: str | None,
+    seed: int,
+) -> None:
+    """Write sample CUR deliveries (with manifests) into each tenant's source path.
+
+    The last MONTHS billing months up to the current one, which is month-to-date.
+    """
+    from finops_platform.lib.cur.generator import generate_month
+
+    store = obj.local_store()
+    now = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0, tzinfo=None)
+    current = _current_month()
+    rows = []
+    for t in obj.tenants(tenants):
+        tenant_format = fmt or ("legacy" if t.cur_format == "auto" else t.cur_format)
+        for back in range(months - 1, -1, -1):
+            month = _shift_month(current, -back)
+            delivery = generate_month(
+                store.local_path(t.source_path),
+                month=month,
+                rows=rows_per_month,
+                fmt=tenant_format,
+                seed=seed + zlib.crc32(t.org_id.encode()),
+                name=f"{t.org_id.replace('_', '-')}-cur",
+                until=now if month == current else None,
+                progress=sys.stderr.isatty() and rows_per_month >= 1_000_000,
+            )
+            rows.append(
+                [
+                    t.org_id,
+                    f"{month:%Y-%m}",
+                    tenant_format,
+                    delivery.rows,
+                    f"{delivery.unblended_total:.2f}",
+                    delivery.assembly_id,
+                ]
+            )
+    headers = ["tenant", "month", "format", "rows", "unblended", "assembly_id"]
+    click.echo(tabulate(rows, headers=headers))
+
+
+def _shift_month(month: dt.date, delta: int) -> dt.date:
+    index = month.year * 12 + month.month - 1 + delta
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+@main.command("run")
+@click.option("--tenant", "tenants", multiple=True, metavar="ORG", help="default: all active")
+@click.option(
+    "--month",
+    "months",
+    multiple=True,
+    metavar="YYYY-MM",
+    callback=_parse_month,
+    help="default: every month delivered in the tenant's source path",
+)
+@click.pass_obj
+def run(obj: Context, tenants: tuple[str, ...], months: list[dt.date]) -> None:
+    """Materialize every asset and check of the tenant x month partitions through Dagster."""
+    from finops_platform.summary import print_summary, run_all
+
+    settings = obj.settings
+    plan = []
+    for t in obj.tenants(tenants):
+        wanted = months or delivered_months(obj.local_store(), t)
+        if not wanted:
+            click.echo(
+                f"warning: tenant {t.org_id!r}: no CUR delivery found in {t.source_path}", err=True
+            )
+        plan += [(t.org_id, month) for month in wanted]
+    first, last = settings.first_month, _current_month()
+    outside = [f"{org} {m:%Y-%m}" for org, m in plan if not first <= m <= last]
+    if outside:
+        raise ConfigError(
+            f"month(s) outside the partitions {first:%Y-%m}..{last:%Y-%m}: {', '.join(outside)}; "
+            "set the tenant's first_billing_month to load earlier months"
+        )
+    os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
+    reports = run_all(settings, plan)
+    print_summary(settings, reports)
+    if not all(report.ok for report in reports):
+        sys.exit(1)
+
+
+@main.command("query")
+@click.option("--tenant", "org_id", required=True, metavar="ORG")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.argument("sql")
+@click.pass_obj
+def query(obj: Context, org_id: str, fmt: str, sql: str) -> None:
+    """Run Athena-dialect SQL in the tenant's catalog database (and only there)."""
+    from finops_platform.resources import build_resources
+
+    engine = build_resources(obj.settings)["engine"]
+    with engine.session(obj.settings.tenants.get(org_id)) as session:
+        table = session.query(sql)
+    click.echo(format_rows(table.column_names, table.to_pylist(), fmt), nl=False)
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def format_rows(columns: list[str], rows: list[dict], fmt: str) -> str:
+    """Rows as an aligned table, CSV, or a JSON array of objects."""
+    if fmt == "json":
+        return (
+            json.dumps([{k: _json_value(v) for k, v in row.items()} for row in rows], default=str)
+            + "\n"
+        )
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        writer.writerows([row[c] for c in columns] for row in rows)
+        return out.getvalue()
+    return tabulate([[row[c] for c in columns] for row in rows], headers=columns) + "\n"

@@ -1,0 +1,139 @@
+"""raw_cur: each tenant's CUR delivery for a month, normalized into the lake.
+
+The delivery is validated on a staged copy before it replaces the live month (DESIGN.md: a check
+that fails after the swap would already have replaced good data), so the checks below report
+what was validated; a delivery that fails an ERROR check fails the run and changes nothing.
+"""
+
+import dagster as dg
+
+from finops_platform.defs.catalog.tables import raw_table_partition
+from finops_platform.lib.catalog import Catalog
+from finops_platform.lib.cur.delivery import DeliveryError
+from finops_platform.lib.cur.ingest import IngestResult, ingest_month
+from finops_platform.lib.cur.schema import CANONICAL_SCHEMA
+from finops_platform.lib.store import ObjectStore
+from finops_platform.partitions import tenant_and_month
+from finops_platform.resources import FinOpsSettings
+
+RAW_CUR = dg.AssetKey("raw_cur")
+
+RAW_CHECKS = {
+    "raw_schema": (
+        True,
+        "Blocking. Every required CUR column is present with a usable type, and the delivery "
+        "maps onto the canonical schema.",
+    ),
+    "raw_partition_validity": (
+        False,
+        "Every row's usage start and billing period lie in the partition's month.",
+    ),
+    "raw_row_count": (
+        False,
+        "The month has rows; a restatement losing over half its rows warns.",
+    ),
+    "raw_unique_line_items": (
+        False,
+        "(identity_line_item_id, identity_time_interval) is unique.",
+    ),
+}
+
+
+def table_schema() -> dg.TableSchema:
+    return dg.TableSchema(
+        columns=[dg.TableColumn(field.name, str(field.type)) for field in CANONICAL_SCHEMA]
+    )
+
+
+def _check_results(result: IngestResult) -> list[dg.AssetCheckResult]:
+    schema = dg.AssetCheckResult(
+        check_name="raw_schema",
+        passed=True,
+        metadata={
+            "format": result.delivery.format,
+            "columns": len(CANONICAL_SCHEMA),
+            "source_files": len(result.delivery.data_files),
+        },
+    )
+    return [schema] + [
+        dg.AssetCheckResult(
+            check_name=outcome.name,
+            passed=outcome.passed,
+            severity=dg.AssetCheckSeverity(outcome.severity),
+            description=outcome.description,
+            metadata=outcome.metadata,
+        )
+        for outcome in result.outcomes
+    ]
+
+
+def build_raw_cur(partitions_def: dg.PartitionsDefinition, kinds: set[str]) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=RAW_CUR,
+        group_name="raw",
+        partitions_def=partitions_def,
+        kinds=kinds,
+        description=(
+            "The tenant's CUR delivery for the month, copied from its source_path into "
+            "custos/cur/org=/year=/month=, normalized to the canonical (CUR 2.0) schema and "
+            "replaced atomically."
+        ),
+        check_specs=[
+            dg.AssetCheckSpec(
+                name,
+                asset=RAW_CUR,
+                blocking=blocking,
+                description=text,
+                partitions_def=partitions_def,
+            )
+            for name, (blocking, text) in RAW_CHECKS.items()
+        ],
+        metadata={"dagster/column_schema": table_schema()},
+    )
+    def raw_cur(
+        context: dg.AssetExecutionContext,
+        finops: FinOpsSettings,
+        store: ObjectStore,
+        catalog: Catalog,
+    ) -> dg.MaterializeResult:
+        org_id, month = tenant_and_month(context.partition_key)
+        tenant = finops.tenant(org_id)
+        env = finops.settings.environment
+        previous = raw_table_partition(catalog, tenant, month)
+        try:
+            result = ingest_month(
+                store,
+                tenant,
+                month,
+                finops.lake_root,
+                previous_row_count=int(previous.parameters["row_count"]) if previous else None,
+                memory_limit=env.duckdb_memory_limit,
+                threads=env.duckdb_threads,
+            )
+        except DeliveryError as exc:
+            raise dg.Failure(description=str(exc)) from exc
+        profile = result.profile
+        context.log.info(
+            f"{org_id} {month:%Y-%m}: {profile.row_count} rows, unblended "
+            f"{profile.unblended_cost:.6f} from {len(result.delivery.data_files)} file(s)"
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": profile.row_count,
+                "dagster/uri": result.lake_uri,
+                "bytes": result.bytes_written,
+                "files": result.files_written,
+                "source_format": result.delivery.format,
+                "source_files": len(result.delivery.data_files),
+                "source_bytes": result.delivery.total_bytes,
+                "manifest": result.delivery.manifest.uri if result.delivery.manifest else "none",
+                "assembly_id": result.delivery.assembly_id or "none (no manifest)",
+                "max_usage_start": str(profile.max_usage_start),
+                "usage_accounts": profile.usage_accounts,
+                "payer_accounts": profile.payer_accounts,
+                "unblended_cost": float(profile.unblended_cost),
+            },
+            check_results=_check_results(result),
+        )
+
+    return raw_cur

@@ -1,0 +1,52 @@
+"""What the pipeline needs from a catalog: Glue's model of tables and partitions."""
+
+from __future__ import annotations
+
+import dagster as dg
+from pydantic import BaseModel, ConfigDict
+
+
+class CatalogTable(BaseModel):
+    """An external Parquet table: its columns (name -> engine type) and partition keys."""
+
+    model_config = ConfigDict(frozen=True)
+
+    database: str
+    name: str
+    location: str
+    columns: dict[str, str]
+    partition_keys: dict[str, str]
+
+
+class CatalogPartition(BaseModel):
+    """One registered partition: its key values in partition-key order and its location."""
+
+    model_config = ConfigDict(frozen=True)
+
+    values: dict[str, str]
+    location: str
+    parameters: dict[str, str] = {}
+
+
+class Catalog(dg.ConfigurableResource):
+    """Base of the catalog resources; assets only call these methods."""
+
+    def ensure_database(self, database: str) -> None:
+        raise NotImplementedError
+
+    def upsert_table(self, table: CatalogTable) -> None:
+        """Create the table, or update its definition (columns, location) in place."""
+        raise NotImplementedError
+
+    def get_table(self, database: str, name: str) -> CatalogTable | None:
+        raise NotImplementedError
+
+    def list_tables(self, database: str) -> list[CatalogTable]:
+        raise NotImplementedError
+
+    def upsert_partition(self, database: str, table: str, partition: CatalogPartition) -> None:
+        """Register a partition, replacing any earlier registration of the same values."""
+        raise NotImplementedError
+
+    def list_partitions(self, database: str, table: str) -> list[CatalogPartition]:
+        raise NotImplementedError

@@ -1,0 +1,66 @@
+"""The embedded catalog: Glue's databases, tables and partitions as small JSON files.
+
+Layout under `root`: `<database>/<table>/table.json` and one file per partition,
+`<database>/<table>/partitions/<k1=v1>/<k2=v2>....json`. One file per partition means two runs
+registering different months of one tenant never write the same file; every write is atomic
+(temporary file, then rename).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from finops_platform.lib.catalog.base import Catalog, CatalogPartition, CatalogTable
+
+
+class LocalCatalog(Catalog):
+    """Catalog kept in JSON files under `root`."""
+
+    root: str
+
+    def _table_dir(self, database: str, table: str) -> Path:
+        return Path(self.root, database, table)
+
+    def ensure_database(self, database: str) -> None:
+        Path(self.root, database).mkdir(parents=True, exist_ok=True)
+
+    def upsert_table(self, table: CatalogTable) -> None:
+        self.ensure_database(table.database)
+        _write_json(self._table_dir(table.database, table.name) / "table.json", table.model_dump())
+
+    def get_table(self, database: str, name: str) -> CatalogTable | None:
+        path = self._table_dir(database, name) / "table.json"
+        if not path.is_file():
+            return None
+        return CatalogTable.model_validate_json(path.read_text(encoding="utf-8"))
+
+    def list_tables(self, database: str) -> list[CatalogTable]:
+        return [
+            CatalogTable.model_validate_json(path.read_text(encoding="utf-8"))
+            for path in sorted(Path(self.root, database).glob("*/table.json"))
+        ]
+
+    def upsert_partition(self, database: str, table: str, partition: CatalogPartition) -> None:
+        if self.get_table(database, table) is None:
+            raise ValueError(f"table {database}.{table} is not in the catalog")
+        parts = [f"{key}={value}" for key, value in partition.values.items()]
+        path = self._table_dir(database, table).joinpath("partitions", *parts)
+        _write_json(path.with_name(path.name + ".json"), partition.model_dump())
+
+    def list_partitions(self, database: str, table: str) -> list[CatalogPartition]:
+        partitions_dir = self._table_dir(database, table) / "partitions"
+        return [
+            CatalogPartition.model_validate_json(path.read_text(encoding="utf-8"))
+            for path in sorted(partitions_dir.rglob("*.json"))
+        ]
+
+
+def _write_json(path: Path, content: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        json.dump(content, out, indent=2, sort_keys=True)
+    os.replace(temporary, path)

@@ -1,0 +1,179 @@
+"""Find one billing month's CUR delivery under a tenant's source path.
+
+Legacy CUR (Athena integration, Parquet) keeps a month under `.../year=YYYY/month=M/` and its
+manifest at `<report>/<yyyymmdd-yyyymmdd>/<report>-Manifest.json`; CUR 2.0 (Data Exports) keeps
+it under `.../data/BILLING_PERIOD=YYYY-MM/` with the manifest under
+`.../metadata/BILLING_PERIOD=YYYY-MM/`. The manifest is written after the data, so when there is
+one, it decides which files make up the delivery; a real export copied without its manifest
+(like the 2018 sample) is read from the month's folder alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from finops_platform.lib.cur.manifest import (
+    CUR2_MANIFEST_RE,
+    LEGACY_MANIFEST_RE,
+    Manifest,
+    parse_manifest,
+)
+from finops_platform.lib.store import ObjectStore, StoredObject
+from finops_platform.settings import TenantConfig
+
+CurFormat = Literal["legacy", "cur2"]
+
+
+class DeliveryError(ValueError):
+    """A delivery that cannot be ingested; the message names the tenant, month and file."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    org_id: str
+    month: dt.date
+    format: CurFormat
+    data_files: tuple[StoredObject, ...]
+    manifest: StoredObject | None
+    assembly_id: str | None
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.size for f in self.data_files)
+
+
+# Data files of a billing month, relative to the tenant's source path.
+DATA_FILE_PATTERNS: dict[CurFormat, re.Pattern[str]] = {
+    "legacy": re.compile(r"(^|/)year=(?P<year>\d{4})/month=(?P<month>\d{1,2})/[^/]+\.parquet$"),
+    "cur2": re.compile(
+        r"(^|/)data/BILLING_PERIOD=(?P<year>\d{4})-(?P<month>\d{2})/(.+/)?[^/]+\.parquet$"
+    ),
+}
+
+
+def _relative(uri: str, root: str) -> str:
+    return uri[len(root.rstrip("/")) + 1 :]
+
+
+def _data_month(fmt: CurFormat, obj: StoredObject, root: str) -> dt.date | None:
+    match = DATA_FILE_PATTERNS[fmt].search(_relative(obj.uri, root))
+    return _manifest_month(match) if match else None
+
+
+def delivered_months(store: ObjectStore, tenant: TenantConfig) -> list[dt.date]:
+    """Every billing month with CUR data files under the tenant's source path."""
+    formats: list[CurFormat] = (
+        ["legacy", "cur2"] if tenant.cur_format == "auto" else [tenant.cur_format]
+    )
+    months = {
+        _data_month(fmt, obj, tenant.source_path)
+        for obj in store.list_objects(tenant.source_path)
+        for fmt in formats
+    }
+    return sorted(m for m in months if m is not None)
+
+
+def find_delivery(store: ObjectStore, tenant: TenantConfig, month: dt.date) -> Delivery:
+    """The files of `tenant`'s CUR delivery for `month`; raises DeliveryError if there is none."""
+    where = f"tenant {tenant.org_id!r}, month {month:%Y-%m}"
+    objects = store.list_objects(tenant.source_path)
+    data_by_format: dict[CurFormat, list[StoredObject]] = {
+        fmt: [o for o in objects if _data_month(fmt, o, tenant.source_path) == month]
+        for fmt in DATA_FILE_PATTERNS
+    }
+    fmt = _choose_format(tenant, data_by_format, where)
+    data_files = data_by_format[fmt]
+    manifest_object, manifest = _find_manifest(store, tenant, objects, fmt, month, where)
+    if manifest is not None:
+        data_files = _files_named_by(manifest, data_files, manifest_object, where)
+    return Delivery(
+        org_id=tenant.org_id,
+        month=month,
+        format=fmt,
+        data_files=tuple(data_files),
+        manifest=manifest_object,
+        assembly_id=manifest.assembly_id if manifest else None,
+    )
+
+
+def _choose_format(
+    tenant: TenantConfig, data_by_format: dict[CurFormat, list[StoredObject]], where: str
+) -> CurFormat:
+    found = [fmt for fmt, files in data_by_format.items() if files]
+    if tenant.cur_format != "auto":
+        if tenant.cur_format not in found:
+            raise DeliveryError(
+                f"{where}: no {tenant.cur_format} CUR Parquet files for this month under "
+                f"{tenant.source_path} (looked for {_expected_layout(tenant.cur_format)})"
+            )
+        return tenant.cur_format
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise DeliveryError(
+            f"{where}: no CUR delivery under {tenant.source_path} (looked for "
+            f"{_expected_layout('legacy')} and {_expected_layout('cur2')})"
+        )
+    raise DeliveryError(
+        f"{where}: both legacy and CUR 2.0 files for this month under {tenant.source_path}; "
+        "set cur_format in the tenant's config to say which one to load"
+    )
+
+
+def _expected_layout(fmt: CurFormat) -> str:
+    if fmt == "legacy":
+        return ".../year=YYYY/month=M/*.parquet"
+    return ".../data/BILLING_PERIOD=YYYY-MM/*.parquet"
+
+
+def _find_manifest(
+    store: ObjectStore,
+    tenant: TenantConfig,
+    objects: list[StoredObject],
+    fmt: CurFormat,
+    month: dt.date,
+    where: str,
+) -> tuple[StoredObject | None, Manifest | None]:
+    pattern = LEGACY_MANIFEST_RE if fmt == "legacy" else CUR2_MANIFEST_RE
+    candidates = []
+    for obj in objects:
+        match = pattern.search(_relative(obj.uri, tenant.source_path))
+        if match and _manifest_month(match) == month:
+            candidates.append(obj)
+    if not candidates:
+        return None, None
+    if len(candidates) > 1:
+        names = ", ".join(c.uri for c in candidates)
+        raise DeliveryError(
+            f"{where}: several CUR manifests for this month ({names}); a tenant's source path "
+            "must hold one report"
+        )
+    manifest_object = candidates[0]
+    try:
+        manifest = parse_manifest(store.read_bytes(manifest_object.uri), source=manifest_object.uri)
+    except ValueError as exc:
+        raise DeliveryError(f"{where}: {exc}") from exc
+    return manifest_object, manifest
+
+
+def _manifest_month(match: re.Match[str]) -> dt.date:
+    return dt.date(int(match.group("year")), int(match.group("month")), 1)
+
+
+def _files_named_by(
+    manifest: Manifest, data_files: list[StoredObject], manifest_object: StoredObject, where: str
+) -> list[StoredObject]:
+    """The data files the manifest lists; a listed file that is absent is a partial delivery."""
+    by_name = {posixpath.basename(f.uri): f for f in data_files}
+    listed = [posixpath.basename(key) for key in manifest.data_keys]
+    missing = [name for name in listed if name not in by_name]
+    if missing:
+        raise DeliveryError(
+            f"{where}: partial delivery: manifest {manifest_object.uri} lists "
+            f"{len(missing)} file(s) that are not there: {', '.join(missing[:5])}"
+        )
+    return [by_name[name] for name in listed]

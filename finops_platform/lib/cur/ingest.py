@@ -1,0 +1,97 @@
+"""Ingest one tenant x month: find the delivery, normalize it, validate it, swap it in.
+
+The new month is built in a staging folder and validated there; only a delivery that passes
+every ERROR check replaces the live month, so a failed run leaves the previous version readable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from finops_platform.lib.cur.delivery import Delivery, DeliveryError, find_delivery
+from finops_platform.lib.cur.normalize import (
+    Lineage,
+    SourceFile,
+    empty_canonical_select,
+    write_normalized,
+)
+from finops_platform.lib.cur.validation import (
+    CheckOutcome,
+    RawMonthProfile,
+    evaluate,
+    profile_month,
+)
+from finops_platform.lib.engine.connection import restricted_connection
+from finops_platform.lib.engine.duckdb import DuckDBSession, sql_string_list
+from finops_platform.lib.store import ObjectStore
+from finops_platform.settings import TenantConfig, lake_prefix
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    delivery: Delivery
+    lake_uri: str
+    profile: RawMonthProfile
+    outcomes: list[CheckOutcome]
+    files_written: int
+    bytes_written: int
+
+
+def describe(org_id: str, month: dt.date) -> str:
+    return f"tenant {org_id!r}, month {month:%Y-%m}"
+
+
+def ingest_month(
+    store: ObjectStore,
+    tenant: TenantConfig,
+    month: dt.date,
+    lake_root: str,
+    *,
+    previous_row_count: int | None = None,
+    memory_limit: str = "2GB",
+    threads: int = 2,
+    now: dt.datetime | None = None,
+) -> IngestResult:
+    """Replace the lake's copy of `tenant`'s `month` with its current CUR delivery."""
+    where = describe(tenant.org_id, month)
+    delivery = find_delivery(store, tenant, month)
+    lake_uri = lake_root.rstrip("/") + "/" + lake_prefix(tenant.org_id, month.year, month.month)
+    lineage = Lineage(
+        format=delivery.format,
+        assembly_id=delivery.assembly_id,
+        ingestion_time=(now or dt.datetime.now(dt.UTC)).replace(tzinfo=None),
+    )
+    uris = [f.uri for f in delivery.data_files]
+    with store.staging_dir(lake_uri) as staged, store.local_copies(uris) as paths:
+        readable = sorted({path.parent for path in paths})
+        with restricted_connection(
+            [*readable, staged], memory_limit=memory_limit, threads=threads
+        ) as connection:
+            sources = [SourceFile(path, uri) for path, uri in zip(paths, uris, strict=True)]
+            written = write_normalized(connection, sources, lineage, staged, where)
+            relation = (
+                f"SELECT * FROM read_parquet({sql_string_list([str(p) for p in written])})"
+                if written
+                else empty_canonical_select()
+            )
+            connection.execute(f"CREATE VIEW staged_cur AS {relation}")
+            profile = profile_month(DuckDBSession(connection), "staged_cur", month)
+        outcomes = evaluate(profile, month, previous_row_count)
+        failures = [o for o in outcomes if not o.passed and o.severity == "ERROR"]
+        if failures:
+            reasons = "; ".join(f"{o.name}: {o.description}" for o in failures)
+            raise DeliveryError(
+                f"{where}: the delivery was not loaded ({reasons}); the previous version of "
+                "the month is kept"
+            )
+        bytes_written = sum(path.stat().st_size for path in written)
+        store.replace_prefix(staged, lake_uri)
+    return IngestResult(
+        delivery=delivery,
+        lake_uri=lake_uri,
+        profile=profile,
+        outcomes=outcomes,
+        files_written=len(written),
+        bytes_written=bytes_written,
+    )

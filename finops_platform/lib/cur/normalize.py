@@ -1,0 +1,194 @@
+"""Normalize a CUR delivery (legacy or CUR 2.0 Parquet) to the canonical schema, in DuckDB.
+
+Each source file gets its own projection, built from that file's schema, so tag columns that come
+and go between files (schema drift) never break the union: flat legacy `resource_tags_*`,
+`cost_category_*`, `discount_*` and extra `product_*` columns become the CUR 2.0 maps, missing
+optional columns become typed NULLs, and every row carries its lineage (source file, format,
+assembly id, ingestion time). A missing required column, or one whose type cannot hold the value,
+stops the ingest with an error naming the tenant, file and column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from finops_platform.lib.catalog.types import engine_type, glue_type
+from finops_platform.lib.cur.delivery import CurFormat, DeliveryError
+from finops_platform.lib.cur.schema import (
+    CANONICAL_COLUMNS,
+    CUR2_COLUMNS,
+    LEGACY_MAP_PREFIXES,
+    MAP_COLUMNS,
+    PRODUCT_COLUMNS,
+    REQUIRED_COLUMNS,
+)
+
+# Legacy names of canonical columns, used when the canonical name is absent.
+LEGACY_ALIASES = {"product_region_code": "product_region"}
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A delivery file readable at `path`, reported in lineage as `uri`."""
+
+    path: Path
+    uri: str
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _duckdb_type(arrow_type: pa.DataType) -> str:
+    return engine_type(glue_type(arrow_type), "duckdb")
+
+
+class SchemaProblem(ValueError):
+    """A file's column set or types cannot be mapped to the canonical schema."""
+
+
+def _cast(column: str, source: pa.DataType, target: pa.DataType) -> str:
+    """`CAST(column AS target)` when the source type can hold the target's values."""
+    expr = f"CAST({_quote(column)} AS {_duckdb_type(target)})"
+    if pa.types.is_null(source) or source == target:
+        return expr
+    if pa.types.is_string(target) and not pa.types.is_nested(source):
+        return expr
+    numeric = (
+        pa.types.is_integer(source) or pa.types.is_floating(source) or pa.types.is_decimal(source)
+    )
+    if pa.types.is_floating(target) and numeric:
+        return expr
+    if pa.types.is_timestamp(target) and (
+        pa.types.is_timestamp(source) or pa.types.is_date(source)
+    ):
+        return expr
+    if pa.types.is_map(target) and pa.types.is_map(source):
+        return expr
+    if pa.types.is_string(source) and column not in REQUIRED_COLUMNS:
+        # Optional columns written as text by some exports: DuckDB's cast fails loudly if a
+        # value is not a number or a timestamp.
+        return expr
+    raise SchemaProblem(f"column {column!r} has type {source}, expected {target}")
+
+
+def _legacy_map(prefix: str, names: list[str], value_type: pa.DataType) -> str | None:
+    """A DuckDB map built from flat legacy columns `<prefix><key>`; empty values are dropped."""
+    if not names:
+        return None
+    entries = ", ".join(
+        f"struct_pack(key := {_literal(name.removeprefix(prefix))}, "
+        f"value := CAST({_quote(name)} AS {_duckdb_type(value_type)}))"
+        for name in names
+    )
+    keep = "e.value IS NOT NULL"
+    if pa.types.is_string(value_type):
+        keep += " AND e.value <> ''"
+    return f"map_from_entries(list_filter([{entries}], lambda e: {keep}))"
+
+
+def file_projection(schema: pa.Schema, fmt: CurFormat) -> list[tuple[str, str]]:
+    """(canonical column, SQL expression) for every CUR column, from one file's schema."""
+    present = {field.name: field.type for field in schema}
+    projection = []
+    for column, target in CUR2_COLUMNS.items():
+        source_name = column if column in present else LEGACY_ALIASES.get(column)
+        if source_name in present:
+            projection.append((column, _cast(source_name, present[source_name], target)))
+        elif fmt == "legacy" and column in MAP_COLUMNS:
+            prefix = LEGACY_MAP_PREFIXES[column]
+            flat = sorted(
+                name
+                for name in present
+                if name.startswith(prefix) and not (column == "product" and name in PRODUCT_COLUMNS)
+            )
+            expr = _legacy_map(prefix, flat, target.item_type)
+            projection.append((column, expr or f"CAST(MAP() AS {_duckdb_type(target)})"))
+        elif column in REQUIRED_COLUMNS:
+            raise SchemaProblem(f"required column {column!r} is missing")
+        else:
+            projection.append((column, f"CAST(NULL AS {_duckdb_type(target)})"))
+    return projection
+
+
+@dataclass(frozen=True)
+class Lineage:
+    format: CurFormat
+    assembly_id: str | None
+    ingestion_time: dt.datetime
+
+
+def normalized_select(files: list[SourceFile], lineage: Lineage, where: str) -> str:
+    """One SELECT (a UNION ALL over files) that yields the delivery in the canonical schema.
+
+    Files without rows (CUR 2.0 OVERWRITE mode leaves empty chunks) are skipped.
+    """
+    parts = []
+    for source in files:
+        try:
+            metadata = pq.read_metadata(source.path)
+        except (OSError, pa.ArrowException) as exc:
+            raise DeliveryError(
+                f"{where}: {source.uri}: not a readable Parquet file: {exc}"
+            ) from exc
+        if metadata.num_rows == 0:
+            continue
+        try:
+            projection = file_projection(metadata.schema.to_arrow_schema(), lineage.format)
+        except SchemaProblem as exc:
+            raise DeliveryError(f"{where}: {source.uri}: {exc}") from exc
+        lineage_values = {
+            "x_source_file": _literal(source.uri),
+            "x_source_format": _literal(lineage.format),
+            "x_assembly_id": _literal(lineage.assembly_id) if lineage.assembly_id else "NULL",
+            "x_ingestion_time": f"TIMESTAMP {_literal(lineage.ingestion_time.isoformat(' '))}",
+        }
+        columns = [f"{expr} AS {_quote(name)}" for name, expr in projection]
+        columns += [
+            f"CAST({value} AS {_duckdb_type(CANONICAL_COLUMNS[name])}) AS {_quote(name)}"
+            for name, value in lineage_values.items()
+        ]
+        parts.append(f"SELECT {', '.join(columns)} FROM read_parquet({_literal(str(source.path))})")
+    if not parts:
+        return empty_canonical_select()
+    return "\nUNION ALL\n".join(parts)
+
+
+def empty_canonical_select() -> str:
+    """A query with the canonical columns and no rows."""
+    columns = ", ".join(
+        f"CAST(NULL AS {_duckdb_type(kind)}) AS {_quote(name)}"
+        for name, kind in CANONICAL_COLUMNS.items()
+    )
+    return f"SELECT {columns} WHERE false"
+
+
+def write_normalized(
+    connection: duckdb.DuckDBPyConnection,
+    files: list[SourceFile],
+    lineage: Lineage,
+    output_dir: Path,
+    where: str,
+) -> list[Path]:
+    """Write the delivery, normalized, as Parquet files into `output_dir`; returns the files."""
+    select = normalized_select(files, lineage, where)
+    target = _literal(str(output_dir))
+    try:
+        connection.execute(
+            f"COPY ({select}) TO {target} (FORMAT parquet, COMPRESSION zstd, "
+            "FILE_SIZE_BYTES '256MB', ROW_GROUP_SIZE 122880, FILENAME_PATTERN 'part-{i}', "
+            "OVERWRITE_OR_IGNORE true)"
+        )
+    except duckdb.Error as exc:
+        raise DeliveryError(f"{where}: cannot normalize the delivery: {exc}") from exc
+    return sorted(output_dir.glob("*.parquet"))

@@ -1,0 +1,47 @@
+"""DuckDB connections that can touch only the folders they are given.
+
+DuckDB 2.x refuses `SET allowed_directories` once external access is off, and cannot turn it
+back on, so a connection opened here cannot be widened by the SQL it later runs.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+
+@contextmanager
+def restricted_connection(
+    allowed: list[Path], *, memory_limit: str, threads: int
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory DuckDB that reads and writes only under `allowed` (and its own spill dir)."""
+    with tempfile.TemporaryDirectory(prefix="finops-duckdb-") as spill:
+        connection = duckdb.connect(":memory:")
+        try:
+            directories = [_as_dir(path) for path in [*allowed, Path(spill)]]
+            connection.execute("SET TimeZone = 'UTC'")
+            connection.execute(f"SET memory_limit = '{_checked_size(memory_limit)}'")
+            connection.execute(f"SET threads = {int(threads)}")
+            connection.execute("SET temp_directory = ?", [spill])
+            connection.execute("SET preserve_insertion_order = false")
+            connection.execute("SET allowed_directories = ?", [directories])
+            # The folders themselves too (without the slash), so COPY can write into one.
+            connection.execute("SET allowed_paths = ?", [[d.rstrip("/") for d in directories]])
+            connection.execute("SET enable_external_access = false")
+            yield connection
+        finally:
+            connection.close()
+
+
+def _as_dir(path: Path) -> str:
+    return str(path.resolve()).rstrip("/") + "/"
+
+
+def _checked_size(size: str) -> str:
+    if not size.replace(" ", "").rstrip("BKMGTibkmgt").isdigit():
+        raise ValueError(f"not a memory size: {size!r} (expected e.g. '2GB')")
+    return size

@@ -1,0 +1,88 @@
+"""The embedded query engine: DuckDB in-process over the lake's Parquet files.
+
+A session builds the tenant's catalog database as DuckDB views, one per catalog table, over
+exactly the registered partitions (as Athena sees a Glue table), and can read nothing but that
+tenant's table locations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from finops_platform.lib.catalog import Catalog, CatalogTable
+from finops_platform.lib.catalog.types import engine_type
+from finops_platform.lib.engine.base import EngineSession, QueryEngine
+from finops_platform.lib.engine.connection import restricted_connection
+from finops_platform.lib.sql import Identifier
+from finops_platform.lib.store import LocalObjectStore
+from finops_platform.settings import TenantConfig
+
+
+class DuckDBSession(EngineSession):
+    dialect = "duckdb"
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self.connection = connection
+
+    def query_native(self, sql: str) -> pa.Table:
+        return self.connection.sql(sql).to_arrow_table()
+
+
+class DuckDBEngine(QueryEngine):
+    """DuckDB over the local object store, with the catalog's tables as views."""
+
+    store: LocalObjectStore
+    catalog: Catalog
+    memory_limit: str = "2GB"
+    threads: int = 2
+
+    @contextmanager
+    def session(self, tenant: TenantConfig) -> Iterator[DuckDBSession]:
+        tables = self.catalog.list_tables(tenant.database)
+        allowed = [self.store.local_path(table.location) for table in tables]
+        with restricted_connection(
+            allowed, memory_limit=self.memory_limit, threads=self.threads
+        ) as connection:
+            schema = Identifier(tenant.database)
+            connection.execute(f'CREATE SCHEMA "{schema.name}"')
+            for table in tables:
+                connection.execute(self._view_sql(table))
+            connection.execute(f'USE "{schema.name}"')
+            yield DuckDBSession(connection)
+
+    def _view_sql(self, table: CatalogTable) -> str:
+        name = f'"{Identifier(table.database).name}"."{Identifier(table.name).name}"'
+        partitions = self.catalog.list_partitions(table.database, table.name)
+        for partition in partitions:
+            self.store.recover_prefix(partition.location)
+        globs = [str(self.store.local_path(p.location) / "*.parquet") for p in partitions]
+        globs = [glob for glob in globs if any(Path(glob).parent.glob("*.parquet"))]
+        if not globs:
+            return f"CREATE VIEW {name} AS {empty_select(table)}"
+        hive_types = ", ".join(
+            f"'{key}': {engine_type(kind, 'duckdb')}" for key, kind in table.partition_keys.items()
+        )
+        return (
+            f"CREATE VIEW {name} AS SELECT * FROM read_parquet({sql_string_list(globs)}, "
+            f"hive_partitioning = true, hive_types = {{{hive_types}}}, union_by_name = true)"
+        )
+
+
+def empty_select(table: CatalogTable) -> str:
+    """A query with the table's columns and no rows, for a table without data yet."""
+    columns = {**table.columns, **table.partition_keys}
+    casts = ", ".join(
+        f'CAST(NULL AS {engine_type(kind, "duckdb")}) AS "{Identifier(column).name}"'
+        for column, kind in columns.items()
+    )
+    return f"SELECT {casts} WHERE false"
+
+
+def sql_string_list(values: list[str]) -> str:
+    """A DuckDB list literal of strings, quotes escaped."""
+    return "[" + ", ".join("'" + value.replace("'", "''") + "'" for value in values) + "]"

@@ -1,0 +1,65 @@
+"""What the pipeline needs from an object store, whatever backs it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """One object (file) in the store. `etag` changes whenever the content may have changed."""
+
+    uri: str
+    size: int
+    etag: str
+
+
+class ObjectStore(dg.ConfigurableResource):
+    """Base of the object store resources; assets only call these methods.
+
+    URIs are `s3://bucket/key` or plain paths. Subclasses decide where those bytes really are.
+    """
+
+    def list_objects(self, uri: str) -> list[StoredObject]:
+        """Every object under the prefix `uri`, recursively, sorted by URI."""
+        raise NotImplementedError
+
+    def read_bytes(self, uri: str) -> bytes:
+        raise NotImplementedError
+
+    def local_copies(self, uris: list[str]) -> AbstractContextManager[list[Path]]:
+        """Readable local files with the objects' content, valid inside the context."""
+        raise NotImplementedError
+
+    def staging_dir(self, final_uri: str) -> AbstractContextManager[Path]:
+        """An empty local folder to build the new content of `final_uri` in; removed on exit."""
+        raise NotImplementedError
+
+    def replace_prefix(self, staged: Path, final_uri: str) -> None:
+        """Make the files of `staged` the whole content of the prefix `final_uri`.
+
+        Either the old or the new version stays readable if the process dies at any point.
+        """
+        raise NotImplementedError
+
+    def recover_prefix(self, final_uri: str) -> None:
+        """Finish or undo a replacement of `final_uri` that a killed process left half done."""
+        raise NotImplementedError
+
+    def local_path(self, uri: str) -> Path | None:
+        """The local folder or file behind `uri`, when the store is local (else None)."""
+        raise NotImplementedError
+
+
+def iter_files(root: Path) -> Iterator[Path]:
+    """Files under `root`, recursively, skipping hidden and temporary entries."""
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not any(
+            part.startswith((".", "_")) for part in path.relative_to(root).parts
+        ):
+            yield path

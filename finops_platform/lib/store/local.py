@@ -1,0 +1,133 @@
+"""The embedded object store: S3 URIs mapped onto a local folder.
+
+`s3://bucket/key` lives at `<root>/bucket/key`, so one tenants_config.json serves both the
+embedded and the AWS mode. Plain paths (absolute, or relative to the working directory) are used
+as they are, which is how a tenant reads a CUR export already on disk.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from finops_platform.lib.store.base import ObjectStore, StoredObject, iter_files
+
+_STAGING = "_staging"
+_REPLACED = "_replaced"
+
+
+class LocalObjectStore(ObjectStore):
+    """Object store on the local file system; `root` holds the local buckets."""
+
+    root: str
+
+    def local_path(self, uri: str) -> Path:
+        if uri.startswith("s3://"):
+            bucket_and_key = uri.removeprefix("s3://")
+            path = Path(self.root, *[p for p in bucket_and_key.split("/") if p])
+        else:
+            path = Path(uri)
+        resolved = path.resolve()
+        if uri.startswith("s3://") and not resolved.is_relative_to(Path(self.root).resolve()):
+            raise ValueError(f"{uri!r} points outside the local object store")
+        return resolved
+
+    def uri_of(self, path: Path, like: str) -> str:
+        """The URI of a local `path` under the prefix `like` (the inverse of local_path)."""
+        relative = path.resolve().relative_to(self.local_path(like))
+        return like.rstrip("/") + "/" + relative.as_posix()
+
+    def list_objects(self, uri: str) -> list[StoredObject]:
+        root = self.local_path(uri)
+        if not root.is_dir():
+            return []
+        objects = []
+        for path in iter_files(root):
+            stat = path.stat()
+            objects.append(
+                StoredObject(
+                    uri=self.uri_of(path, uri),
+                    size=stat.st_size,
+                    etag=f"{stat.st_mtime_ns:x}-{stat.st_size:x}",
+                )
+            )
+        return objects
+
+    def read_bytes(self, uri: str) -> bytes:
+        return self.local_path(uri).read_bytes()
+
+    @contextmanager
+    def local_copies(self, uris: list[str]) -> Iterator[list[Path]]:
+        # The files are already local: reading them in place is the cheapest copy.
+        yield [self.local_path(uri) for uri in uris]
+
+    @contextmanager
+    def staging_dir(self, final_uri: str) -> Iterator[Path]:
+        # Same file system as the final prefix, so the swap is a rename.
+        final = self.local_path(final_uri)
+        staged = _sibling_root(final, _STAGING) / uuid.uuid4().hex
+        staged.mkdir(parents=True)
+        try:
+            yield staged
+        finally:
+            shutil.rmtree(staged, ignore_errors=True)
+
+    def recover_prefix(self, final_uri: str) -> None:
+        final = self.local_path(final_uri)
+        replaced = _sibling_root(final, _REPLACED)
+        if replaced.exists():
+            with _locked(_lock_path(replaced)):
+                _recover(final, replaced)
+
+    def replace_prefix(self, staged: Path, final_uri: str) -> None:
+        final = self.local_path(final_uri)
+        replaced = _sibling_root(final, _REPLACED)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        replaced.parent.mkdir(parents=True, exist_ok=True)
+        with _locked(_lock_path(replaced)):
+            _recover(final, replaced)
+            if final.exists():
+                os.rename(final, replaced)
+            # Between these two renames the month is briefly absent, never half-written;
+            # a crash here is undone by recover_prefix, which readers call too.
+            os.rename(staged, final)
+            if replaced.exists():
+                shutil.rmtree(replaced)
+
+
+def _sibling_root(final: Path, kind: str) -> Path:
+    """`.../custos/cur/org=a/year=2026/month=1` -> `.../custos/_<kind>/cur/org=a/...`.
+
+    Kept beside the lake under a `_` folder so readers of the lake never see it.
+    """
+    anchor = next((parent for parent in final.parents if parent.name == "custos"), final.parent)
+    return anchor / kind / final.relative_to(anchor)
+
+
+def _lock_path(replaced: Path) -> Path:
+    return replaced.with_name(replaced.name + ".lock")
+
+
+def _recover(final: Path, replaced: Path) -> None:
+    """Finish or undo a swap that a killed process left half done."""
+    if not replaced.exists():
+        return
+    if final.exists():
+        shutil.rmtree(replaced)
+    else:
+        os.rename(replaced, final)
+
+
+@contextmanager
+def _locked(lock_path: Path) -> Iterator[None]:
+    with open(lock_path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

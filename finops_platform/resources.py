@@ -1,0 +1,67 @@
+"""The Dagster resources of one environment, built from settings.
+
+Assets ask these resources for storage, catalog and queries and never look at which backend is
+behind them; the environment settings decide.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+import dagster as dg
+
+from finops_platform.lib.catalog import LocalCatalog
+from finops_platform.lib.engine import DuckDBEngine
+from finops_platform.lib.store import LocalObjectStore
+from finops_platform.settings import ConfigError, Settings, TenantConfig, load_settings
+
+
+class FinOpsSettings(dg.ConfigurableResource):
+    """Tenants and environment, loaded once per process from the same place as the CLI."""
+
+    config_path: str
+    environment: str
+    finops_home: str
+
+    @cached_property
+    def settings(self) -> Settings:
+        return load_settings(self.config_path, self.environment, self.finops_home)
+
+    def tenant(self, org_id: str) -> TenantConfig:
+        return self.settings.tenants.get(org_id)
+
+    @property
+    def lake_root(self) -> str:
+        return self.settings.environment.lake_root
+
+
+def local_buckets_root(settings: Settings) -> Path:
+    return settings.finops_home / "buckets"
+
+
+def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    env = settings.environment
+    if (env.engine, env.object_store, env.catalog) != ("duckdb", "local", "local"):
+        raise ConfigError(
+            f"environment {env.name!r}: engine={env.engine}, object_store={env.object_store}, "
+            f"catalog={env.catalog} is not available yet; only the embedded backend "
+            "(duckdb/local/local) is"
+        )
+    store = LocalObjectStore(root=str(local_buckets_root(settings)))
+    catalog = LocalCatalog(root=str(settings.finops_home / "catalog"))
+    return {
+        "finops": FinOpsSettings(
+            config_path=str(settings.config_path),
+            environment=env.name,
+            finops_home=str(settings.finops_home),
+        ),
+        "store": store,
+        "catalog": catalog,
+        "engine": DuckDBEngine(
+            store=store,
+            catalog=catalog,
+            memory_limit=env.duckdb_memory_limit,
+            threads=env.duckdb_threads,
+        ),
+    }

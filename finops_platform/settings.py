@@ -1,0 +1,288 @@
+"""Tenants and environment settings: pydantic models, loading, and the naming convention.
+
+`config/tenants_config.json` keeps the original format (a JSON list of tenants). The environment
+(`ENVIRONMENT` = dev / staging / prod) picks `config/environments/<env>.json`, which chooses the
+engine, object store, catalog, lake root and region. Nothing here touches a backend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    RootModel,
+    ValidationError,
+    model_validator,
+)
+
+ORG_ID_PATTERN = r"^[a-z][a-z0-9_]{1,62}$"
+DATABASE_PATTERN = r"^[a-z][a-z0-9_]{0,254}$"
+WORKGROUP_PATTERN = r"^[A-Za-z0-9._-]{1,128}$"
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_PATH = Path("config") / "tenants_config.json"
+
+
+class ConfigError(ValueError):
+    """A configuration problem, worded for the person who edits the file."""
+
+
+def glue_database_name(org_id: str) -> str:
+    return f"custos_{org_id}_db"
+
+
+def athena_workgroup_name(org_id: str) -> str:
+    return f"wg_custos_{org_id}"
+
+
+def lake_prefix(org_id: str, year: int, month: int) -> str:
+    """The standardized raw prefix of one tenant x month, relative to the lake root."""
+    return f"custos/cur/org={org_id}/year={year}/month={month}/"
+
+
+def _parse_month(value: object) -> object:
+    """Accept `YYYY-MM` (or a date) and return the first day of that month."""
+    if isinstance(value, dt.date):
+        return value.replace(day=1)
+    if isinstance(value, str):
+        if not re.fullmatch(r"\d{4}-\d{2}", value):
+            raise ValueError(f"expected a month as YYYY-MM, got {value!r}")
+        return dt.date(int(value[:4]), int(value[5:]), 1)
+    return value
+
+
+Month = Annotated[dt.date, BeforeValidator(_parse_month)]
+
+
+class Partitioning(BaseModel):
+    """The original design's partitioning flags. The lake layout `org=/year=/month=` is fixed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    year: bool = True
+    month: bool = True
+    org: bool = True
+
+    @model_validator(mode="after")
+    def _all_enabled(self) -> Partitioning:
+        disabled = [name for name, on in self.model_dump().items() if not on]
+        if disabled:
+            raise ValueError(
+                f"partitioning by {', '.join(disabled)} cannot be turned off: the lake layout "
+                "custos/cur/org=/year=/month= is fixed"
+            )
+        return self
+
+
+class TenantConfig(BaseModel):
+    """One business unit. Field names are the original tenants_config.json keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    org_id: Annotated[str, Field(pattern=ORG_ID_PATTERN)]
+    active: bool = True
+    source_path: Annotated[str, Field(min_length=1)]
+    glue_db: Annotated[str | None, Field(pattern=DATABASE_PATTERN)] = None
+    athena_workgroup: Annotated[str | None, Field(pattern=WORKGROUP_PATTERN)] = None
+    sla_hours: Annotated[float, Field(gt=0, le=24 * 31)] = 24
+    partitioning: Partitioning = Partitioning()
+    cur_format: Literal["legacy", "cur2", "auto"] = "auto"
+    first_billing_month: Month | None = None
+    cost_allocation_tags: list[Annotated[str, Field(min_length=1, max_length=128)]] = []
+    owners: list[str] = []
+
+    @property
+    def database(self) -> str:
+        return self.glue_db or glue_database_name(self.org_id)
+
+    @property
+    def workgroup(self) -> str:
+        return self.athena_workgroup or athena_workgroup_name(self.org_id)
+
+
+def _normalized_prefix(source_path: str) -> str:
+    return source_path.rstrip("/") + "/"
+
+
+class TenantsConfig(RootModel[list[TenantConfig]]):
+    """All tenants; no two may share an org_id, database, workgroup or source prefix."""
+
+    @model_validator(mode="after")
+    def _unique_resources(self) -> TenantsConfig:
+        for what, key in (
+            ("org_id", lambda t: t.org_id),
+            ("database (glue_db)", lambda t: t.database),
+            ("workgroup (athena_workgroup)", lambda t: t.workgroup),
+        ):
+            seen: dict[str, str] = {}
+            for tenant in self.root:
+                value = key(tenant)
+                if value in seen:
+                    raise ValueError(
+                        f"tenant {tenant.org_id!r}: {what} {value!r} is already used by "
+                        f"tenant {seen[value]!r}"
+                    )
+                seen[value] = tenant.org_id
+        prefixes = [(_normalized_prefix(t.source_path), t.org_id) for t in self.root]
+        for i, (prefix, org) in enumerate(prefixes):
+            for other_prefix, other_org in prefixes[i + 1 :]:
+                if prefix.startswith(other_prefix) or other_prefix.startswith(prefix):
+                    raise ValueError(
+                        f"tenant {other_org!r}: source_path {other_prefix!r} overlaps the "
+                        f"source_path {prefix!r} of tenant {org!r}; tenants may not share a prefix"
+                    )
+        return self
+
+    @property
+    def tenants(self) -> list[TenantConfig]:
+        return self.root
+
+    def active(self) -> list[TenantConfig]:
+        return [t for t in self.root if t.active]
+
+    def get(self, org_id: str) -> TenantConfig:
+        for tenant in self.root:
+            if tenant.org_id == org_id:
+                return tenant
+        known = ", ".join(t.org_id for t in self.root)
+        raise ConfigError(f"unknown tenant {org_id!r}; configured tenants: {known}")
+
+
+class EnvironmentSettings(BaseModel):
+    """Where things run. `dev` is the embedded default: DuckDB over local folders."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    engine: Literal["duckdb", "athena"] = "duckdb"
+    object_store: Literal["local", "s3"] = "local"
+    catalog: Literal["local", "glue"] = "local"
+    lake_root: Annotated[str, Field(min_length=1)] = "s3://finops-lake/"
+    region: str = "us-east-1"
+    first_month: Month = dt.date(2024, 1, 1)
+    central_database: Annotated[str, Field(pattern=DATABASE_PATTERN)] = "custos_central_db"
+    duckdb_memory_limit: str = "2GB"
+    duckdb_threads: Annotated[int, Field(ge=1)] = 2
+
+
+def _describe_location(loc: Iterable[int | str], raw: object) -> str:
+    """`(1, 'sla_hours')` -> `tenant 'tenant_beta' (entry 2), field 'sla_hours'`."""
+    parts = list(loc)
+    words = []
+    if parts and isinstance(parts[0], int):
+        index = parts.pop(0)
+        org = None
+        if isinstance(raw, list) and index < len(raw) and isinstance(raw[index], dict):
+            org = raw[index].get("org_id")
+        words.append(f"tenant {org!r} (entry {index + 1})" if org else f"entry {index + 1}")
+    if parts:
+        words.append("field " + ".".join(str(p) for p in parts))
+    return ", ".join(words) or "top level"
+
+
+def format_validation_error(error: ValidationError, raw: object, source: str) -> str:
+    lines = [f"{source}: invalid configuration"]
+    for item in error.errors():
+        where = _describe_location(item["loc"], raw)
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (check its spelling against the README)"
+        elif item["type"] == "string_pattern_mismatch":
+            message = f"{item['input']!r} does not match {item['ctx']['pattern']}"
+        lines.append(f"  - {where}: {message}")
+    return "\n".join(lines)
+
+
+def parse_tenants(text: str, source: str) -> TenantsConfig:
+    """Parse tenants_config.json text; errors name the source, the tenant and the field."""
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{source}: not valid JSON: {exc}") from exc
+    if not isinstance(raw, list):
+        raise ConfigError(f"{source}: expected a JSON list of tenants, got {type(raw).__name__}")
+    try:
+        return TenantsConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, raw, source)) from exc
+
+
+def load_tenants(path: str | Path) -> TenantsConfig:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the tenants config: {exc.strerror}") from exc
+    return parse_tenants(text, str(path))
+
+
+def load_environment(name: str, config_dir: Path) -> EnvironmentSettings:
+    path = config_dir / "environments" / f"{name}.json"
+    if not path.is_file():
+        known = sorted(p.stem for p in (config_dir / "environments").glob("*.json"))
+        raise ConfigError(f"unknown environment {name!r}: no {path} (known: {', '.join(known)})")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: not valid JSON: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a JSON object")
+    try:
+        return EnvironmentSettings.model_validate({"name": name, **raw})
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, raw, str(path))) from exc
+
+
+class Settings(BaseModel):
+    """Everything a run needs to know: tenants, environment, and where local state lives."""
+
+    model_config = ConfigDict(frozen=True)
+
+    config_path: Path
+    tenants: TenantsConfig
+    environment: EnvironmentSettings
+    finops_home: Path
+
+    @property
+    def first_month(self) -> dt.date:
+        """Start of the month partitions: the earliest first billing month, else the env's."""
+        months = [t.first_billing_month for t in self.tenants.tenants if t.first_billing_month]
+        return (
+            min([*months, self.environment.first_month]) if months else self.environment.first_month
+        )
+
+    @property
+    def dagster_home(self) -> Path:
+        return Path(os.environ.get("DAGSTER_HOME") or self.finops_home / "dagster")
+
+
+def load_settings(
+    config_path: str | Path | None = None,
+    environment: str | None = None,
+    finops_home: str | Path | None = None,
+) -> Settings:
+    """Load settings the way the original design does: CONFIG_PATH, ENVIRONMENT, AWS_REGION."""
+    path = Path(config_path or os.environ.get("CONFIG_PATH") or DEFAULT_CONFIG_PATH)
+    if not path.is_absolute() and not path.exists() and (REPO_ROOT / path).exists():
+        path = REPO_ROOT / path
+    env_name = environment or os.environ.get("ENVIRONMENT") or "dev"
+    env = load_environment(env_name, _environments_dir(path))
+    if region := os.environ.get("AWS_REGION"):
+        env = env.model_copy(update={"region": region})
+    home = Path(finops_home or os.environ.get("FINOPS_HOME") or ".finops").resolve()
+    return Settings(config_path=path, tenants=load_tenants(path), environment=env, finops_home=home)
+
+
+def _environments_dir(config_path: Path) -> Path:
+    """Environments live beside the tenants file, falling back to the repository's."""
+    beside = config_path.parent
+    return beside if (beside / "environments").is_dir() else REPO_ROOT / "config"

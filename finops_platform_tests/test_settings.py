@@ -1,0 +1,122 @@
+"""Configuration: the original tenants_config.json format, defaults, and every bad case."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from finops_platform.settings import ConfigError, load_settings, load_tenants, parse_tenants
+
+ALPHA = {
+    "org_id": "tenant_alpha",
+    "active": True,
+    "source_path": "s3://datalake-raw/tenant-alpha/",
+    "glue_db": "custos_tenant_alpha_db",
+    "athena_workgroup": "wg_custos_tenant_alpha",
+    "sla_hours": 24,
+    "partitioning": {"year": True, "month": True, "org": True},
+}
+BETA = {
+    "org_id": "tenant_beta",
+    "active": True,
+    "source_path": "s3://datalake-raw/tenant-beta/",
+    "sla_hours": 12,
+    "partitioning": {"year": True, "month": True, "org": True},
+}
+
+
+def parse(tenants: list[dict]) -> object:
+    return parse_tenants(json.dumps(tenants), "test.json")
+
+
+def test_original_format_and_naming_defaults() -> None:
+    config = parse([ALPHA, BETA])
+    alpha, beta = config.tenants
+    assert (alpha.database, alpha.workgroup) == ("custos_tenant_alpha_db", "wg_custos_tenant_alpha")
+    assert (beta.database, beta.workgroup) == ("custos_tenant_beta_db", "wg_custos_tenant_beta")
+    assert beta.sla_hours == 12 and beta.cur_format == "auto"
+
+
+def test_shipped_config_has_two_legacy_tenants_and_one_cur2() -> None:
+    config = load_tenants(Path(__file__).parents[1] / "config" / "tenants_config.json")
+    formats = {t.org_id: (t.cur_format, t.sla_hours) for t in config.tenants}
+    assert formats["tenant_alpha"] == ("legacy", 24)
+    assert formats["tenant_beta"] == ("legacy", 12)
+    assert sorted(f for f, _ in formats.values()) == ["cur2", "legacy", "legacy"]
+
+
+@pytest.mark.parametrize(
+    ("tenants", "expected"),
+    [
+        ([ALPHA, {**BETA, "org_id": "tenant_alpha"}], "org_id 'tenant_alpha' is already used"),
+        ([ALPHA, {**BETA, "glue_db": "custos_tenant_alpha_db"}], "database (glue_db)"),
+        (
+            [ALPHA, {**BETA, "athena_workgroup": "wg_custos_tenant_alpha"}],
+            "workgroup (athena_workgroup) 'wg_custos_tenant_alpha' is already used",
+        ),
+        ([ALPHA, {**BETA, "source_path": ALPHA["source_path"]}], "tenants may not share a prefix"),
+        (
+            [ALPHA, {**BETA, "source_path": "s3://datalake-raw/tenant-alpha/sub/"}],
+            "overlaps the source_path",
+        ),
+        ([{**ALPHA, "org_id": "Tenant"}], "field org_id: 'Tenant' does not match"),
+        ([{**ALPHA, "org_id": "../x"}], "does not match ^[a-z][a-z0-9_]{1,62}$"),
+        ([{**ALPHA, "org_id": "a;drop"}], "field org_id"),
+        ([{**ALPHA, "org_id": ""}], "field org_id"),
+        ([{**ALPHA, "color": "blue"}], "tenant 'tenant_alpha' (entry 1), field color: unknown key"),
+        ([{**ALPHA, "sla_hours": 0}], "field sla_hours: Input should be greater than 0"),
+        ([{**ALPHA, "sla_hours": -5}], "field sla_hours"),
+        ([{**ALPHA, "sla_hours": "soon"}], "field sla_hours"),
+        ([ALPHA, {**BETA, "sla_hours": 0}], "tenant 'tenant_beta' (entry 2), field sla_hours"),
+        (
+            [{**ALPHA, "partitioning": {"year": True, "month": False, "org": True}}],
+            "cannot be turned off",
+        ),
+        ([{**ALPHA, "first_billing_month": "2026-13-01"}], "expected a month as YYYY-MM"),
+        (
+            [{k: v for k, v in ALPHA.items() if k != "source_path"}],
+            "field source_path: Field required",
+        ),
+    ],
+)
+def test_bad_tenants_are_named_with_their_field(tenants: list[dict], expected: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse(tenants)
+    assert "test.json" in str(error.value)
+    assert expected in str(error.value)
+
+
+def test_invalid_json_and_unreadable_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"bad\.json: not valid JSON"):
+        parse_tenants("[{", "bad.json")
+    with pytest.raises(ConfigError, match="expected a JSON list of tenants"):
+        parse_tenants("{}", "bad.json")
+    with pytest.raises(ConfigError, match="cannot read the tenants config"):
+        load_tenants(tmp_path / "missing.json")
+
+
+def test_environment_selection_and_aws_region(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "tenants.json"
+    config.write_text(json.dumps([ALPHA]))
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    settings = load_settings(config, "staging", tmp_path / "home")
+    assert settings.environment.name == "staging"
+    assert settings.environment.region == "eu-west-1"
+    with pytest.raises(ConfigError, match="unknown environment 'qa'"):
+        load_settings(config, "qa", tmp_path / "home")
+
+
+def test_config_path_and_environment_variables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "tenants.json"
+    config.write_text(json.dumps([BETA]))
+    monkeypatch.setenv("CONFIG_PATH", str(config))
+    monkeypatch.setenv("ENVIRONMENT", "prod")
+    settings = load_settings(finops_home=tmp_path)
+    assert [t.org_id for t in settings.tenants.tenants] == ["tenant_beta"]
+    assert settings.environment.name == "prod"
