@@ -11,7 +11,6 @@ import re
 import sys
 import zlib
 from decimal import Decimal
-from pathlib import Path
 
 import click
 import duckdb
