@@ -1,0 +1,114 @@
+"""Generated legacy and CUR 2.0 deliveries for two tenants: ingested, checked, reconciled."""
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from finops_platform.cli import main
+from finops_platform.lib.cur.generator import GeneratedDelivery, generate_month
+from finops_platform_tests.conftest import WriteConfig, tenant_entry
+
+MONTH = dt.date(2026, 9, 1)
+RAW_TOTALS = (
+    "SELECT count(*) AS n, CAST(sum(CAST(line_item_unblended_cost AS DECIMAL(38, 10))) AS VARCHAR) "
+    "AS cost, count(DISTINCT x_assembly_id) AS deliveries, max(x_assembly_id) AS assembly_id, "
+    "max(x_source_format) AS fmt, count(DISTINCT line_item_line_item_type) AS line_item_types, "
+    "count(DISTINCT bill_payer_account_id) AS payers "
+    "FROM tb_cur_raw WHERE year = 2026 AND month = 9"
+)
+
+
+def finops(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def query(org: str, sql: str) -> list[dict]:
+    result = finops("query", "--tenant", org, "--format", "json", sql)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+@pytest.fixture
+def sources(tmp_path: Path, finops_home: Path, write_config: WriteConfig) -> dict[str, Path]:
+    roots = {"legacy_org": tmp_path / "legacy", "cur2_org": tmp_path / "cur2"}
+    write_config(
+        [
+            tenant_entry("legacy_org", roots["legacy_org"], first_billing_month="2026-01"),
+            tenant_entry("cur2_org", roots["cur2_org"], first_billing_month="2026-01"),
+        ]
+    )
+    return roots
+
+
+def deliver(root: Path, fmt: str, rows: int = 5000, **options: object) -> GeneratedDelivery:
+    return generate_month(root, month=MONTH, rows=rows, fmt=fmt, seed=11, **options)
+
+
+def assert_loaded(org: str, delivery: GeneratedDelivery) -> None:
+    (row,) = query(org, RAW_TOTALS)
+    assert row["n"] == delivery.rows
+    assert Decimal(row["cost"]) == delivery.unblended_total  # exact, to the 1e-10
+    assert (row["deliveries"], row["assembly_id"]) == (1, delivery.assembly_id)
+    assert row["fmt"] == delivery.fmt
+    assert row["line_item_types"] == 15
+    assert row["payers"] == 2
+
+
+def test_both_formats_ingest_and_pass_every_check(sources: dict[str, Path]) -> None:
+    legacy = deliver(sources["legacy_org"], "legacy")
+    cur2 = deliver(sources["cur2_org"], "cur2")
+    result = finops("run", "--month", "2026-09")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("4/4 passed") == 2
+    assert_loaded("legacy_org", legacy)
+    assert_loaded("cur2_org", cur2)
+
+
+def test_legacy_tags_and_product_attributes_become_cur2_maps(sources: dict[str, Path]) -> None:
+    deliver(sources["legacy_org"], "legacy")
+    assert finops("run", "--tenant", "legacy_org", "--month", "2026-09").exit_code == 0
+    (row,) = query(
+        "legacy_org",
+        "SELECT count_if(element_at(resource_tags, 'user_cost_center') IS NOT NULL) AS tagged, "
+        "count_if(element_at(resource_tags, 'user_cost_center') = '') AS empty_values, "
+        "count_if(element_at(product, 'servicename') IS NOT NULL) AS with_service_name, "
+        "count_if(product_region_code IS NOT NULL) AS with_region, "
+        "count_if(element_at(cost_category, 'business_unit') IS NOT NULL) AS categorized, "
+        "count(*) AS n FROM tb_cur_raw WHERE year = 2026 AND month = 9",
+    )
+    assert 0 < row["tagged"] < row["n"]  # tags present on most rows, missing on some
+    assert row["empty_values"] == 0  # legacy's empty strings mean "no tag"
+    assert row["with_service_name"] > 0 and row["with_region"] > 0 and row["categorized"] > 0
+
+
+def test_a_restatement_replaces_the_month_and_a_sharp_shrink_warns(
+    sources: dict[str, Path],
+) -> None:
+    deliver(sources["cur2_org"], "cur2", rows=6000)
+    assert finops("run", "--tenant", "cur2_org", "--month", "2026-09").exit_code == 0
+    restated = deliver(sources["cur2_org"], "cur2", rows=2000)
+    result = finops("run", "--tenant", "cur2_org", "--month", "2026-09")
+    assert result.exit_code == 0, result.output  # a WARN does not fail the run
+    assert "failed: raw_row_count WARN" in result.output
+    assert_loaded("cur2_org", restated)
+
+
+def test_a_partial_delivery_is_refused(sources: dict[str, Path]) -> None:
+    delivery = deliver(sources["legacy_org"], "legacy", rows=6000, rows_per_file=2500)
+    assert len(delivery.data_files) == 3
+    delivery.data_files[1].unlink()
+    result = finops("run", "--tenant", "legacy_org", "--month", "2026-09")
+    assert result.exit_code == 1
+    assert "partial delivery" in result.output
+    assert delivery.data_files[1].name in result.output
+
+
+def test_a_month_without_delivery_says_where_it_looked(sources: dict[str, Path]) -> None:
+    deliver(sources["legacy_org"], "legacy")
+    result = finops("run", "--tenant", "legacy_org", "--month", "2026-08")
+    assert result.exit_code == 1
+    assert "tenant 'legacy_org', month 2026-08: no CUR delivery" in result.output
