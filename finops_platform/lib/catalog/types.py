@@ -5,25 +5,24 @@ from __future__ import annotations
 import pyarrow as pa
 from sqlglot import exp
 
+_PRIMITIVES: dict[pa.DataType, str] = {
+    pa.string(): "string",
+    pa.large_string(): "string",
+    pa.float64(): "double",
+    pa.float32(): "float",
+    pa.int32(): "int",
+    pa.int64(): "bigint",
+    pa.bool_(): "boolean",
+    pa.date32(): "date",
+}
+
 
 def glue_type(arrow_type: pa.DataType) -> str:
     """The Glue/Hive type name of an Arrow type, e.g. `map<string,double>`."""
-    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
-        return "string"
-    if pa.types.is_float64(arrow_type):
-        return "double"
-    if pa.types.is_float32(arrow_type):
-        return "float"
-    if pa.types.is_int32(arrow_type):
-        return "int"
-    if pa.types.is_int64(arrow_type):
-        return "bigint"
-    if pa.types.is_boolean(arrow_type):
-        return "boolean"
+    if arrow_type in _PRIMITIVES:
+        return _PRIMITIVES[arrow_type]
     if pa.types.is_timestamp(arrow_type):
         return "timestamp"
-    if pa.types.is_date(arrow_type):
-        return "date"
     if pa.types.is_decimal(arrow_type):
         return f"decimal({arrow_type.precision},{arrow_type.scale})"
     if pa.types.is_map(arrow_type):

@@ -97,7 +97,7 @@ def _legacy_map(prefix: str, names: list[str], value_type: pa.DataType) -> str |
     return f"map_from_entries(list_filter([{entries}], lambda e: {keep}))"
 
 
-def file_projection(schema: pa.Schema, fmt: CurFormat) -> list[tuple[str, str]]:
+def file_projection(schema: pa.Schema) -> list[tuple[str, str]]:
     """(canonical column, SQL expression) for every CUR column, from one file's schema."""
     present = {field.name: field.type for field in schema}
     projection = []
@@ -105,7 +105,8 @@ def file_projection(schema: pa.Schema, fmt: CurFormat) -> list[tuple[str, str]]:
         source_name = column if column in present else LEGACY_ALIASES.get(column)
         if source_name in present:
             projection.append((column, _cast(source_name, present[source_name], target)))
-        elif fmt == "legacy" and column in MAP_COLUMNS:
+        elif column in MAP_COLUMNS:
+            # Legacy CUR (and flat extras in some CUR 2.0 exports) spread a map over columns.
             prefix = LEGACY_MAP_PREFIXES[column]
             flat = sorted(
                 name
@@ -144,7 +145,7 @@ def normalized_select(files: list[SourceFile], lineage: Lineage, where: str) -> 
         if metadata.num_rows == 0:
             continue
         try:
-            projection = file_projection(metadata.schema.to_arrow_schema(), lineage.format)
+            projection = file_projection(metadata.schema.to_arrow_schema())
         except SchemaProblem as exc:
             raise DeliveryError(f"{where}: {source.uri}: {exc}") from exc
         lineage_values = {
