@@ -18,6 +18,8 @@ import sqlglot
 from tabulate import tabulate
 
 from finops_platform.lib.cur.delivery import DeliveryError, delivered_months
+from finops_platform.lib.engine import QueryEngine
+from finops_platform.lib.freshness import Freshness, tenant_freshness
 from finops_platform.lib.store import LocalObjectStore
 from finops_platform.settings import ConfigError, Settings, TenantConfig, load_settings
 
@@ -62,6 +64,26 @@ class Context:
         store = build_resources(self.settings)["store"]
         assert isinstance(store, LocalObjectStore)
         return store
+
+    def freshness(
+        self, tenants: list[TenantConfig], at: dt.datetime | None = None
+    ) -> list[Freshness]:
+        """Each tenant's freshness SLA verdict, now or as of `at` (UTC)."""
+        from finops_platform.resources import build_resources
+
+        now = at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        resources = build_resources(self.settings)
+        return [
+            tenant_freshness(resources["engine"], resources["catalog"], tenant, now)
+            for tenant in tenants
+        ]
+
+    def engine(self) -> QueryEngine:
+        from finops_platform.resources import build_resources
+
+        engine = build_resources(self.settings)["engine"]
+        assert isinstance(engine, QueryEngine)
+        return engine
 
 
 class FinOpsGroup(click.Group):
@@ -228,23 +250,72 @@ def run(obj: Context, tenants: tuple[str, ...], months: list[dt.date]) -> None:
     os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
     reports = run_all(settings, plan)
     print_summary(settings, reports)
+    involved = [settings.tenants.get(org) for org in dict.fromkeys(org for org, _ in plan)]
+    click.echo(
+        "\nFreshness SLA now (judged every 5 minutes by the schedule and by `finops sla`; "
+        "not part of this run's status):\n" + freshness_table(obj.freshness(involved), "table")
+    )
     if not all(report.ok for report in reports):
         sys.exit(1)
 
 
 @main.command("query")
-@click.option("--tenant", "org_id", required=True, metavar="ORG")
+@click.option("--tenant", "org_id", metavar="ORG", help="query this tenant's catalog database")
+@click.option(
+    "--central", is_flag=True, help="query the central database (cross-org tables) instead"
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
 @click.argument("sql")
 @click.pass_obj
-def query(obj: Context, org_id: str, fmt: str, sql: str) -> None:
-    """Run Athena-dialect SQL in the tenant's catalog database (and only there)."""
-    from finops_platform.resources import build_resources
-
-    engine = build_resources(obj.settings)["engine"]
-    with engine.session(obj.settings.tenants.get(org_id)) as session:
+def query(obj: Context, org_id: str | None, central: bool, fmt: str, sql: str) -> None:
+    """Run Athena-dialect SQL in one catalog database (and only there)."""
+    if central == bool(org_id):
+        raise click.UsageError("give exactly one of --tenant ORG or --central")
+    settings = obj.settings
+    database = (
+        settings.environment.central_database if central else settings.tenants.get(org_id).database
+    )
+    with obj.engine().session(database) as session:
         table = session.query(sql)
     click.echo(format_rows(table.column_names, table.to_pylist(), fmt), nl=False)
+
+
+@main.command("sla")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option(
+    "--at",
+    "at",
+    type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"]),
+    help="judge as of this UTC time instead of now",
+)
+@click.pass_obj
+def sla(obj: Context, fmt: str, at: dt.datetime | None) -> None:
+    """Every active tenant's freshness: last data point, hours_lag, SLA and status.
+
+    Exits 1 when any tenant breaches its SLA.
+    """
+    from finops_platform.lib.freshness import SLA_BREACH
+
+    results = obj.freshness(obj.settings.tenants.active(), at)
+    click.echo(freshness_table(results, fmt), nl=False)
+    if any(r.status == SLA_BREACH for r in results):
+        sys.exit(1)
+
+
+def freshness_table(results: list[Freshness], fmt: str) -> str:
+    rows = [
+        {
+            "tenant": r.org_id,
+            "month": f"{r.month:%Y-%m}",
+            "last_usage_start": r.last_usage_start,
+            "hours_lag": r.hours_lag,
+            "sla_hours": r.sla_hours,
+            "status": r.status,
+        }
+        for r in results
+    ]
+    columns = ["tenant", "month", "last_usage_start", "hours_lag", "sla_hours", "status"]
+    return format_rows(columns, rows, fmt)
 
 
 def _json_value(value: object) -> object:

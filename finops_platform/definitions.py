@@ -1,44 +1,57 @@
-"""The Dagster code location: assets, checks and resources built from the tenants config.
+"""The Dagster code location: assets, checks, jobs, schedules and resources from the config.
 
 `dagster dev` (workspace.yaml) and `finops run` both load `defs` from here, with settings from
 CONFIG_PATH / ENVIRONMENT / FINOPS_HOME.
 """
 
-from __future__ import annotations
-
+import datetime as dt
 import warnings
 
 import dagster as dg
 
 from finops_platform.defs.catalog.assets import build_tb_cur_raw
+from finops_platform.defs.cross_org.assets import build_cross_org_asset
+from finops_platform.defs.curated.assets import build_curated_assets
+from finops_platform.defs.freshness.checks import build_freshness_checks
+from finops_platform.defs.freshness.schedules import build_freshness_schedule
 from finops_platform.defs.raw.assets import build_raw_cur
-from finops_platform.partitions import tenant_month_partitions
+from finops_platform.partitions import month_partitions, tenant_month_partitions
 from finops_platform.resources import build_resources
 from finops_platform.settings import Settings, load_settings
-
-
-def _kinds(settings: Settings) -> tuple[set[str], set[str]]:
-    """Kinds tags of the raw and catalog assets, from the backend the environment picks."""
-    env = settings.environment
-    store = "s3" if env.object_store == "s3" else "parquet"
-    catalog = "glue" if env.catalog == "glue" else "duckdb"
-    return {store, "duckdb"}, {catalog, env.engine}
-
 
 # Per-partition check results (partitions_def on AssetCheckSpec) are a preview feature in the
 # pinned Dagster 1.13.27; without it the UI would show one tenant-month's verdict for all.
 warnings.filterwarnings("ignore", category=dg.PreviewWarning, message=".*AssetCheckSpec.*")
+# The cross-org asset maps tenant x month to month with a partition mapping that is beta.
+warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*MultiToSingleDimension.*")
 
 
-def build_definitions(settings: Settings) -> dg.Definitions:
+def _kinds(settings: Settings) -> dict[str, set[str]]:
+    """Kinds tags per layer, from the backend the environment picks."""
+    env = settings.environment
+    store = "s3" if env.object_store == "s3" else "parquet"
+    catalog = "glue" if env.catalog == "glue" else "duckdb"
+    return {
+        "raw": {store, "duckdb"},
+        "catalog": {catalog, env.engine},
+        "curated": {env.engine, store},
+    }
+
+
+def build_definitions(settings: Settings, now: dt.datetime | None = None) -> dg.Definitions:
+    """Everything of one environment; `now` pins the clock of checks (tests)."""
     partitions = tenant_month_partitions(settings)
-    raw_kinds, catalog_kinds = _kinds(settings)
+    kinds = _kinds(settings)
     return dg.Definitions(
         assets=[
-            build_raw_cur(partitions, raw_kinds),
-            build_tb_cur_raw(partitions, catalog_kinds),
+            build_raw_cur(partitions, kinds["raw"]),
+            build_tb_cur_raw(partitions, kinds["catalog"]),
+            *build_curated_assets(partitions, kinds["curated"]),
+            build_cross_org_asset(month_partitions(settings), kinds["curated"]),
         ],
-        resources=build_resources(settings),
+        asset_checks=build_freshness_checks(settings),
+        schedules=[build_freshness_schedule(settings)],
+        resources=build_resources(settings, now),
     )
 
 

@@ -6,6 +6,7 @@ behind them; the environment settings decide.
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cached_property
 from pathlib import Path
 
@@ -36,11 +37,25 @@ class FinOpsSettings(dg.ConfigurableResource):
         return self.settings.environment.lake_root
 
 
+class Clock(dg.ConfigurableResource):
+    """Now, in UTC (naive, like CUR timestamps). Tests pin it with `fixed_now`."""
+
+    fixed_now: str | None = None
+
+    def now(self) -> dt.datetime:
+        if self.fixed_now:
+            return dt.datetime.fromisoformat(self.fixed_now).replace(tzinfo=None)
+        return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
 def local_buckets_root(settings: Settings) -> Path:
     return settings.finops_home / "buckets"
 
 
-def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+def build_resources(
+    settings: Settings, now: dt.datetime | None = None
+) -> dict[str, dg.ConfigurableResource]:
+    """The resources of the settings' environment; `now` pins the clock (tests)."""
     env = settings.environment
     if (env.engine, env.object_store, env.catalog) != ("duckdb", "local", "local"):
         raise ConfigError(
@@ -58,6 +73,7 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         ),
         "store": store,
         "catalog": catalog,
+        "clock": Clock(fixed_now=now.isoformat() if now else None),
         "engine": DuckDBEngine(
             store=store,
             catalog=catalog,

@@ -50,6 +50,11 @@ def lake_prefix(org_id: str, year: int, month: int) -> str:
     return f"custos/cur/org={org_id}/year={year}/month={month}/"
 
 
+def curated_prefix(table: str) -> str:
+    """Where a curated table's partitions live, relative to the lake root."""
+    return f"custos/curated/{table}/"
+
+
 def _parse_month(value: object) -> object:
     """Accept `YYYY-MM` (or a date) and return the first day of that month."""
     if isinstance(value, dt.date):

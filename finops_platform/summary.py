@@ -8,7 +8,7 @@ import dagster as dg
 from tabulate import tabulate
 
 from finops_platform.definitions import build_definitions
-from finops_platform.runner import PartitionReport, run_partition
+from finops_platform.runner import PartitionReport, run_cross_org, run_partition
 from finops_platform.settings import Settings
 
 DAGSTER_YAML = """\
@@ -35,6 +35,9 @@ def run_all(settings: Settings, plan: list[tuple[str, dt.date]]) -> list[Partiti
         for org_id, month in plan:
             click.echo(f"running {org_id} {month:%Y-%m} ...", err=True)
             reports.append(run_partition(defs, instance, org_id, month))
+        for month in sorted({month for _, month in plan}):
+            click.echo(f"running cross-org {month:%Y-%m} ...", err=True)
+            reports.append(run_cross_org(defs, instance, month))
     return reports
 
 
@@ -66,7 +69,7 @@ def print_summary(settings: Settings, reports: list[PartitionReport]) -> None:
             click.echo(f"\n{report.org_id} {report.month:%Y-%m} (run {report.run_id}):")
             click.echo(f"  {report.error}")
     if reports:
-        click.echo(_next_steps(settings, reports[-1]))
+        click.echo(_next_steps(settings, reports[0]))
 
 
 def _next_steps(settings: Settings, last: PartitionReport) -> str:

@@ -30,4 +30,10 @@ def test_definitions_load_from_the_shipped_config(finops_home) -> None:
     assert tenants == ["tenant_alpha", "tenant_beta", "tenant_gamma"]
     keys = partitions.get_partition_keys()
     assert "2026-01-01|tenant_alpha" in keys
-    assert set(repository.get_top_level_resources()) == {"finops", "store", "catalog", "engine"}
+    assert set(repository.get_top_level_resources()) == {
+        "finops",
+        "store",
+        "catalog",
+        "engine",
+        "clock",
+    }

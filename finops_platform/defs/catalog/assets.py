@@ -2,20 +2,34 @@
 
 In the embedded mode the catalog is local (views over the lake's Parquet); in AWS it is Glue.
 After registering, the asset reads the partition back through the query engine, so a
-materialization proves the month is queryable as `custos_<org>_db.tb_cur_raw`.
+materialization proves the month is queryable as `custos_<org>_db.tb_cur_raw`. A closed month is
+also checked for completeness (its data reaches the month's last day); the current month's
+freshness is judged by the per-tenant SLA checks on a schedule.
 """
 
 import dagster as dg
 
-from finops_platform.defs.catalog.tables import RAW_TABLE, partition_values, raw_table
+from finops_platform.defs.catalog.tables import (
+    RAW_TABLE,
+    partition_location,
+    partition_values,
+    raw_table,
+)
 from finops_platform.defs.raw.assets import RAW_CUR
+from finops_platform.defs.sql_checks import SqlCheck, partition_params
 from finops_platform.lib.catalog import Catalog, CatalogPartition
 from finops_platform.lib.engine import QueryEngine
-from finops_platform.lib.sql import Identifier
 from finops_platform.partitions import tenant_and_month
-from finops_platform.resources import FinOpsSettings
+from finops_platform.resources import Clock, FinOpsSettings
 
 TB_CUR_RAW = dg.AssetKey(RAW_TABLE)
+
+COMPLETENESS = SqlCheck(
+    name="month_complete",
+    sql="validation/month_completeness.sql",
+    description="A closed billing month's data reaches the month's last day.",
+    severity=dg.AssetCheckSeverity.WARN,
+)
 
 
 def build_tb_cur_raw(
@@ -31,33 +45,37 @@ def build_tb_cur_raw(
             "The raw month registered as a partition (org, year, month) of tb_cur_raw in the "
             "tenant's catalog database custos_<org>_db."
         ),
+        check_specs=[COMPLETENESS.spec(TB_CUR_RAW, partitions_def)],
     )
     def tb_cur_raw(
         context: dg.AssetExecutionContext,
         finops: FinOpsSettings,
         catalog: Catalog,
         engine: QueryEngine,
+        clock: Clock,
     ) -> dg.MaterializeResult:
         org_id, month = tenant_and_month(context.partition_key)
         tenant = finops.tenant(org_id)
         table = raw_table(tenant, finops.lake_root)
         catalog.ensure_database(tenant.database)
         catalog.upsert_table(table)
-        values = partition_values(tenant, month)
-        location = f"{table.location}year={month.year}/month={month.month}/"
+        values = partition_values(month, org_id)
+        location = partition_location(table.location, month)
         catalog.upsert_partition(
             tenant.database, RAW_TABLE, CatalogPartition(values=values, location=location)
         )
-        with engine.session(tenant) as session:
-            summary = session.query_file(
-                "validation/raw_partition_summary.sql",
-                {
-                    "database": Identifier(tenant.database),
-                    "org": org_id,
-                    "year": month.year,
-                    "month": month.month,
-                },
-            ).to_pylist()[0]
+        params = partition_params(tenant, month)
+        with engine.session(tenant.database) as session:
+            summary = session.query_file("validation/raw_partition_summary.sql", params)
+            summary = summary.to_pylist()[0]
+            if month < clock.now().date().replace(day=1):
+                completeness = COMPLETENESS.evaluate(session, params)
+            else:
+                completeness = dg.AssetCheckResult(
+                    check_name=COMPLETENESS.name,
+                    passed=True,
+                    description="month to date: judged by the tenant's freshness SLA check",
+                )
         parameters = {
             "row_count": str(summary["row_count"]),
             "assembly_id": summary["assembly_id"] or "",
@@ -76,7 +94,8 @@ def build_tb_cur_raw(
                 "partition": ", ".join(f"{k}={v}" for k, v in values.items()),
                 "unblended_cost": float(summary["unblended_cost"] or 0),
                 "max_usage_start": str(summary["max_usage_start"]),
-            }
+            },
+            check_results=[completeness],
         )
 
     return tb_cur_raw

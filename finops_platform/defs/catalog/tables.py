@@ -1,37 +1,89 @@
-"""The catalog's view of the raw layer: table `tb_cur_raw` and its tenant x month partitions."""
+"""The catalog's tables: names, locations and partitions, the same for every backend.
+
+Tenant tables (`tb_cur_raw` and the curated ones) live in the tenant's database
+`custos_<org>_db`, partitioned by org, year and month; the central database holds the cross-org
+tables, partitioned by year and month.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import dagster as dg
+import pyarrow as pa
+
 from finops_platform.lib.catalog import Catalog, CatalogPartition, CatalogTable
 from finops_platform.lib.catalog.types import glue_type
 from finops_platform.lib.cur.schema import CANONICAL_SCHEMA, PARTITION_COLUMNS
-from finops_platform.settings import TenantConfig
+from finops_platform.settings import TenantConfig, curated_prefix
 
 RAW_TABLE = "tb_cur_raw"
+TENANT_PARTITION_KEYS = {name: glue_type(kind) for name, kind in PARTITION_COLUMNS.items()}
+MONTH_PARTITION_KEYS = {"year": "int", "month": "int"}
+
+
+def _join(root: str, *parts: str) -> str:
+    return "/".join([root.rstrip("/"), *[p.strip("/") for p in parts]]) + "/"
+
+
+def partition_values(month: dt.date, org_id: str | None = None) -> dict[str, str]:
+    """Partition key values in key order: (org,) year, month."""
+    values = {"org": org_id} if org_id else {}
+    return {**values, "year": str(month.year), "month": str(month.month)}
+
+
+def partition_location(table_location: str, month: dt.date) -> str:
+    """`<table location>year=YYYY/month=M/` (a tenant table's location already holds `org=`)."""
+    return _join(table_location, f"year={month.year}", f"month={month.month}")
+
+
+def column_schema(schema: pa.Schema) -> dg.TableSchema:
+    """A table's columns as Dagster metadata, shown in the UI."""
+    return dg.TableSchema(columns=[dg.TableColumn(field.name, str(field.type)) for field in schema])
 
 
 def raw_table(tenant: TenantConfig, lake_root: str) -> CatalogTable:
     return CatalogTable(
         database=tenant.database,
         name=RAW_TABLE,
-        location=f"{lake_root.rstrip('/')}/custos/cur/org={tenant.org_id}/",
+        location=_join(lake_root, "custos/cur", f"org={tenant.org_id}"),
         columns={field.name: glue_type(field.type) for field in CANONICAL_SCHEMA},
-        partition_keys={name: glue_type(kind) for name, kind in PARTITION_COLUMNS.items()},
+        partition_keys=TENANT_PARTITION_KEYS,
     )
 
 
-def partition_values(tenant: TenantConfig, month: dt.date) -> dict[str, str]:
-    return {"org": tenant.org_id, "year": str(month.year), "month": str(month.month)}
+def curated_location(lake_root: str, name: str, org_id: str | None = None) -> str:
+    """A curated table's location: a tenant's under `org=<org_id>/`, or a central one."""
+    return _join(lake_root, curated_prefix(name), *([f"org={org_id}"] if org_id else []))
+
+
+def curated_table(
+    database: str, name: str, lake_root: str, schema: pa.Schema, org_id: str | None = None
+) -> CatalogTable:
+    """A curated table: a tenant's (with org_id) or a central one (without)."""
+    return CatalogTable(
+        database=database,
+        name=name,
+        location=curated_location(lake_root, name, org_id),
+        columns={field.name: glue_type(field.type) for field in schema},
+        partition_keys=TENANT_PARTITION_KEYS if org_id else MONTH_PARTITION_KEYS,
+    )
+
+
+def registered_partition(
+    catalog: Catalog, database: str, table: str, values: dict[str, str]
+) -> CatalogPartition | None:
+    """The registered partition of `table` with these key values, if any."""
+    for partition in catalog.list_partitions(database, table):
+        if partition.values == values:
+            return partition
+    return None
 
 
 def raw_table_partition(
     catalog: Catalog, tenant: TenantConfig, month: dt.date
 ) -> CatalogPartition | None:
     """The registered partition of `tenant`'s `month` in tb_cur_raw, if any."""
-    wanted = partition_values(tenant, month)
-    for partition in catalog.list_partitions(tenant.database, RAW_TABLE):
-        if partition.values == wanted:
-            return partition
-    return None
+    return registered_partition(
+        catalog, tenant.database, RAW_TABLE, partition_values(month, tenant.org_id)
+    )

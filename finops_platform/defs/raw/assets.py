@@ -7,7 +7,7 @@ what was validated; a delivery that fails an ERROR check fails the run and chang
 
 import dagster as dg
 
-from finops_platform.defs.catalog.tables import raw_table_partition
+from finops_platform.defs.catalog.tables import column_schema, raw_table_partition
 from finops_platform.lib.catalog import Catalog
 from finops_platform.lib.cur.delivery import DeliveryError
 from finops_platform.lib.cur.ingest import IngestResult, ingest_month
@@ -37,12 +37,6 @@ RAW_CHECKS = {
         "(identity_line_item_id, identity_time_interval) is unique.",
     ),
 }
-
-
-def table_schema() -> dg.TableSchema:
-    return dg.TableSchema(
-        columns=[dg.TableColumn(field.name, str(field.type)) for field in CANONICAL_SCHEMA]
-    )
 
 
 def _check_results(result: IngestResult) -> list[dg.AssetCheckResult]:
@@ -88,7 +82,7 @@ def build_raw_cur(partitions_def: dg.PartitionsDefinition, kinds: set[str]) -> d
             )
             for name, (blocking, text) in RAW_CHECKS.items()
         ],
-        metadata={"dagster/column_schema": table_schema()},
+        metadata={"dagster/column_schema": column_schema(CANONICAL_SCHEMA)},
     )
     def raw_cur(
         context: dg.AssetExecutionContext,

@@ -682,6 +682,11 @@ def _draw_groups(ctx: _Context, hourly_rows: int, length: int, sp_start: np.ndar
     account = _group_accounts(rng, kinds, ri, sp)
     start = rng.integers(0, ctx.hours - length + 1, size=len(kinds))
     start[kinds == _G_SP] = sp_start[sp[kinds == _G_SP]]
+    # The forced plain-usage group runs until the last hour delivered, as always-on workloads
+    # do: a closed month's data reaches its last day, a month-to-date one its latest hour.
+    always_on = len(forced) - 1
+    if always_on < len(kinds) and kinds[always_on] == _G_USAGE:
+        start[always_on] = ctx.hours - lengths[always_on]
     low, high = np.log([ctx.product_of[o].scale for o in offering]).T
     scale = np.exp(rng.uniform(low, high))
     return _Groups(kinds, offering, account, ri, sp, start, lengths, scale)

@@ -28,6 +28,7 @@ from finops_platform.lib.cur.schema import (
     PRODUCT_COLUMNS,
     REQUIRED_COLUMNS,
 )
+from finops_platform.lib.engine.duckdb import sql_string
 
 # Legacy names of canonical columns, used when the canonical name is absent.
 LEGACY_ALIASES = {"product_region_code": "product_region"}
@@ -43,10 +44,6 @@ class SourceFile:
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _duckdb_type(arrow_type: pa.DataType) -> str:
@@ -87,7 +84,7 @@ def _legacy_map(prefix: str, names: list[str], value_type: pa.DataType) -> str |
     if not names:
         return None
     entries = ", ".join(
-        f"struct_pack(key := {_literal(name.removeprefix(prefix))}, "
+        f"struct_pack(key := {sql_string(name.removeprefix(prefix))}, "
         f"value := CAST({_quote(name)} AS {_duckdb_type(value_type)}))"
         for name in names
     )
@@ -149,17 +146,19 @@ def normalized_select(files: list[SourceFile], lineage: Lineage, where: str) -> 
         except SchemaProblem as exc:
             raise DeliveryError(f"{where}: {source.uri}: {exc}") from exc
         lineage_values = {
-            "x_source_file": _literal(source.uri),
-            "x_source_format": _literal(lineage.format),
-            "x_assembly_id": _literal(lineage.assembly_id) if lineage.assembly_id else "NULL",
-            "x_ingestion_time": f"TIMESTAMP {_literal(lineage.ingestion_time.isoformat(' '))}",
+            "x_source_file": sql_string(source.uri),
+            "x_source_format": sql_string(lineage.format),
+            "x_assembly_id": sql_string(lineage.assembly_id) if lineage.assembly_id else "NULL",
+            "x_ingestion_time": f"TIMESTAMP {sql_string(lineage.ingestion_time.isoformat(' '))}",
         }
         columns = [f"{expr} AS {_quote(name)}" for name, expr in projection]
         columns += [
             f"CAST({value} AS {_duckdb_type(CANONICAL_COLUMNS[name])}) AS {_quote(name)}"
             for name, value in lineage_values.items()
         ]
-        parts.append(f"SELECT {', '.join(columns)} FROM read_parquet({_literal(str(source.path))})")
+        parts.append(
+            f"SELECT {', '.join(columns)} FROM read_parquet({sql_string(str(source.path))})"
+        )
     if not parts:
         return empty_canonical_select()
     return "\nUNION ALL\n".join(parts)
@@ -183,7 +182,7 @@ def write_normalized(
 ) -> list[Path]:
     """Write the delivery, normalized, as Parquet files into `output_dir`; returns the files."""
     select = normalized_select(files, lineage, where)
-    target = _literal(str(output_dir))
+    target = sql_string(str(output_dir))
     try:
         connection.execute(
             f"COPY ({select}) TO {target} (FORMAT parquet, COMPRESSION zstd, "

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 
 import dagster as dg
 import pyarrow as pa
 
 from finops_platform.lib.sql import SqlValue, load_sql, render, transpile
-from finops_platform.settings import TenantConfig
 
 
 class EngineSession:
-    """Queries in one tenant's catalog database; unqualified table names resolve there."""
+    """Queries in one catalog database; unqualified table names resolve there."""
 
     dialect: str
 
@@ -29,9 +29,27 @@ class EngineSession:
         return self.query(render(load_sql(relative_path), params))
 
 
+@dataclass(frozen=True)
+class PartitionWrite:
+    """What writing one table partition produced."""
+
+    location: str
+    rows: int
+    bytes: int
+    schema: pa.Schema
+
+
 class QueryEngine(dg.ConfigurableResource):
     """Base of the query engine resources."""
 
-    def session(self, tenant: TenantConfig) -> AbstractContextManager[EngineSession]:
-        """A session that sees only `tenant`'s catalog database and data."""
+    def session(self, database: str) -> AbstractContextManager[EngineSession]:
+        """A session that sees only the tables of one catalog database and their data."""
+        raise NotImplementedError
+
+    def write_partition(self, database: str, athena_select: str, location: str) -> PartitionWrite:
+        """Replace the data at `location` with the result of a query in `database`.
+
+        The old data stays readable until the new data is complete. The caller registers the
+        partition in the catalog.
+        """
         raise NotImplementedError

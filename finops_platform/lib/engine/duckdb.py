@@ -1,26 +1,26 @@
 """The embedded query engine: DuckDB in-process over the lake's Parquet files.
 
-A session builds the tenant's catalog database as DuckDB views, one per catalog table, over
-exactly the registered partitions (as Athena sees a Glue table), and can read nothing but that
-tenant's table locations.
+A session builds one catalog database as DuckDB views, one per catalog table, over exactly the
+registered partitions (as Athena sees a Glue table), and can read nothing but that database's
+table locations: a tenant's session cannot touch another tenant's files.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from finops_platform.lib.catalog import Catalog, CatalogTable
 from finops_platform.lib.catalog.types import engine_type
-from finops_platform.lib.engine.base import EngineSession, QueryEngine
+from finops_platform.lib.engine.base import EngineSession, PartitionWrite, QueryEngine
 from finops_platform.lib.engine.connection import restricted_connection
-from finops_platform.lib.sql import Identifier
+from finops_platform.lib.sql import Identifier, transpile
 from finops_platform.lib.store import LocalObjectStore
-from finops_platform.settings import TenantConfig
 
 
 class DuckDBSession(EngineSession):
@@ -42,18 +42,37 @@ class DuckDBEngine(QueryEngine):
     threads: int = 2
 
     @contextmanager
-    def session(self, tenant: TenantConfig) -> Iterator[DuckDBSession]:
-        tables = self.catalog.list_tables(tenant.database)
+    def session(self, database: str, writable: Sequence[Path] = ()) -> Iterator[DuckDBSession]:
+        tables = self.catalog.list_tables(database)
         allowed = [self.store.local_path(table.location) for table in tables]
         with restricted_connection(
-            allowed, memory_limit=self.memory_limit, threads=self.threads
+            [*allowed, *writable], memory_limit=self.memory_limit, threads=self.threads
         ) as connection:
-            schema = Identifier(tenant.database)
-            connection.execute(f'CREATE SCHEMA "{schema.name}"')
+            schema = Identifier(database).name
+            connection.execute(f'CREATE SCHEMA "{schema}"')
             for table in tables:
                 connection.execute(self._view_sql(table))
-            connection.execute(f'USE "{schema.name}"')
+            connection.execute(f'USE "{schema}"')
             yield DuckDBSession(connection)
+
+    def write_partition(self, database: str, athena_select: str, location: str) -> PartitionWrite:
+        select = transpile(athena_select, "duckdb")
+        with (
+            self.store.staging_dir(location) as staged,
+            self.session(database, writable=[staged]) as session,
+        ):
+            connection = session.connection
+            schema = connection.sql(select).limit(0).to_arrow_table().schema
+            connection.execute(
+                f"COPY ({select}) TO {sql_string(str(staged))} (FORMAT parquet, "
+                "COMPRESSION zstd, FILE_SIZE_BYTES '256MB', FILENAME_PATTERN 'part-{i}', "
+                "OVERWRITE_OR_IGNORE true)"
+            )
+            files = sorted(staged.glob("*.parquet"))
+            rows = sum(pq.read_metadata(f).num_rows for f in files)
+            size = sum(f.stat().st_size for f in files)
+            self.store.replace_prefix(staged, location)
+        return PartitionWrite(location=location, rows=rows, bytes=size, schema=schema)
 
     def _view_sql(self, table: CatalogTable) -> str:
         name = f'"{Identifier(table.database).name}"."{Identifier(table.name).name}"'
@@ -83,6 +102,11 @@ def empty_select(table: CatalogTable) -> str:
     return f"SELECT {casts} WHERE false"
 
 
+def sql_string(value: str) -> str:
+    """A DuckDB string literal, quotes escaped."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 def sql_string_list(values: list[str]) -> str:
     """A DuckDB list literal of strings, quotes escaped."""
-    return "[" + ", ".join("'" + value.replace("'", "''") + "'" for value in values) + "]"
+    return "[" + ", ".join(sql_string(value) for value in values) + "]"

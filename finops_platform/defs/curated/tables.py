@@ -1,0 +1,90 @@
+"""The curated tables: one SQL file each under `sql/curated/`, registered here in one entry.
+
+A new curated table is a new SQL file plus one entry in CURATED_TABLES; the asset, its catalog
+table and its checks are built from the entry.
+"""
+
+from dataclasses import dataclass
+
+from finops_platform.defs.sql_checks import SqlCheck
+
+
+@dataclass(frozen=True)
+class CuratedTable:
+    name: str
+    sql: str
+    description: str
+    deps: tuple[str, ...]
+    checks: tuple[SqlCheck, ...] = ()
+
+
+CURATED_TABLES: tuple[CuratedTable, ...] = (
+    CuratedTable(
+        name="cost_daily",
+        sql="curated/cost_daily.sql",
+        description=(
+            "Daily unblended, amortized, net amortized and public cost per account, service, "
+            "usage type, operation, region and line item type."
+        ),
+        deps=("tb_cur_raw",),
+        checks=(
+            SqlCheck(
+                name="reconciles_with_raw",
+                sql="validation/reconcile_cost_daily.sql",
+                description=(
+                    "Per line item type, line item counts and unblended and amortized totals "
+                    "equal tb_cur_raw's, to the cent."
+                ),
+                blocking=True,
+            ),
+        ),
+    ),
+    CuratedTable(
+        name="cost_by_tag",
+        sql="curated/cost_by_tag.sql",
+        description=(
+            "Showback by the tenant's cost allocation tag keys: cost per tag value (or "
+            "'(untagged)'), day, account and service."
+        ),
+        deps=("tb_cur_raw", "cost_daily"),
+        checks=(
+            SqlCheck(
+                name="tag_parts_add_up",
+                sql="validation/cost_by_tag_parts.sql",
+                description="Each tag key's values plus untagged add up to the total, to the cent.",
+                blocking=True,
+            ),
+        ),
+    ),
+    CuratedTable(
+        name="cost_monthly_summary",
+        sql="curated/cost_monthly_summary.sql",
+        description="Month total per account and service, and the change versus last month.",
+        deps=("cost_daily",),
+        checks=(
+            SqlCheck(
+                name="summary_adds_up",
+                sql="validation/monthly_summary_totals.sql",
+                description="The summary's amortized total equals cost_daily's, to the cent.",
+                blocking=True,
+            ),
+        ),
+    ),
+    CuratedTable(
+        name="focus_cost",
+        sql="curated/focus_cost.sql",
+        description="The tenant's cost in FOCUS 1.2 shape, with all mandatory columns.",
+        deps=("tb_cur_raw", "cost_daily"),
+        checks=(
+            SqlCheck(
+                name="focus_adds_up",
+                sql="validation/focus_totals.sql",
+                description=(
+                    "BilledCost equals the unblended and EffectiveCost the amortized total of "
+                    "cost_daily, to the cent."
+                ),
+                blocking=True,
+            ),
+        ),
+    ),
+)

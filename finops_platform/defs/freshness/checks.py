@@ -1,0 +1,65 @@
+"""Per-tenant freshness SLA checks, generated from config.
+
+One unpartitioned, non-blocking check per active tenant on tb_cur_raw (DESIGN.md: Dagster's
+built-in freshness checks do not fit a per-tenant SLA on a tenant x month asset, and a blocking
+one would fail an old month's run on today's freshness). A schedule runs them every few minutes,
+so a tenant whose data stops arriving breaches even though nothing is materialized.
+"""
+
+import dagster as dg
+
+from finops_platform.defs.catalog.assets import TB_CUR_RAW
+from finops_platform.lib.catalog import Catalog
+from finops_platform.lib.engine import QueryEngine
+from finops_platform.lib.freshness import OK, tenant_freshness
+from finops_platform.resources import Clock, FinOpsSettings
+from finops_platform.settings import Settings, TenantConfig
+
+FRESHNESS_PREFIX = "freshness_sla_"
+
+
+def freshness_check_name(org_id: str) -> str:
+    return f"{FRESHNESS_PREFIX}{org_id}"
+
+
+def build_freshness_check(tenant: TenantConfig) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=TB_CUR_RAW,
+        name=freshness_check_name(tenant.org_id),
+        blocking=False,
+        description=(
+            f"{tenant.org_id}: the current month's last usage hour is at most "
+            f"{tenant.sla_hours:g} h old (sla_hours)."
+        ),
+    )
+    def freshness_sla(
+        finops: FinOpsSettings, engine: QueryEngine, catalog: Catalog, clock: Clock
+    ) -> dg.AssetCheckResult:
+        current = finops.tenant(tenant.org_id)
+        freshness = tenant_freshness(engine, catalog, current, clock.now())
+        return dg.AssetCheckResult(
+            passed=freshness.status == OK,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=freshness.describe(),
+            metadata={
+                "tenant": tenant.org_id,
+                "status": freshness.status,
+                "hours_lag": freshness.hours_lag,
+                "sla_hours": freshness.sla_hours,
+                "last_usage_start": str(freshness.last_usage_start or "none"),
+                "month": f"{freshness.month:%Y-%m}",
+            },
+        )
+
+    return freshness_sla
+
+
+def build_freshness_checks(settings: Settings) -> list[dg.AssetChecksDefinition]:
+    return [build_freshness_check(tenant) for tenant in settings.tenants.active()]
+
+
+def freshness_check_keys(settings: Settings) -> list[dg.AssetCheckKey]:
+    return [
+        dg.AssetCheckKey(TB_CUR_RAW, freshness_check_name(t.org_id))
+        for t in settings.tenants.active()
+    ]

@@ -1,0 +1,27 @@
+-- Daily cost of one tenant x month. Grain: one row per usage_date, account_id, product_code,
+-- usage_type, operation, region and line_item_type. Unblended, amortized (CID formula), net
+-- amortized (NULL where the CUR has no net columns) and public on-demand cost, usage and the
+-- number of line items.
+-- Parameters: database, org, year, month, period_start.
+WITH line_items AS (
+    {{ include fragments/line_item_costs.sql }}
+)
+SELECT
+    {{ period_start }} AS billing_period,
+    usage_date,
+    account_id,
+    product_code,
+    usage_type,
+    operation,
+    region,
+    line_item_type,
+    charge_category,
+    sum(unblended_cost) AS unblended_cost,
+    sum(amortized_cost) AS amortized_cost,
+    sum(net_amortized_cost) AS net_amortized_cost,
+    sum(public_cost) AS public_cost,
+    sum(usage_amount) AS usage_amount,
+    count(*) AS line_items
+FROM line_items
+GROUP BY usage_date, account_id, product_code, usage_type, operation, region, line_item_type,
+    charge_category

@@ -1,0 +1,54 @@
+-- Reconciliation of one tenant x month: cost_daily against tb_cur_raw, per line item type.
+-- Returns one row: passed when every line item type has the same line item count and the same
+-- unblended and amortized totals to the cent, with the raw and curated totals and the largest
+-- difference.
+-- Parameters: database, org, year, month.
+WITH raw AS (
+    SELECT
+        line_item_type,
+        count(*) AS line_items,
+        sum(unblended_cost) AS unblended_cost,
+        sum(amortized_cost) AS amortized_cost
+    FROM (
+        {{ include fragments/line_item_costs.sql }}
+    ) AS line_items
+    GROUP BY line_item_type
+),
+curated AS (
+    SELECT
+        line_item_type,
+        sum(line_items) AS line_items,
+        sum(unblended_cost) AS unblended_cost,
+        sum(amortized_cost) AS amortized_cost
+    FROM {{ database }}.cost_daily
+    WHERE org = {{ org }} AND year = {{ year }} AND month = {{ month }}
+    GROUP BY line_item_type
+),
+compared AS (
+    SELECT
+        coalesce(raw.line_items, 0) = coalesce(curated.line_items, 0) AS same_count,
+        abs(coalesce(raw.unblended_cost, 0) - coalesce(curated.unblended_cost, 0))
+            AS unblended_difference,
+        abs(coalesce(raw.amortized_cost, 0) - coalesce(curated.amortized_cost, 0))
+            AS amortized_difference,
+        raw.unblended_cost AS raw_unblended,
+        curated.unblended_cost AS curated_unblended,
+        raw.amortized_cost AS raw_amortized,
+        curated.amortized_cost AS curated_amortized
+    FROM raw
+    FULL OUTER JOIN curated ON raw.line_item_type = curated.line_item_type
+)
+SELECT
+    coalesce(
+        bool_and(same_count AND unblended_difference < 0.005 AND amortized_difference < 0.005),
+        true
+    ) AS passed,
+    count_if(NOT (same_count AND unblended_difference < 0.005 AND amortized_difference < 0.005))
+        AS mismatched_line_item_types,
+    count(*) AS line_item_types,
+    sum(raw_unblended) AS raw_unblended_cost,
+    sum(curated_unblended) AS curated_unblended_cost,
+    sum(raw_amortized) AS raw_amortized_cost,
+    sum(curated_amortized) AS curated_amortized_cost,
+    greatest(max(unblended_difference), max(amortized_difference)) AS largest_difference
+FROM compared
