@@ -112,3 +112,10 @@ def test_a_month_without_delivery_says_where_it_looked(sources: dict[str, Path])
     result = finops("run", "--tenant", "legacy_org", "--month", "2026-08")
     assert result.exit_code == 1
     assert "tenant 'legacy_org', month 2026-08: no CUR delivery" in result.output
+
+
+def test_a_closed_month_that_stops_early_warns_incomplete(sources: dict[str, Path]) -> None:
+    deliver(sources["cur2_org"], "cur2", until=dt.datetime(2026, 9, 25))
+    result = finops("run", "--tenant", "cur2_org", "--month", "2026-09")
+    assert result.exit_code == 0, result.output  # WARN: reported, not failing the run
+    assert "failed: month_complete WARN" in result.output

@@ -1,0 +1,305 @@
+"""Curated tables on real and generated CUR: right to the cent, FOCUS-shaped, cross-org totals.
+
+The expected figures are computed here independently, in Python, from the raw line items and the
+formulas in DESIGN.md, not by the SQL under test.
+"""
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from finops_platform.cli import main
+from finops_platform.lib.cur.generator import generate_month
+from finops_platform_tests.conftest import tenant_entry
+
+MONTHS = (dt.date(2026, 8, 1), dt.date(2026, 9, 1))
+TAGS = ["cost_center", "Environment", "team"]
+FOCUS_MANDATORY = {
+    "BilledCost": pa.types.is_decimal,
+    "BillingAccountId": pa.types.is_string,
+    "BillingAccountName": pa.types.is_string,
+    "BillingCurrency": pa.types.is_string,
+    "BillingPeriodStart": pa.types.is_timestamp,
+    "BillingPeriodEnd": pa.types.is_timestamp,
+    "ChargeCategory": pa.types.is_string,
+    "ChargeClass": pa.types.is_string,
+    "ChargeDescription": pa.types.is_string,
+    "ChargePeriodStart": pa.types.is_timestamp,
+    "ChargePeriodEnd": pa.types.is_timestamp,
+    "ContractedCost": pa.types.is_decimal,
+    "EffectiveCost": pa.types.is_decimal,
+    "InvoiceIssuerName": pa.types.is_string,
+    "ListCost": pa.types.is_decimal,
+    "PricingQuantity": pa.types.is_decimal,
+    "PricingUnit": pa.types.is_string,
+    "ProviderName": pa.types.is_string,
+    "PublisherName": pa.types.is_string,
+    "ServiceCategory": pa.types.is_string,
+    "ServiceName": pa.types.is_string,
+}
+
+
+def finops(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def query(org: str, sql: str) -> list[dict]:
+    return json.loads(finops("query", "--tenant", org, "--format", "json", sql))
+
+
+def money(value: float | None) -> Decimal:
+    """A CUR double as the curated tables hold it: DECIMAL(38, 10)."""
+    return Decimal(repr(value or 0.0)).quantize(Decimal("1e-10"))
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Two tenants (legacy, CUR 2.0 with net columns), two months each, fully run."""
+    root = tmp_path_factory.mktemp("curated")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("FINOPS_HOME", str(root / "home"))
+        env.setenv("DAGSTER_HOME", str(root / "dagster"))
+        env.setenv("ENVIRONMENT", "dev")
+        (root / "dagster").mkdir()
+        tenants = []
+        for org, fmt in (("legacy_org", "legacy"), ("cur2_org", "cur2")):
+            for month in MONTHS:
+                generate_month(root / org, month=month, rows=4000, fmt=fmt, seed=5)
+            tenants.append(
+                tenant_entry(
+                    org, root / org, cost_allocation_tags=TAGS, first_billing_month="2026-01"
+                )
+            )
+        config = root / "tenants.json"
+        config.write_text(json.dumps(tenants))
+        env.setenv("CONFIG_PATH", str(config))
+        output = finops("run", "--month", "2026-08", "--month", "2026-09")
+        assert output.count("failed") == 0, output
+        yield root / "home" / "buckets" / "finops-lake" / "custos"
+
+
+def raw_rows(lake: Path, org: str, month: dt.date) -> list[dict]:
+    folder = lake / "cur" / f"org={org}" / f"year={month.year}" / f"month={month.month}"
+    return pq.read_table(folder).to_pylist()
+
+
+def amortized(row: dict) -> Decimal:
+    """DESIGN.md's amortized cost, row by row."""
+    kind = row["line_item_line_item_type"]
+    if kind == "SavingsPlanCoveredUsage":
+        return money(row["savings_plan_savings_plan_effective_cost"])
+    if kind == "SavingsPlanRecurringFee":
+        return money(
+            (row["savings_plan_total_commitment_to_date"] or 0)
+            - (row["savings_plan_used_commitment"] or 0)
+        )
+    if kind in ("SavingsPlanNegation", "SavingsPlanUpfrontFee"):
+        return Decimal(0)
+    if kind == "DiscountedUsage":
+        return money(row["reservation_effective_cost"])
+    if kind == "RIFee":
+        return money(
+            (row["reservation_unused_amortized_upfront_fee_for_billing_period"] or 0)
+            + (row["reservation_unused_recurring_fee"] or 0)
+        )
+    if kind == "Fee" and row["reservation_reservation_a_r_n"]:
+        return Decimal(0)
+    return money(row["line_item_unblended_cost"])
+
+
+def net_amortized(row: dict) -> Decimal | None:
+    """The same formula on the net columns; None where the CUR has no net columns."""
+    if row["line_item_net_unblended_cost"] is None:
+        return None
+    kind = row["line_item_line_item_type"]
+    if kind == "SavingsPlanCoveredUsage":
+        return money(row["savings_plan_net_savings_plan_effective_cost"])
+    if kind == "SavingsPlanRecurringFee":
+        upfront = row["savings_plan_payment_option"] == "All Upfront"
+        net, gross = (
+            (
+                "net_amortized_upfront_commitment_for_billing_period",
+                "amortized_upfront_commitment_for_billing_period",
+            )
+            if upfront
+            else (
+                "net_recurring_commitment_for_billing_period",
+                "recurring_commitment_for_billing_period",
+            )
+        )
+        gross_value = row[f"savings_plan_{gross}"]
+        ratio = row[f"savings_plan_{net}"] / gross_value if gross_value else 1.0
+        unused = (row["savings_plan_total_commitment_to_date"] or 0) - (
+            row["savings_plan_used_commitment"] or 0
+        )
+        return money(unused * ratio)
+    if kind in ("SavingsPlanNegation", "SavingsPlanUpfrontFee"):
+        return Decimal(0)
+    if kind == "DiscountedUsage":
+        return money(row["reservation_net_effective_cost"])
+    if kind == "RIFee":
+        return money(
+            (row["reservation_net_unused_amortized_upfront_fee_for_billing_period"] or 0)
+            + (row["reservation_net_unused_recurring_fee"] or 0)
+        )
+    if kind == "Fee" and row["reservation_reservation_a_r_n"]:
+        return Decimal(0)
+    return money(row["line_item_net_unblended_cost"])
+
+
+def curated_by_type(org: str, month: dt.date) -> dict[str, dict]:
+    rows = query(
+        org,
+        "SELECT line_item_type, CAST(sum(unblended_cost) AS VARCHAR) AS unblended, "
+        "CAST(sum(amortized_cost) AS VARCHAR) AS amortized, "
+        "CAST(sum(net_amortized_cost) AS VARCHAR) AS net_amortized, sum(line_items) AS n "
+        f"FROM cost_daily WHERE year = {month.year} AND month = {month.month} GROUP BY 1",
+    )
+    return {row.pop("line_item_type"): row for row in rows}
+
+
+@pytest.mark.parametrize("org", ["legacy_org", "cur2_org"])
+def test_amortized_and_net_match_an_independent_computation(generated: Path, org: str) -> None:
+    month = MONTHS[1]
+    expected: dict[str, dict] = defaultdict(lambda: {"amortized": Decimal(0), "net": [], "n": 0})
+    for row in raw_rows(generated, org, month):
+        totals = expected[row["line_item_line_item_type"]]
+        totals["amortized"] += amortized(row)
+        totals["net"].append(net_amortized(row))
+        totals["n"] += 1
+    curated = curated_by_type(org, month)
+    assert len(curated) == 15  # every line item type of DESIGN.md
+    for kind, totals in expected.items():
+        assert curated[kind]["n"] == totals["n"]
+        assert abs(Decimal(curated[kind]["amortized"]) - totals["amortized"]) < Decimal("1e-6"), (
+            kind
+        )
+        if org == "legacy_org":
+            assert curated[kind]["net_amortized"] is None  # no net columns in this CUR
+        else:
+            net = sum(v for v in totals["net"] if v is not None)
+            assert abs(Decimal(curated[kind]["net_amortized"]) - net) < Decimal("1e-6"), kind
+    unblended = sum(Decimal(c["unblended"]) for c in curated.values())
+    amortized_total = sum(Decimal(c["amortized"]) for c in curated.values())
+    assert amortized_total != unblended  # the data exercises the formula
+
+
+def test_focus_cost_has_every_mandatory_column_and_adds_up(generated: Path) -> None:
+    month = MONTHS[1]
+    folder = generated / "curated" / "focus_cost" / "org=cur2_org" / "year=2026" / "month=9"
+    schema = pq.read_schema(next(folder.glob("*.parquet")))
+    for column, is_type in FOCUS_MANDATORY.items():
+        assert column in schema.names, column
+        assert is_type(schema.field(column).type), (column, schema.field(column).type)
+    (focus,) = query(
+        "cur2_org",
+        "SELECT CAST(sum(BilledCost) AS VARCHAR) AS billed, "
+        "CAST(sum(EffectiveCost) AS VARCHAR) AS effective, count(DISTINCT ChargeCategory) AS cats "
+        "FROM focus_cost WHERE year = 2026 AND month = 9",
+    )
+    curated = curated_by_type("cur2_org", month)
+    assert Decimal(focus["billed"]) == sum(Decimal(c["unblended"]) for c in curated.values())
+    assert Decimal(focus["effective"]) == sum(Decimal(c["amortized"]) for c in curated.values())
+    assert focus["cats"] >= 4  # Usage, Purchase, Tax, Credit (and Adjustment)
+
+
+def test_cost_by_tag_parts_add_up_per_key_with_case_insensitive_keys(generated: Path) -> None:
+    rows = query(
+        "legacy_org",
+        "SELECT tag_key, tag_value, CAST(sum(unblended_cost) AS VARCHAR) AS cost "
+        "FROM cost_by_tag WHERE year = 2026 AND month = 9 GROUP BY 1, 2",
+    )
+    raw = raw_rows(generated, "legacy_org", MONTHS[1])
+    total = sum(money(r["line_item_unblended_cost"]) for r in raw)
+    for key in TAGS:
+        parts = {r["tag_value"]: Decimal(r["cost"]) for r in rows if r["tag_key"] == key}
+        assert sum(parts.values()) == total, key
+        map_key = f"user_{key.lower()}"
+        expected_untagged = sum(
+            money(r["line_item_unblended_cost"])
+            for r in raw
+            if not dict(r["resource_tags"]).get(map_key)
+        )
+        assert parts.get("(untagged)", Decimal(0)) == expected_untagged, key
+        assert len(parts) > 1, key  # "Environment" matched user_environment despite its case
+
+
+def test_monthly_summary_reports_the_change_versus_last_month(generated: Path) -> None:
+    rows = query(
+        "cur2_org",
+        "SELECT s.service, s.account_id, CAST(s.amortized_cost AS VARCHAR) AS cost, "
+        "CAST(s.previous_amortized_cost AS VARCHAR) AS previous, "
+        "CAST(s.amortized_change AS VARCHAR) AS change FROM cost_monthly_summary AS s "
+        "WHERE year = 2026 AND month = 9",
+    )
+    august = {
+        (r["account_id"], r["product_code"]): Decimal(r["cost"])
+        for r in query(
+            "cur2_org",
+            "SELECT account_id, product_code, CAST(sum(amortized_cost) AS VARCHAR) AS cost "
+            "FROM cost_daily WHERE year = 2026 AND month = 8 GROUP BY 1, 2",
+        )
+    }
+    assert rows
+    for row in rows:
+        previous = august.get((row["account_id"], row["service"]))
+        assert (Decimal(row["previous"]) if row["previous"] else None) == previous
+        assert Decimal(row["change"]) == Decimal(row["cost"]) - (previous or 0)
+
+
+def test_cross_org_totals_equal_the_tenants_curated_totals(generated: Path) -> None:
+    cross = json.loads(
+        finops(
+            "query",
+            "--central",
+            "--format",
+            "json",
+            "SELECT org, CAST(sum(amortized_cost) AS VARCHAR) AS cost FROM cost_cross_org_monthly "
+            "WHERE year = 2026 AND month = 9 GROUP BY org",
+        )
+    )
+    assert {row["org"] for row in cross} == {"legacy_org", "cur2_org"}
+    for row in cross:
+        (tenant,) = query(
+            row["org"],
+            "SELECT CAST(sum(amortized_cost) AS VARCHAR) AS cost FROM cost_daily "
+            "WHERE year = 2026 AND month = 9",
+        )
+        assert Decimal(row["cost"]) == Decimal(tenant["cost"])
+
+
+def test_a_tenant_cannot_query_the_central_or_another_tenants_curated_tables(
+    generated: Path,
+) -> None:
+    for sql in (
+        "SELECT * FROM custos_central_db.cost_cross_org_monthly",
+        "SELECT * FROM custos_cur2_org_db.cost_daily",
+        f"SELECT * FROM read_parquet('{generated}/curated/cost_daily/org=cur2_org/*/*/*.parquet')",
+    ):
+        result = CliRunner().invoke(main, ["query", "--tenant", "legacy_org", sql])
+        assert result.exit_code == 2, (sql, result.output)
+
+
+def test_real_sample_cost_daily_matches_raw_and_the_cid_amortized_total(
+    real_sample: Path, finops_home: Path, write_config
+) -> None:
+    write_config([tenant_entry("real_sample", real_sample, first_billing_month="2018-10")])
+    output = finops("run", "--tenant", "real_sample", "--month", "2018-10")
+    assert "9/9 passed" in output
+    (row,) = query(
+        "real_sample",
+        "SELECT sum(unblended_cost) AS unblended, sum(amortized_cost) AS amortized "
+        "FROM cost_daily WHERE year = 2018 AND month = 10",
+    )
+    assert row["unblended"] == pytest.approx(4064.483132, abs=1e-6)
+    assert row["amortized"] == pytest.approx(4195.957109, abs=1e-6)
