@@ -19,6 +19,7 @@ from finops_platform.defs.raw.assets import RAW_CUR
 from finops_platform.defs.sql_checks import SqlCheck, partition_params
 from finops_platform.lib.catalog import Catalog, CatalogPartition
 from finops_platform.lib.engine import QueryEngine
+from finops_platform.lib.store import ObjectStore
 from finops_platform.partitions import tenant_and_month
 from finops_platform.resources import Clock, FinOpsSettings
 
@@ -52,6 +53,7 @@ def build_tb_cur_raw(
         finops: FinOpsSettings,
         catalog: Catalog,
         engine: QueryEngine,
+        store: ObjectStore,
         clock: Clock,
     ) -> dg.MaterializeResult:
         org_id, month = tenant_and_month(context.partition_key)
@@ -60,10 +62,14 @@ def build_tb_cur_raw(
         catalog.ensure_database(tenant.database)
         catalog.upsert_table(table)
         values = partition_values(month, org_id)
-        location = partition_location(table.location, month)
+        month_uri = partition_location(table.location, month)
+        location = store.current_version(month_uri)
+        if location is None:
+            raise dg.Failure(description=f"tenant {org_id!r}: no raw data at {month_uri}")
         catalog.upsert_partition(
             tenant.database, RAW_TABLE, CatalogPartition(values=values, location=location)
         )
+        store.retire(month_uri, keep=location)
         params = partition_params(tenant, month)
         with engine.session(tenant.database) as session:
             summary = session.query_file("validation/raw_partition_summary.sql", params)

@@ -21,6 +21,7 @@ from finops_platform.defs.sql_checks import SqlCheck
 from finops_platform.lib.catalog import Catalog, CatalogPartition
 from finops_platform.lib.engine import QueryEngine
 from finops_platform.lib.sql import Identifier, SqlValue, load_sql, render
+from finops_platform.lib.store import ObjectStore
 from finops_platform.partitions import MONTH
 from finops_platform.resources import FinOpsSettings
 
@@ -91,6 +92,7 @@ def build_cross_org_asset(
         finops: FinOpsSettings,
         catalog: Catalog,
         engine: QueryEngine,
+        store: ObjectStore,
     ) -> dg.MaterializeResult:
         month = dt.date.fromisoformat(context.partition_key)
         central = finops.settings.environment.central_database
@@ -113,15 +115,18 @@ def build_cross_org_asset(
         )
         catalog.upsert_table(curated_table(central, CROSS_ORG, finops.lake_root, written.schema))
         catalog.upsert_partition(
-            central, CROSS_ORG, CatalogPartition(values=partition_values(month), location=location)
+            central,
+            CROSS_ORG,
+            CatalogPartition(values=partition_values(month), location=written.location),
         )
+        store.retire(location, keep=written.location)
         with engine.session(central) as session:
             check = TOTALS.evaluate(session, params)
         return dg.MaterializeResult(
             metadata={
                 "dagster/table_name": f"{central}.{CROSS_ORG}",
                 "dagster/row_count": written.rows,
-                "dagster/uri": location,
+                "dagster/uri": written.location,
                 "dagster/column_schema": column_schema(written.schema),
                 "tenants": ", ".join(tenants),
             },

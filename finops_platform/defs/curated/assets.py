@@ -14,6 +14,7 @@ from finops_platform.defs.sql_checks import partition_params
 from finops_platform.lib.catalog import Catalog, CatalogPartition
 from finops_platform.lib.engine import QueryEngine
 from finops_platform.lib.sql import load_sql, render
+from finops_platform.lib.store import ObjectStore
 from finops_platform.partitions import tenant_and_month
 from finops_platform.resources import FinOpsSettings
 
@@ -37,6 +38,7 @@ def build_curated_asset(
         finops: FinOpsSettings,
         catalog: Catalog,
         engine: QueryEngine,
+        store: ObjectStore,
     ) -> dg.MaterializeResult:
         org_id, month = tenant_and_month(context.partition_key)
         tenant = finops.tenant(org_id)
@@ -50,15 +52,16 @@ def build_curated_asset(
         catalog.upsert_partition(
             tenant.database,
             spec.name,
-            CatalogPartition(values=partition_values(month, org_id), location=location),
+            CatalogPartition(values=partition_values(month, org_id), location=written.location),
         )
+        store.retire(location, keep=written.location)
         with engine.session(tenant.database) as session:
             check_results = [check.evaluate(session, params) for check in spec.checks]
         return dg.MaterializeResult(
             metadata={
                 "dagster/table_name": f"{tenant.database}.{spec.name}",
                 "dagster/row_count": written.rows,
-                "dagster/uri": location,
+                "dagster/uri": written.location,
                 "dagster/column_schema": column_schema(written.schema),
                 "bytes": written.bytes,
             },

@@ -114,7 +114,7 @@ def build_raw_cur(partitions_def: dg.PartitionsDefinition, kinds: set[str]) -> d
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": profile.row_count,
-                "dagster/uri": result.lake_uri,
+                "dagster/uri": result.location,
                 "bytes": result.bytes_written,
                 "files": result.files_written,
                 "source_format": result.delivery.format,

@@ -31,7 +31,7 @@ from finops_platform.settings import TenantConfig, lake_prefix
 @dataclass(frozen=True)
 class IngestResult:
     delivery: Delivery
-    lake_uri: str
+    location: str  # where the new version of the month is readable
     profile: RawMonthProfile
     outcomes: list[CheckOutcome]
     files_written: int
@@ -86,10 +86,10 @@ def ingest_month(
                 "the month is kept"
             )
         bytes_written = sum(path.stat().st_size for path in written)
-        store.replace_prefix(staged, lake_uri)
+        location = store.publish(staged, lake_uri)
     return IngestResult(
         delivery=delivery,
-        lake_uri=lake_uri,
+        location=location,
         profile=profile,
         outcomes=outcomes,
         files_written=len(written),

@@ -47,9 +47,9 @@ class QueryEngine(dg.ConfigurableResource):
         raise NotImplementedError
 
     def write_partition(self, database: str, athena_select: str, location: str) -> PartitionWrite:
-        """Replace the data at `location` with the result of a query in `database`.
+        """Write the result of a query in `database` as a new version of the prefix `location`.
 
-        The old data stays readable until the new data is complete. The caller registers the
-        partition in the catalog.
+        The old version stays readable: the caller registers the new version's location
+        (`PartitionWrite.location`) in the catalog, then retires the old one from the store.
         """
         raise NotImplementedError

@@ -71,8 +71,8 @@ class DuckDBEngine(QueryEngine):
             files = sorted(staged.glob("*.parquet"))
             rows = sum(pq.read_metadata(f).num_rows for f in files)
             size = sum(f.stat().st_size for f in files)
-            self.store.replace_prefix(staged, location)
-        return PartitionWrite(location=location, rows=rows, bytes=size, schema=schema)
+            published = self.store.publish(staged, location)
+        return PartitionWrite(location=published, rows=rows, bytes=size, schema=schema)
 
     def _view_sql(self, table: CatalogTable) -> str:
         name = f'"{Identifier(table.database).name}"."{Identifier(table.name).name}"'

@@ -40,15 +40,25 @@ class ObjectStore(dg.ConfigurableResource):
         """An empty local folder to build the new content of `final_uri` in; removed on exit."""
         raise NotImplementedError
 
-    def replace_prefix(self, staged: Path, final_uri: str) -> None:
-        """Make the files of `staged` the whole content of the prefix `final_uri`.
+    def publish(self, staged: Path, final_uri: str) -> str:
+        """Make the files of `staged` the new version of the prefix `final_uri`.
 
-        Either the old or the new version stays readable if the process dies at any point.
+        Returns the location of that version, which the catalog then registers. The previous
+        version stays readable until `retire` removes it, and either the old or the new version
+        stays readable if the process dies at any point.
         """
         raise NotImplementedError
 
+    def current_version(self, final_uri: str) -> str | None:
+        """The location of the newest complete version published under `final_uri`, if any."""
+        raise NotImplementedError
+
+    def retire(self, final_uri: str, keep: str) -> None:
+        """Delete every version under `final_uri` but `keep` (the one the catalog registers)."""
+        raise NotImplementedError
+
     def recover_prefix(self, final_uri: str) -> None:
-        """Finish or undo a replacement of `final_uri` that a killed process left half done."""
+        """Finish or undo a publication of `final_uri` that a killed process left half done."""
         raise NotImplementedError
 
     def local_path(self, uri: str) -> Path | None:

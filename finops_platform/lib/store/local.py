@@ -84,7 +84,8 @@ class LocalObjectStore(ObjectStore):
             with _locked(_lock_path(replaced)):
                 _recover(final, replaced)
 
-    def replace_prefix(self, staged: Path, final_uri: str) -> None:
+    def publish(self, staged: Path, final_uri: str) -> str:
+        # A local month is one folder swapped by two renames: the version is the prefix itself.
         final = self.local_path(final_uri)
         replaced = _sibling_root(final, _REPLACED)
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -98,6 +99,16 @@ class LocalObjectStore(ObjectStore):
             os.rename(staged, final)
             if replaced.exists():
                 shutil.rmtree(replaced)
+        return final_uri
+
+    def current_version(self, final_uri: str) -> str | None:
+        self.recover_prefix(final_uri)
+        return final_uri if self.local_path(final_uri).is_dir() else None
+
+    def retire(self, final_uri: str, keep: str) -> None:
+        # publish already replaced the old version in place; nothing else is kept around.
+        if keep != final_uri:
+            raise ValueError(f"{keep!r} is not a version of {final_uri!r} in the local store")
 
 
 def _sibling_root(final: Path, kind: str) -> Path:

@@ -37,13 +37,13 @@ def test_listing_skips_staging_and_hidden_entries(tmp_path: Path) -> None:
     assert [o.uri for o in store.list_objects("s3://b/p/")] == ["s3://b/p/data.parquet"]
 
 
-def test_replace_prefix_swaps_the_whole_month(tmp_path: Path) -> None:
+def test_publish_swaps_the_whole_month(tmp_path: Path) -> None:
     store = LocalObjectStore(root=str(tmp_path))
     for version, names in (("v1", ["a", "b"]), ("v2", ["c"])):
         with store.staging_dir(MONTH) as staged:
             for name in names:
                 write(staged, f"{name}.parquet", version)
-            store.replace_prefix(staged, MONTH)
+            store.publish(staged, MONTH)
     assert contents(store, MONTH) == {"c.parquet": "v2"}
     assert not any((tmp_path / "lake/custos/_staging").rglob("*.parquet"))
 
@@ -52,7 +52,7 @@ def test_a_failure_before_the_swap_keeps_the_previous_month(tmp_path: Path) -> N
     store = LocalObjectStore(root=str(tmp_path))
     with store.staging_dir(MONTH) as staged:
         write(staged, "a.parquet", "v1")
-        store.replace_prefix(staged, MONTH)
+        store.publish(staged, MONTH)
     with pytest.raises(RuntimeError), store.staging_dir(MONTH) as staged:
         write(staged, "b.parquet", "half written")
         raise RuntimeError("ingest died")
@@ -65,7 +65,7 @@ def test_a_crash_between_the_renames_is_recovered(
     store = LocalObjectStore(root=str(tmp_path))
     with store.staging_dir(MONTH) as staged:
         write(staged, "a.parquet", "v1")
-        store.replace_prefix(staged, MONTH)
+        store.publish(staged, MONTH)
 
     real_rename = os.rename
     calls = []
@@ -79,7 +79,7 @@ def test_a_crash_between_the_renames_is_recovered(
     monkeypatch.setattr(os, "rename", rename_then_die)
     with pytest.raises(KeyboardInterrupt), store.staging_dir(MONTH) as staged:
         write(staged, "b.parquet", "v2")
-        store.replace_prefix(staged, MONTH)
+        store.publish(staged, MONTH)
     monkeypatch.setattr(os, "rename", real_rename)
 
     store.recover_prefix(MONTH)  # what every reader (an engine session) does first
