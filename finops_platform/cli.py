@@ -156,6 +156,28 @@ def tenant_list(obj: Context) -> None:
     click.echo(tabulate(rows, headers=headers))
 
 
+@tenant.command("init")
+@click.argument("org_id", metavar="ORG")
+@click.option("--dry-run", is_flag=True, help="print the plan, change nothing")
+@click.pass_obj
+def tenant_init(obj: Context, org_id: str, dry_run: bool) -> None:
+    """Provision ORG's lake prefix, catalog database, query workgroup (and crawler).
+
+    Idempotent: what exists is left as it is. In AWS this talks to S3, Glue and Athena with the
+    standard AWS environment (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL).
+    """
+    from finops_platform.provision import init_tenant
+
+    steps = init_tenant(obj.settings, obj.settings.tenants.get(org_id), dry_run)
+    verb = (
+        {"create": "would create", "update": "would update"}
+        if dry_run
+        else {"create": "created", "update": "updated"}
+    )
+    rows = [[s.resource, s.name, verb.get(s.action, s.action)] for s in steps]
+    click.echo(tabulate(rows, headers=["resource", "name", "plan" if dry_run else "done"]))
+
+
 @main.command("demo-data")
 @click.option("--tenant", "tenants", multiple=True, metavar="ORG", help="default: all active")
 @click.option("--months", default=2, show_default=True, type=click.IntRange(1, 120))

@@ -13,8 +13,11 @@ from pathlib import Path
 import dagster as dg
 
 from finops_platform.lib.catalog import LocalCatalog
+from finops_platform.lib.catalog.glue import GlueCatalog
 from finops_platform.lib.engine import DuckDBEngine
+from finops_platform.lib.engine.athena import AthenaEngine
 from finops_platform.lib.store import LocalObjectStore
+from finops_platform.lib.store.s3 import S3ObjectStore
 from finops_platform.settings import ConfigError, Settings, TenantConfig, load_settings
 
 
@@ -52,32 +55,64 @@ def local_buckets_root(settings: Settings) -> Path:
     return settings.finops_home / "buckets"
 
 
+BACKENDS = {
+    "embedded": ("duckdb", "local", "local"),
+    "aws": ("athena", "s3", "glue"),
+}
+
+
+def _backend(settings: Settings) -> str:
+    env = settings.environment
+    chosen = (env.engine, env.object_store, env.catalog)
+    for name, parts in BACKENDS.items():
+        if chosen == parts:
+            return name
+    raise ConfigError(
+        f"environment {env.name!r}: engine={env.engine}, object_store={env.object_store}, "
+        f"catalog={env.catalog} do not go together; use duckdb/local/local (embedded) or "
+        "athena/s3/glue (AWS)"
+    )
+
+
+def _embedded(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    env = settings.environment
+    store = LocalObjectStore(root=str(local_buckets_root(settings)))
+    catalog = LocalCatalog(root=str(settings.finops_home / "catalog"))
+    engine = DuckDBEngine(
+        store=store,
+        catalog=catalog,
+        memory_limit=env.duckdb_memory_limit,
+        threads=env.duckdb_threads,
+    )
+    return {"store": store, "catalog": catalog, "engine": engine}
+
+
+def _aws(settings: Settings) -> dict[str, dg.ConfigurableResource]:
+    env = settings.environment
+    store = S3ObjectStore(region=env.region)
+    workgroups = {t.database: t.workgroup for t in settings.tenants.tenants}
+    engine = AthenaEngine(
+        region=env.region,
+        store=store,
+        workgroups={**workgroups, env.central_database: env.central_workgroup},
+        results_root=env.athena_results_root,
+        timeout_seconds=env.athena_query_timeout_seconds,
+        price_per_tb_usd=env.athena_price_per_tb_usd,
+    )
+    return {"store": store, "catalog": GlueCatalog(region=env.region), "engine": engine}
+
+
 def build_resources(
     settings: Settings, now: dt.datetime | None = None
 ) -> dict[str, dg.ConfigurableResource]:
     """The resources of the settings' environment; `now` pins the clock (tests)."""
-    env = settings.environment
-    if (env.engine, env.object_store, env.catalog) != ("duckdb", "local", "local"):
-        raise ConfigError(
-            f"environment {env.name!r}: engine={env.engine}, object_store={env.object_store}, "
-            f"catalog={env.catalog} is not available yet; only the embedded backend "
-            "(duckdb/local/local) is"
-        )
-    store = LocalObjectStore(root=str(local_buckets_root(settings)))
-    catalog = LocalCatalog(root=str(settings.finops_home / "catalog"))
+    backend = _aws if _backend(settings) == "aws" else _embedded
     return {
         "finops": FinOpsSettings(
             config_path=str(settings.config_path),
-            environment=env.name,
+            environment=settings.environment.name,
             finops_home=str(settings.finops_home),
         ),
-        "store": store,
-        "catalog": catalog,
         "clock": Clock(fixed_now=now.isoformat() if now else None),
-        "engine": DuckDBEngine(
-            store=store,
-            catalog=catalog,
-            memory_limit=env.duckdb_memory_limit,
-            threads=env.duckdb_threads,
-        ),
+        **backend(settings),
     }

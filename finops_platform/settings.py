@@ -105,6 +105,7 @@ class TenantConfig(BaseModel):
     first_billing_month: Month | None = None
     cost_allocation_tags: list[Annotated[str, Field(min_length=1, max_length=128)]] = []
     owners: list[str] = []
+    glue_crawler: bool = False
 
     @property
     def database(self) -> str:
@@ -176,8 +177,16 @@ class EnvironmentSettings(BaseModel):
     region: str = "us-east-1"
     first_month: Month = dt.date(2024, 1, 1)
     central_database: Annotated[str, Field(pattern=DATABASE_PATTERN)] = "custos_central_db"
+    central_workgroup: Annotated[str, Field(pattern=WORKGROUP_PATTERN)] = "wg_custos_central"
     duckdb_memory_limit: str = "2GB"
     duckdb_threads: Annotated[int, Field(ge=1)] = 2
+    # AWS backend (staging, prod).
+    athena_results_root: str = "s3://finops-athena-results/"
+    athena_bytes_scanned_cutoff: Annotated[int, Field(ge=10_000_000)] = 100 * 1024**3
+    athena_query_timeout_seconds: Annotated[float, Field(gt=0)] = 900
+    athena_price_per_tb_usd: Annotated[float, Field(ge=0)] = 5.0
+    glue_crawler_role_arn: str | None = None
+    glue_crawler_timeout_seconds: Annotated[float, Field(gt=0)] = 900
 
 
 def _describe_location(loc: Iterable[int | str], raw: object) -> str:
@@ -222,7 +231,15 @@ def parse_tenants(text: str, source: str) -> TenantsConfig:
         raise ConfigError(format_validation_error(exc, raw, source)) from exc
 
 
-def load_tenants(path: str | Path) -> TenantsConfig:
+SSM_PREFIX = "ssm:"
+
+
+def load_tenants(path: str | Path, region: str | None = None) -> TenantsConfig:
+    """Tenants from a file, or from SSM Parameter Store when the path is `ssm:/name`."""
+    if str(path).startswith(SSM_PREFIX):
+        from finops_platform.lib.aws import read_parameter
+
+        return parse_tenants(read_parameter(str(path)[len(SSM_PREFIX) :], region), str(path))
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
@@ -252,7 +269,7 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    config_path: Path
+    config_path: Path | str
     tenants: TenantsConfig
     environment: EnvironmentSettings
     finops_home: Path
@@ -275,19 +292,31 @@ def load_settings(
     environment: str | None = None,
     finops_home: str | Path | None = None,
 ) -> Settings:
-    """Load settings the way the original design does: CONFIG_PATH, ENVIRONMENT, AWS_REGION."""
-    path = Path(config_path or os.environ.get("CONFIG_PATH") or DEFAULT_CONFIG_PATH)
-    if not path.is_absolute() and not path.exists() and (REPO_ROOT / path).exists():
-        path = REPO_ROOT / path
+    """Load settings the way the original design does: CONFIG_PATH, ENVIRONMENT, AWS_REGION.
+
+    CONFIG_PATH is a file, or `ssm:/name` for an SSM parameter. Environments are read from
+    `environments/` beside the tenants file, else from the repository's `config/`.
+    """
+    source = str(config_path or os.environ.get("CONFIG_PATH") or DEFAULT_CONFIG_PATH)
+    path: Path | str = source
+    if not source.startswith(SSM_PREFIX):
+        path = Path(source)
+        if not path.is_absolute() and not path.exists() and (REPO_ROOT / path).exists():
+            path = REPO_ROOT / path
     env_name = environment or os.environ.get("ENVIRONMENT") or "dev"
-    env = load_environment(env_name, _environments_dir(path))
+    beside = path.parent if isinstance(path, Path) else REPO_ROOT / "config"
+    env = load_environment(env_name, _environments_dir(beside))
     if region := os.environ.get("AWS_REGION"):
         env = env.model_copy(update={"region": region})
     home = Path(finops_home or os.environ.get("FINOPS_HOME") or ".finops").resolve()
-    return Settings(config_path=path, tenants=load_tenants(path), environment=env, finops_home=home)
+    return Settings(
+        config_path=path,
+        tenants=load_tenants(path, env.region),
+        environment=env,
+        finops_home=home,
+    )
 
 
-def _environments_dir(config_path: Path) -> Path:
+def _environments_dir(beside: Path) -> Path:
     """Environments live beside the tenants file, falling back to the repository's."""
-    beside = config_path.parent
     return beside if (beside / "environments").is_dir() else REPO_ROOT / "config"

@@ -100,6 +100,7 @@ def build_tb_cur_raw(
                 "partition": ", ".join(f"{k}={v}" for k, v in values.items()),
                 "unblended_cost": float(summary["unblended_cost"] or 0),
                 "max_usage_start": str(summary["max_usage_start"]),
+                **session.stats.metadata(),
             },
             check_results=[completeness],
         )

@@ -129,6 +129,7 @@ def build_cross_org_asset(
                 "dagster/uri": written.location,
                 "dagster/column_schema": column_schema(written.schema),
                 "tenants": ", ".join(tenants),
+                **written.stats.plus(session.stats).metadata(),
             },
             check_results=[check],
         )

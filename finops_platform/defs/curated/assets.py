@@ -64,6 +64,7 @@ def build_curated_asset(
                 "dagster/uri": written.location,
                 "dagster/column_schema": column_schema(written.schema),
                 "bytes": written.bytes,
+                **written.stats.plus(session.stats).metadata(),
             },
             check_results=check_results,
         )

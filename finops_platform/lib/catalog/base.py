@@ -31,7 +31,8 @@ class CatalogPartition(BaseModel):
 class Catalog(dg.ConfigurableResource):
     """Base of the catalog resources; assets only call these methods."""
 
-    def ensure_database(self, database: str) -> None:
+    def ensure_database(self, database: str, dry_run: bool = False) -> str:
+        """Create the database unless it exists; returns "create" or "exists"."""
         raise NotImplementedError
 
     def upsert_table(self, table: CatalogTable) -> None:

@@ -24,8 +24,13 @@ class LocalCatalog(Catalog):
     def _table_dir(self, database: str, table: str) -> Path:
         return Path(self.root, database, table)
 
-    def ensure_database(self, database: str) -> None:
-        Path(self.root, database).mkdir(parents=True, exist_ok=True)
+    def ensure_database(self, database: str, dry_run: bool = False) -> str:
+        folder = Path(self.root, database)
+        if folder.is_dir():
+            return "exists"
+        if not dry_run:
+            folder.mkdir(parents=True, exist_ok=True)
+        return "create"
 
     def upsert_table(self, table: CatalogTable) -> None:
         self.ensure_database(table.database)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import dagster as dg
 import pyarrow as pa
@@ -11,10 +11,46 @@ import pyarrow as pa
 from finops_platform.lib.sql import SqlValue, load_sql, render, transpile
 
 
+@dataclass
+class QueryStats:
+    """What a session's queries cost: Athena bills by bytes scanned (DuckDB costs nothing)."""
+
+    queries: int = 0
+    scanned_bytes: int = 0
+    engine_ms: int = 0
+    cost_usd: float = 0.0
+
+    def add(self, scanned_bytes: int, engine_ms: int, price_per_tb: float) -> None:
+        self.queries += 1
+        self.scanned_bytes += scanned_bytes
+        self.engine_ms += engine_ms
+        # Athena bills at least 10 MB per query, in whole megabytes.
+        billed = max(scanned_bytes, 10 * 1024**2) if scanned_bytes else 0
+        self.cost_usd += billed / 1024**4 * price_per_tb
+
+    def plus(self, other: QueryStats) -> QueryStats:
+        return QueryStats(
+            queries=self.queries + other.queries,
+            scanned_bytes=self.scanned_bytes + other.scanned_bytes,
+            engine_ms=self.engine_ms + other.engine_ms,
+            cost_usd=self.cost_usd + other.cost_usd,
+        )
+
+    def metadata(self) -> dict[str, float | int]:
+        """Per-tenant query cost and performance, as asset metadata."""
+        return {
+            "query_count": self.queries,
+            "query_scanned_bytes": self.scanned_bytes,
+            "query_engine_ms": self.engine_ms,
+            "query_cost_usd": round(self.cost_usd, 6),
+        }
+
+
 class EngineSession:
     """Queries in one catalog database; unqualified table names resolve there."""
 
     dialect: str
+    stats: QueryStats
 
     def query_native(self, sql: str) -> pa.Table:
         """Run SQL already in the engine's dialect."""
@@ -37,6 +73,7 @@ class PartitionWrite:
     rows: int
     bytes: int
     schema: pa.Schema
+    stats: QueryStats = field(default_factory=QueryStats)
 
 
 class QueryEngine(dg.ConfigurableResource):
@@ -52,4 +89,8 @@ class QueryEngine(dg.ConfigurableResource):
         The old version stays readable: the caller registers the new version's location
         (`PartitionWrite.location`) in the catalog, then retires the old one from the store.
         """
+        raise NotImplementedError
+
+    def ensure_workgroup(self, name: str, bytes_scanned_cutoff: int, dry_run: bool = False) -> str:
+        """Provision the tenant's query workgroup; returns what was (or would be) done."""
         raise NotImplementedError

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from finops_platform.lib.catalog import Catalog, CatalogTable
 from finops_platform.lib.catalog.types import engine_type
-from finops_platform.lib.engine.base import EngineSession, PartitionWrite, QueryEngine
+from finops_platform.lib.engine.base import EngineSession, PartitionWrite, QueryEngine, QueryStats
 from finops_platform.lib.engine.connection import restricted_connection
 from finops_platform.lib.sql import Identifier, transpile
 from finops_platform.lib.store import LocalObjectStore
@@ -28,6 +28,7 @@ class DuckDBSession(EngineSession):
 
     def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
         self.connection = connection
+        self.stats = QueryStats()  # in-process: nothing billed
 
     def query_native(self, sql: str) -> pa.Table:
         return self.connection.sql(sql).to_arrow_table()
@@ -73,6 +74,9 @@ class DuckDBEngine(QueryEngine):
             size = sum(f.stat().st_size for f in files)
             published = self.store.publish(staged, location)
         return PartitionWrite(location=published, rows=rows, bytes=size, schema=schema)
+
+    def ensure_workgroup(self, name: str, bytes_scanned_cutoff: int, dry_run: bool = False) -> str:
+        return "not needed (DuckDB in-process)"
 
     def _view_sql(self, table: CatalogTable) -> str:
         name = f'"{Identifier(table.database).name}"."{Identifier(table.name).name}"'

@@ -61,6 +61,10 @@ class ObjectStore(dg.ConfigurableResource):
         """Finish or undo a publication of `final_uri` that a killed process left half done."""
         raise NotImplementedError
 
+    def ensure_prefix(self, uri: str, dry_run: bool = False) -> str:
+        """Provision the prefix `uri`; returns "create" or "exists"."""
+        raise NotImplementedError
+
     def local_path(self, uri: str) -> Path | None:
         """The local folder or file behind `uri`, when the store is local (else None)."""
         raise NotImplementedError

@@ -77,6 +77,14 @@ class LocalObjectStore(ObjectStore):
         finally:
             shutil.rmtree(staged, ignore_errors=True)
 
+    def ensure_prefix(self, uri: str, dry_run: bool = False) -> str:
+        folder = self.local_path(uri)
+        if folder.is_dir():
+            return "exists"
+        if not dry_run:
+            folder.mkdir(parents=True)
+        return "create"
+
     def recover_prefix(self, final_uri: str) -> None:
         final = self.local_path(final_uri)
         replaced = _sibling_root(final, _REPLACED)

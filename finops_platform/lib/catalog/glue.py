@@ -1,0 +1,191 @@
+"""The catalog on AWS Glue: databases, external Parquet tables and their partitions.
+
+Partitions are registered through the Glue API (batch_create_partition, falling back to
+update_partition for one that already exists), which is immediate and costs nothing; the
+original design's Glue crawler remains an option (`run_crawler`).
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import suppress
+from typing import Any
+
+from finops_platform.lib.aws import aws_client
+from finops_platform.lib.catalog.base import Catalog, CatalogPartition, CatalogTable
+
+PARQUET_STORAGE = {
+    "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+    "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+    "SerdeInfo": {
+        "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    },
+}
+
+
+class CrawlerError(RuntimeError):
+    """A Glue crawler that failed or did not finish in time."""
+
+
+def _storage(table: CatalogTable, location: str) -> dict[str, Any]:
+    columns = [{"Name": name, "Type": kind} for name, kind in table.columns.items()]
+    return {"Columns": columns, "Location": location, **PARQUET_STORAGE}
+
+
+def _table_input(table: CatalogTable) -> dict[str, Any]:
+    return {
+        "Name": table.name,
+        "TableType": "EXTERNAL_TABLE",
+        "Parameters": {"classification": "parquet", "EXTERNAL": "TRUE"},
+        "PartitionKeys": [{"Name": k, "Type": t} for k, t in table.partition_keys.items()],
+        "StorageDescriptor": _storage(table, table.location),
+    }
+
+
+class GlueCatalog(Catalog):
+    """Catalog in AWS Glue; endpoint and credentials from the standard AWS environment."""
+
+    region: str
+
+    def _glue(self) -> Any:
+        return aws_client("glue", self.region)
+
+    def ensure_database(self, database: str, dry_run: bool = False) -> str:
+        glue = self._glue()
+        try:
+            glue.get_database(Name=database)
+            return "exists"
+        except glue.exceptions.EntityNotFoundException:
+            pass
+        if not dry_run:
+            try:
+                glue.create_database(DatabaseInput={"Name": database})
+            except glue.exceptions.AlreadyExistsException:
+                return "exists"  # created meanwhile by a concurrent run
+        return "create"
+
+    def upsert_table(self, table: CatalogTable) -> None:
+        glue = self._glue()
+        try:
+            glue.create_table(DatabaseName=table.database, TableInput=_table_input(table))
+        except glue.exceptions.AlreadyExistsException:
+            glue.update_table(DatabaseName=table.database, TableInput=_table_input(table))
+
+    def get_table(self, database: str, name: str) -> CatalogTable | None:
+        glue = self._glue()
+        try:
+            return _from_glue(database, glue.get_table(DatabaseName=database, Name=name)["Table"])
+        except glue.exceptions.EntityNotFoundException:
+            return None
+
+    def list_tables(self, database: str) -> list[CatalogTable]:
+        glue = self._glue()
+        try:
+            pages = list(glue.get_paginator("get_tables").paginate(DatabaseName=database))
+        except glue.exceptions.EntityNotFoundException:
+            return []
+        return [_from_glue(database, t) for page in pages for t in page["TableList"]]
+
+    def upsert_partition(self, database: str, table: str, partition: CatalogPartition) -> None:
+        definition = self.get_table(database, table)
+        if definition is None:
+            raise ValueError(f"table {database}.{table} is not in the catalog")
+        values = list(partition.values.values())
+        partition_input = {
+            "Values": values,
+            "StorageDescriptor": _storage(definition, partition.location),
+            "Parameters": partition.parameters,
+        }
+        glue = self._glue()
+        result = glue.batch_create_partition(
+            DatabaseName=database, TableName=table, PartitionInputList=[partition_input]
+        )
+        for error in result.get("Errors", []):
+            if error["ErrorDetail"]["ErrorCode"] != "AlreadyExistsException":
+                raise RuntimeError(
+                    f"Glue refused partition {values} of {database}.{table}: "
+                    f"{error['ErrorDetail']['ErrorMessage']}"
+                )
+            glue.update_partition(
+                DatabaseName=database,
+                TableName=table,
+                PartitionValueList=values,
+                PartitionInput=partition_input,
+            )
+
+    def list_partitions(self, database: str, table: str) -> list[CatalogPartition]:
+        definition = self.get_table(database, table)
+        if definition is None:
+            return []
+        pages = (
+            self._glue()
+            .get_paginator("get_partitions")
+            .paginate(DatabaseName=database, TableName=table)
+        )
+        keys = list(definition.partition_keys)
+        return [
+            CatalogPartition(
+                values=dict(zip(keys, p["Values"], strict=True)),
+                location=p["StorageDescriptor"]["Location"],
+                parameters=p.get("Parameters", {}),
+            )
+            for page in pages
+            for p in page["Partitions"]
+        ]
+
+    def ensure_crawler(
+        self, name: str, role_arn: str, database: str, s3_path: str, dry_run: bool = False
+    ) -> str:
+        """A crawler over `s3_path` into `database`, created or brought up to date."""
+        glue = self._glue()
+        wanted = {
+            "Role": role_arn,
+            "DatabaseName": database,
+            "Targets": {"S3Targets": [{"Path": s3_path}]},
+        }
+        try:
+            current = glue.get_crawler(Name=name)["Crawler"]
+        except glue.exceptions.EntityNotFoundException:
+            if not dry_run:
+                glue.create_crawler(Name=name, **wanted)
+            return "create"
+        same = (
+            current.get("Role") == role_arn
+            and current.get("DatabaseName") == database
+            and [t["Path"] for t in current["Targets"].get("S3Targets", [])] == [s3_path]
+        )
+        if same:
+            return "exists"
+        if not dry_run:
+            glue.update_crawler(Name=name, **wanted)
+        return "update"
+
+    def run_crawler(self, name: str, timeout_seconds: float, poll_seconds: float = 5.0) -> str:
+        """Start the crawler, wait for it, and return its last crawl's status."""
+        glue = self._glue()
+        # Already running (started by someone else): wait for that crawl instead.
+        with suppress(glue.exceptions.CrawlerRunningException):
+            glue.start_crawler(Name=name)
+        deadline = time.monotonic() + timeout_seconds
+        while time.monotonic() < deadline:
+            crawler = glue.get_crawler(Name=name)["Crawler"]
+            if crawler["State"] == "READY" and "LastCrawl" in crawler:
+                last = crawler["LastCrawl"]
+                if last["Status"] != "SUCCEEDED":
+                    raise CrawlerError(
+                        f"crawler {name}: {last['Status']}: {last.get('ErrorMessage', '')}"
+                    )
+                return last["Status"]
+            time.sleep(poll_seconds)
+        raise CrawlerError(f"crawler {name} did not finish within {timeout_seconds:g} s")
+
+
+def _from_glue(database: str, table: dict[str, Any]) -> CatalogTable:
+    storage = table["StorageDescriptor"]
+    return CatalogTable(
+        database=database,
+        name=table["Name"],
+        location=storage["Location"],
+        columns={c["Name"]: c["Type"] for c in storage["Columns"]},
+        partition_keys={k["Name"]: k["Type"] for k in table.get("PartitionKeys", [])},
+    )

@@ -1,0 +1,161 @@
+"""The object store on Amazon S3.
+
+S3 cannot rename a prefix, so a month is never replaced in place: `publish` uploads the new
+files under a fresh version prefix (`<month prefix>v=<time>-<id>/`) and writes a `_SUCCESS`
+marker last; the catalog then points the partition at that version (one Glue call, atomic for
+readers), and only then does `retire` delete the older versions. A crash at any point leaves the
+registered version whole; an unfinished version has no marker, is never registered, and is
+deleted by the next `retire`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import posixpath
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pyarrow.parquet as pq
+from botocore.exceptions import ClientError
+from pyarrow import fs
+
+from finops_platform.lib.aws import aws_client, split_s3_uri
+from finops_platform.lib.store.base import ObjectStore, StoredObject
+from finops_platform.settings import ConfigError
+
+SUCCESS_MARKER = "_SUCCESS"
+VERSION_PREFIX = "v="
+
+
+def _hidden(relative_key: str) -> bool:
+    return any(part.startswith((".", "_")) for part in relative_key.split("/"))
+
+
+class S3ObjectStore(ObjectStore):
+    """Object store on S3; endpoint and credentials from the standard AWS environment."""
+
+    region: str
+
+    def _s3(self):
+        return aws_client("s3", self.region)
+
+    def _keys(self, uri: str) -> Iterator[dict]:
+        bucket, prefix = split_s3_uri(uri)
+        for page in (
+            self._s3().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        ):
+            yield from page.get("Contents", [])
+
+    def list_objects(self, uri: str) -> list[StoredObject]:
+        bucket, prefix = split_s3_uri(uri)
+        objects = [
+            StoredObject(
+                uri=f"s3://{bucket}/{item['Key']}",
+                size=item["Size"],
+                etag=item["ETag"].strip('"'),
+            )
+            for item in self._keys(uri)
+            if not item["Key"].endswith("/") and not _hidden(item["Key"][len(prefix) :])
+        ]
+        return sorted(objects, key=lambda o: o.uri)
+
+    def read_bytes(self, uri: str) -> bytes:
+        bucket, key = split_s3_uri(uri)
+        return self._s3().get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    @contextmanager
+    def local_copies(self, uris: list[str]) -> Iterator[list[Path]]:
+        with tempfile.TemporaryDirectory(prefix="finops-s3-") as folder:
+            client = self._s3()
+            paths = []
+            for index, uri in enumerate(uris):
+                bucket, key = split_s3_uri(uri)
+                path = Path(folder, str(index), posixpath.basename(key))
+                path.parent.mkdir()
+                client.download_file(bucket, key, str(path))
+                paths.append(path)
+            yield paths
+
+    @contextmanager
+    def staging_dir(self, final_uri: str) -> Iterator[Path]:
+        with tempfile.TemporaryDirectory(prefix="finops-staging-") as folder:
+            yield Path(folder)
+
+    def publish(self, staged: Path, final_uri: str) -> str:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+        version = f"{final_uri.rstrip('/')}/{VERSION_PREFIX}{stamp}-{uuid.uuid4().hex[:8]}/"
+        bucket, prefix = split_s3_uri(version)
+        client = self._s3()
+        for path in sorted(staged.glob("*")):
+            client.upload_file(str(path), bucket, prefix + path.name)
+        client.put_object(Bucket=bucket, Key=prefix + SUCCESS_MARKER, Body=b"")
+        return version
+
+    def current_version(self, final_uri: str) -> str | None:
+        bucket, prefix = split_s3_uri(final_uri.rstrip("/") + "/")
+        pages = (
+            self._s3()
+            .get_paginator("list_objects_v2")
+            .paginate(Bucket=bucket, Prefix=prefix + VERSION_PREFIX, Delimiter="/")
+        )
+        versions = sorted(
+            (p["Prefix"] for page in pages for p in page.get("CommonPrefixes", [])), reverse=True
+        )
+        for version in versions:
+            if self._exists(bucket, version + SUCCESS_MARKER):
+                return f"s3://{bucket}/{version}"
+        return None
+
+    def _exists(self, bucket: str, key: str) -> bool:
+        listed = self._s3().list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
+        return any(item["Key"] == key for item in listed.get("Contents", []))
+
+    def retire(self, final_uri: str, keep: str) -> None:
+        bucket, keep_prefix = split_s3_uri(keep)
+        stale = [
+            {"Key": item["Key"]}
+            for item in self._keys(final_uri)
+            if not item["Key"].startswith(keep_prefix)
+        ]
+        client = self._s3()
+        for start in range(0, len(stale), 1000):  # the DeleteObjects limit
+            client.delete_objects(Bucket=bucket, Delete={"Objects": stale[start : start + 1000]})
+
+    def recover_prefix(self, final_uri: str) -> None:
+        # Versions are immutable and the marker is written last: there is nothing to undo.
+        return None
+
+    def local_path(self, uri: str) -> Path | None:
+        return None
+
+    def ensure_prefix(self, uri: str, dry_run: bool = False) -> str:
+        """Create a folder marker for `uri` (S3 has no folders; consoles and crawlers use these)."""
+        bucket, key = split_s3_uri(uri.rstrip("/") + "/")
+        client = self._s3()
+        try:
+            client.head_bucket(Bucket=bucket)
+        except ClientError:
+            raise ConfigError(
+                f"S3 bucket {bucket!r} does not exist or is not accessible: create it (it holds "
+                "every tenant's lake) or fix lake_root in the environment settings"
+            ) from None
+        if self._exists(bucket, key):
+            return "exists"
+        if not dry_run:
+            self._s3().put_object(Bucket=bucket, Key=key, Body=b"")
+        return "create"
+
+    def parquet_rows(self, uri: str) -> int:
+        """Rows in the Parquet files under `uri` (Athena's UNLOAD names them without a suffix),
+        read from their footers only."""
+        filesystem = fs.S3FileSystem(
+            region=self.region, endpoint_override=os.environ.get("AWS_ENDPOINT_URL")
+        )
+        return sum(
+            pq.read_metadata(o.uri.removeprefix("s3://"), filesystem=filesystem).num_rows
+            for o in self.list_objects(uri)
+        )

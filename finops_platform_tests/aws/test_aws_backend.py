@@ -1,0 +1,290 @@
+"""The AWS backend against moto server over real HTTP: onboarding, a full materialization of one
+tenant x month (S3 lake, Glue partitions, Athena in the tenant's workgroup), failed and stuck
+Athena queries, and config and secrets from SSM.
+
+moto does not run SQL: its Athena answers with canned results queued per query, so these tests
+prove the control flow, while the SQL itself is proven on DuckDB by the other tests.
+"""
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import boto3
+import dagster as dg
+import pytest
+from click.testing import CliRunner
+
+from finops_platform.cli import main
+from finops_platform.definitions import build_definitions
+from finops_platform.defs.sql_checks import partition_params
+from finops_platform.lib.cur.generator import generate_month
+from finops_platform.lib.engine.athena import AthenaQueryError
+from finops_platform.lib.secrets import resolve_secret
+from finops_platform.lib.sql import load_sql, render
+from finops_platform.partitions import partition_key
+from finops_platform.settings import REPO_ROOT, ConfigError, load_settings
+from finops_platform_tests.conftest import tenant_entry
+from finops_platform_tests.support.fault_proxy import fault_proxy
+from finops_platform_tests.support.moto import queue_athena_results
+
+MONTH = dt.date(2026, 9, 1)
+LAKE = "finops-lake-prod"
+ROLE = "arn:aws:iam::123456789012:role/finops-glue-crawler"
+
+
+def finops(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def column(name: str, kind: str, precision: int = 0, scale: int = 0) -> dict:
+    return {"Name": name, "Label": name, "Type": kind, "Precision": precision, "Scale": scale}
+
+
+def canned(columns: list[dict], *rows: list[str]) -> dict:
+    header = {"Data": [{"VarCharValue": c["Name"]} for c in columns]}
+    data = [{"Data": [{"VarCharValue": v} for v in row]} for row in rows]
+    return {"rows": [header, *data], "column_info": columns}
+
+
+@pytest.fixture
+def prod(aws: str, tmp_path: Path, finops_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The prod environment (Athena, S3, Glue) with two tenants delivering CUR to S3."""
+    s3 = boto3.client("s3")
+    for bucket in (LAKE, "datalake-raw"):
+        s3.create_bucket(Bucket=bucket)
+    config_dir = tmp_path / "config"
+    (config_dir / "environments").mkdir(parents=True)
+    environment = json.loads((REPO_ROOT / "config/environments/prod.json").read_text())
+    environment["glue_crawler_role_arn"] = ROLE
+    (config_dir / "environments" / "prod.json").write_text(json.dumps(environment))
+    tenants = [
+        tenant_entry("alpha", "s3://datalake-raw/tenant-alpha/", glue_crawler=True),
+        tenant_entry("beta", "s3://datalake-raw/tenant-beta/", cur_format="cur2"),
+    ]
+    (config_dir / "tenants.json").write_text(json.dumps(tenants))
+    monkeypatch.setenv("CONFIG_PATH", str(config_dir / "tenants.json"))
+    monkeypatch.setenv("ENVIRONMENT", "prod")
+    return config_dir
+
+
+def upload_delivery(tmp_path: Path, org: str, fmt: str) -> None:
+    """A generated CUR delivery copied into the tenant's S3 source path, manifest last."""
+    local = tmp_path / f"delivery-{org}"
+    delivery = generate_month(local, month=MONTH, rows=2000, fmt=fmt, seed=2)
+    s3 = boto3.client("s3")
+    for path in [*delivery.data_files, delivery.manifest_path]:
+        s3.upload_file(str(path), "datalake-raw", f"tenant-{org}/{path.relative_to(local)}")
+    shutil.rmtree(local)
+
+
+def test_tenant_init_provisions_once_with_the_naming_convention(prod: Path) -> None:
+    for org in ("alpha", "beta"):
+        plan = finops("tenant", "init", org, "--dry-run")
+        assert "would create" in plan
+    assert boto3.client("glue").get_databases()["DatabaseList"] == []  # a dry run changes nothing
+
+    first = {org: finops("tenant", "init", org) for org in ("alpha", "beta")}
+    assert "created" in first["alpha"] and "Glue crawler" in first["alpha"]
+    second = {org: finops("tenant", "init", org) for org in ("alpha", "beta")}
+    for output in second.values():
+        assert "created" not in output and "updated" not in output
+
+    glue, athena = boto3.client("glue"), boto3.client("athena")
+    databases = sorted(d["Name"] for d in glue.get_databases()["DatabaseList"])
+    assert databases == ["custos_alpha_db", "custos_beta_db", "custos_central_db"]
+    workgroups = sorted(w["Name"] for w in athena.list_work_groups()["WorkGroups"])
+    assert workgroups == ["primary", "wg_custos_alpha", "wg_custos_beta", "wg_custos_central"]
+    configuration = athena.get_work_group(WorkGroup="wg_custos_alpha")["WorkGroup"]["Configuration"]
+    assert configuration["EnforceWorkGroupConfiguration"] is True
+    assert configuration["BytesScannedCutoffPerQuery"] == 1099511627776
+    assert configuration["ResultConfiguration"]["OutputLocation"].endswith(
+        "athena-results/wg_custos_alpha/"
+    )
+    crawler = glue.get_crawler(Name="custos_alpha_crawler")["Crawler"]
+    assert crawler["DatabaseName"] == "custos_alpha_db" and crawler["Role"] == ROLE
+    assert [c["Name"] for c in glue.get_crawlers()["Crawlers"]] == ["custos_alpha_crawler"]
+    keys = [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=LAKE)["Contents"]]
+    assert sorted(keys) == ["custos/cur/org=alpha/", "custos/cur/org=beta/"]
+
+
+def materialize(assets: list[str], org: str = "alpha") -> dg.ExecuteInProcessResult:
+    defs = build_definitions(load_settings())
+    return dg.materialize(
+        assets=list(defs.assets or []),
+        resources=defs.resources,
+        partition_key=partition_key(org, MONTH),
+        selection=dg.AssetSelection.assets(*assets),
+        raise_on_error=False,
+    )
+
+
+def test_one_tenant_month_through_s3_glue_and_athena(prod: Path, aws: str, tmp_path: Path) -> None:
+    finops("tenant", "init", "alpha")
+    upload_delivery(tmp_path, "alpha", "legacy")
+    queue_athena_results(
+        aws,
+        [
+            canned(  # tb_cur_raw reads the partition back
+                [
+                    column("row_count", "bigint"),
+                    column("max_usage_start", "timestamp"),
+                    column("unblended_cost", "decimal", 38, 10),
+                    column("assembly_id", "varchar"),
+                ],
+                ["2000", "2026-09-30 23:00:00.000", "1234.5000000000", "abc"],
+            ),
+            canned([column("passed", "boolean")], ["true"]),  # month_complete
+            canned(  # cost_daily's columns (SELECT ... LIMIT 0)
+                [
+                    column("billing_period", "date"),
+                    column("usage_date", "date"),
+                    column("unblended_cost", "decimal", 38, 10),
+                    column("line_items", "bigint"),
+                ]
+            ),
+            canned([column("rows", "bigint")], ["2000"]),  # the UNLOAD: one result per query
+            canned(  # reconciles_with_raw
+                [column("passed", "boolean"), column("line_item_types", "bigint")], ["true", "15"]
+            ),
+        ],
+    )
+    result = materialize(["raw_cur", "tb_cur_raw", "cost_daily"])
+    assert result.success, [e.step_failure_data.error for e in result.get_step_failure_events()]
+
+    # The month is in the lake under a version prefix, and Glue points at that version.
+    glue = boto3.client("glue")
+    (raw_partition,) = glue.get_partitions(DatabaseName="custos_alpha_db", TableName="tb_cur_raw")[
+        "Partitions"
+    ]
+    assert raw_partition["Values"] == ["alpha", "2026", "9"]
+    location = raw_partition["StorageDescriptor"]["Location"]
+    assert location.startswith(f"s3://{LAKE}/custos/cur/org=alpha/year=2026/month=9/v=")
+    assert raw_partition["Parameters"]["row_count"] == "2000"
+    prefix = location.removeprefix(f"s3://{LAKE}/")
+    keys = [
+        o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=LAKE, Prefix=prefix)["Contents"]
+    ]
+    assert any(k.endswith(".parquet") for k in keys) and prefix + "_SUCCESS" in keys
+    table = glue.get_table(DatabaseName="custos_alpha_db", Name="tb_cur_raw")["Table"]
+    assert [k["Name"] for k in table["PartitionKeys"]] == ["org", "year", "month"]
+
+    (curated,) = glue.get_partitions(DatabaseName="custos_alpha_db", TableName="cost_daily")[
+        "Partitions"
+    ]
+    assert curated["StorageDescriptor"]["Location"].startswith(
+        f"s3://{LAKE}/custos/curated/cost_daily/org=alpha/year=2026/month=9/v="
+    )
+
+    # Athena ran in the tenant's workgroup, and what it ran is the SQL file DuckDB proves.
+    athena = boto3.client("athena")
+    ids = athena.list_query_executions(WorkGroup="wg_custos_alpha")["QueryExecutionIds"]
+    queries = [
+        athena.get_query_execution(QueryExecutionId=i)["QueryExecution"]["Query"] for i in ids
+    ]
+    tenant = load_settings().tenants.get("alpha")
+    cost_daily_sql = render(load_sql("curated/cost_daily.sql"), partition_params(tenant, MONTH))
+    unloads = [q for q in queries if q.startswith("UNLOAD")]
+    assert len(unloads) == 1 and cost_daily_sql in unloads[0]
+    assert "WITH (format = 'PARQUET'" in unloads[0]
+
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert checks["reconciles_with_raw"] and checks["raw_unique_line_items"]
+    metadata = next(
+        e.step_materialization_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey("cost_daily")
+    )
+    assert {"query_count", "query_scanned_bytes", "query_engine_ms", "query_cost_usd"} <= set(
+        metadata
+    )
+
+
+def failing_athena(target: str, status: int, body: bytes) -> tuple[int, bytes]:
+    """Athena answers every GetQueryExecution with FAILED and a syntax error."""
+    if target.endswith("GetQueryExecution"):
+        answer = json.loads(body)
+        answer["QueryExecution"]["Status"] = {
+            "State": "FAILED",
+            "StateChangeReason": "SYNTAX_ERROR: line 3:5: Column 'nope' cannot be resolved",
+        }
+        return status, json.dumps(answer).encode()
+    return status, body
+
+
+def test_a_failed_athena_query_fails_the_run_with_athenas_reason(
+    prod: Path, aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    finops("tenant", "init", "alpha")
+    upload_delivery(tmp_path, "alpha", "legacy")
+    with fault_proxy(aws, failing_athena) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy)
+        result = materialize(["raw_cur", "tb_cur_raw"])
+    assert not result.success
+    (failure,) = result.get_step_failure_events()
+    assert failure.step_key == "tb_cur_raw"
+    message = str(failure.step_failure_data.error)
+    assert "FAILED: SYNTAX_ERROR: line 3:5: Column 'nope' cannot be resolved" in message
+    assert "workgroup wg_custos_alpha" in message
+    # The month was ingested and registered before the read-back failed: nothing is lost.
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws)
+    glue = boto3.client("glue")
+    (partition,) = glue.get_partitions(DatabaseName="custos_alpha_db", TableName="tb_cur_raw")[
+        "Partitions"
+    ]
+    marker = partition["StorageDescriptor"]["Location"].removeprefix(f"s3://{LAKE}/") + "_SUCCESS"
+    assert boto3.client("s3").list_objects_v2(Bucket=LAKE, Prefix=marker)["KeyCount"] == 1
+
+
+def test_a_query_that_never_finishes_is_cancelled_after_the_timeout(
+    prod: Path, aws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    finops("tenant", "init", "alpha")
+    engine = build_definitions(load_settings()).resources["engine"]
+    stuck = engine.model_copy(update={"timeout_seconds": 1.0})
+
+    def running(target: str, status: int, body: bytes) -> tuple[int, bytes]:
+        if target.endswith("GetQueryExecution"):
+            answer = json.loads(body)
+            answer["QueryExecution"]["Status"] = {"State": "RUNNING"}
+            return status, json.dumps(answer).encode()
+        return status, body
+
+    with fault_proxy(aws, running) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy)
+        with (
+            pytest.raises(AthenaQueryError, match=r"timed out after 1 s and was cancelled"),
+            stuck.session("custos_alpha_db") as session,
+        ):
+            session.query("SELECT 1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws)
+    athena = boto3.client("athena")
+    (execution_id,) = athena.list_query_executions(WorkGroup="wg_custos_alpha")["QueryExecutionIds"]
+    state = athena.get_query_execution(QueryExecutionId=execution_id)["QueryExecution"]["Status"]
+    assert state["State"] == "CANCELLED"
+
+
+def test_config_and_a_secret_come_from_ssm(
+    aws: str, finops_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ssm = boto3.client("ssm")
+    tenants = [tenant_entry("alpha", "s3://datalake-raw/tenant-alpha/")]
+    ssm.put_parameter(Name="/finops/prod/tenants_config", Value=json.dumps(tenants), Type="String")
+    webhook = "http://127.0.0.1:9/hooks/T000/B000/very-secret"
+    ssm.put_parameter(Name="/finops/prod/slack_webhook", Value=webhook, Type="SecureString")
+
+    settings = load_settings("ssm:/finops/prod/tenants_config", "dev")
+    assert [t.org_id for t in settings.tenants.tenants] == ["alpha"]
+    assert resolve_secret("ssm:/finops/prod/slack_webhook", "us-east-1") == webhook
+
+    output = finops("--config", "ssm:/finops/prod/tenants_config", "config", "validate")
+    assert "1 tenant(s) valid" in output and "very-secret" not in output
+
+    with pytest.raises(
+        ConfigError, match="SSM parameter '/finops/prod/nope': cannot read it"
+    ) as error:
+        load_settings("ssm:/finops/prod/nope", "dev")
+    assert "very-secret" not in str(error.value)

@@ -1,0 +1,57 @@
+"""A small HTTP proxy on loopback that forwards to moto and can rewrite answers: faults that
+moto cannot produce itself (an Athena query that FAILED, one that never finishes)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import requests
+
+# (X-Amz-Target of the request, upstream status, upstream body) -> (status, body)
+Rewrite = Callable[[str, int, bytes], tuple[int, bytes]]
+HOP_HEADERS = {"content-length", "transfer-encoding", "connection", "content-encoding"}
+
+
+def _handler(upstream: str, rewrite: Rewrite) -> type[BaseHTTPRequestHandler]:
+    class Forward(BaseHTTPRequestHandler):
+        def _forward(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+            answer = requests.request(
+                self.command, upstream + self.path, headers=headers, data=body, timeout=30
+            )
+            status, content = rewrite(
+                self.headers.get("X-Amz-Target", ""), answer.status_code, answer.content
+            )
+            self.send_response(status)
+            for key, value in answer.headers.items():
+                if key.lower() not in HOP_HEADERS:
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward
+
+        def log_message(self, *args: object) -> None:  # keep test output quiet
+            return None
+
+    return Forward
+
+
+@contextmanager
+def fault_proxy(upstream: str, rewrite: Rewrite) -> Iterator[str]:
+    """Serve on a free 127.0.0.1 port; yields the proxy's endpoint URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(upstream, rewrite))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
