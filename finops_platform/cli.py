@@ -11,6 +11,7 @@ import re
 import sys
 import zlib
 from decimal import Decimal
+from functools import cached_property
 
 import click
 import duckdb
@@ -20,7 +21,7 @@ from tabulate import tabulate
 from finops_platform.lib.cur.delivery import DeliveryError, delivered_months
 from finops_platform.lib.engine import QueryEngine
 from finops_platform.lib.freshness import Freshness, tenant_freshness
-from finops_platform.lib.store import LocalObjectStore
+from finops_platform.lib.store import ObjectStore
 from finops_platform.settings import ConfigError, Settings, TenantConfig, load_settings
 
 
@@ -58,32 +59,25 @@ class Context:
             return [self.settings.tenants.get(org) for org in selected]
         return self.settings.tenants.active()
 
-    def local_store(self) -> LocalObjectStore:
+    @cached_property
+    def resources(self) -> dict:
         from finops_platform.resources import build_resources
 
-        store = build_resources(self.settings)["store"]
-        assert isinstance(store, LocalObjectStore)
-        return store
+        return build_resources(self.settings)
+
+    def store(self) -> ObjectStore:
+        return self.resources["store"]
+
+    def engine(self) -> QueryEngine:
+        return self.resources["engine"]
 
     def freshness(
         self, tenants: list[TenantConfig], at: dt.datetime | None = None
     ) -> list[Freshness]:
         """Each tenant's freshness SLA verdict, now or as of `at` (UTC)."""
-        from finops_platform.resources import build_resources
-
         now = at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        resources = build_resources(self.settings)
-        return [
-            tenant_freshness(resources["engine"], resources["catalog"], tenant, now)
-            for tenant in tenants
-        ]
-
-    def engine(self) -> QueryEngine:
-        from finops_platform.resources import build_resources
-
-        engine = build_resources(self.settings)["engine"]
-        assert isinstance(engine, QueryEngine)
-        return engine
+        catalog = self.resources["catalog"]
+        return [tenant_freshness(self.engine(), catalog, tenant, now) for tenant in tenants]
 
 
 class FinOpsGroup(click.Group):
@@ -201,7 +195,7 @@ def demo_data(
     """
     from finops_platform.lib.cur.generator import generate_month
 
-    store = obj.local_store()
+    store = obj.store()
     now = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0, tzinfo=None)
     current = _current_month()
     rows = []
@@ -209,16 +203,17 @@ def demo_data(
         tenant_format = fmt or ("legacy" if t.cur_format == "auto" else t.cur_format)
         for back in range(months - 1, -1, -1):
             month = _shift_month(current, -back)
-            delivery = generate_month(
-                store.local_path(t.source_path),
-                month=month,
-                rows=rows_per_month,
-                fmt=tenant_format,
-                seed=seed + zlib.crc32(t.org_id.encode()),
-                name=f"{t.org_id.replace('_', '-')}-cur",
-                until=now if month == current else None,
-                progress=sys.stderr.isatty() and rows_per_month >= 1_000_000,
-            )
+            with store.writable_copy(t.source_path) as folder:
+                delivery = generate_month(
+                    folder,
+                    month=month,
+                    rows=rows_per_month,
+                    fmt=tenant_format,
+                    seed=seed + zlib.crc32(t.org_id.encode()),
+                    name=f"{t.org_id.replace('_', '-')}-cur",
+                    until=now if month == current else None,
+                    progress=sys.stderr.isatty() and rows_per_month >= 1_000_000,
+                )
             rows.append(
                 [
                     t.org_id,
@@ -256,7 +251,7 @@ def run(obj: Context, tenants: tuple[str, ...], months: list[dt.date]) -> None:
     settings = obj.settings
     plan = []
     for t in obj.tenants(tenants):
-        wanted = months or delivered_months(obj.local_store(), t)
+        wanted = months or delivered_months(obj.store(), t)
         if not wanted:
             click.echo(
                 f"warning: tenant {t.org_id!r}: no CUR delivery found in {t.source_path}", err=True

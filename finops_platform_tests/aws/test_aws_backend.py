@@ -288,3 +288,14 @@ def test_config_and_a_secret_come_from_ssm(
     ) as error:
         load_settings("ssm:/finops/prod/nope", "dev")
     assert "very-secret" not in str(error.value)
+
+
+def test_demo_data_lands_in_the_tenants_s3_source_path(prod: Path) -> None:
+    finops("demo-data", "--tenant", "beta", "--months", "1", "--rows-per-month", "600")
+    listed = boto3.client("s3").list_objects_v2(Bucket="datalake-raw", Prefix="tenant-beta/")
+    keys = [o["Key"] for o in listed["Contents"]]
+    month = dt.datetime.now(dt.UTC).strftime("%Y-%m")
+    assert any(f"/data/BILLING_PERIOD={month}/" in k and k.endswith(".parquet") for k in keys)
+    assert any(
+        f"/metadata/BILLING_PERIOD={month}/" in k and k.endswith("-Manifest.json") for k in keys
+    )

@@ -61,6 +61,13 @@ class ObjectStore(dg.ConfigurableResource):
         """Finish or undo a publication of `final_uri` that a killed process left half done."""
         raise NotImplementedError
 
+    def writable_copy(self, uri: str) -> AbstractContextManager[Path]:
+        """A local folder whose files become objects under `uri` when the context ends.
+
+        Manifests are stored last, since a CUR manifest marks a delivery complete.
+        """
+        raise NotImplementedError
+
     def ensure_prefix(self, uri: str, dry_run: bool = False) -> str:
         """Provision the prefix `uri`; returns "create" or "exists"."""
         raise NotImplementedError

@@ -67,6 +67,13 @@ class LocalObjectStore(ObjectStore):
         yield [self.local_path(uri) for uri in uris]
 
     @contextmanager
+    def writable_copy(self, uri: str) -> Iterator[Path]:
+        # The folder behind the URI is already where the objects live.
+        folder = self.local_path(uri)
+        folder.mkdir(parents=True, exist_ok=True)
+        yield folder
+
+    @contextmanager
     def staging_dir(self, final_uri: str) -> Iterator[Path]:
         # Same file system as the final prefix, so the swap is a rename.
         final = self.local_path(final_uri)

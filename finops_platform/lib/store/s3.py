@@ -81,6 +81,19 @@ class S3ObjectStore(ObjectStore):
             yield paths
 
     @contextmanager
+    def writable_copy(self, uri: str) -> Iterator[Path]:
+        with tempfile.TemporaryDirectory(prefix="finops-upload-") as folder:
+            yield Path(folder)
+            bucket, prefix = split_s3_uri(uri.rstrip("/") + "/")
+            files = sorted(
+                (p for p in Path(folder).rglob("*") if p.is_file()),
+                key=lambda p: (p.name.endswith("-Manifest.json"), str(p)),
+            )
+            client = self._s3()
+            for path in files:
+                client.upload_file(str(path), bucket, prefix + path.relative_to(folder).as_posix())
+
+    @contextmanager
     def staging_dir(self, final_uri: str) -> Iterator[Path]:
         with tempfile.TemporaryDirectory(prefix="finops-staging-") as folder:
             yield Path(folder)
