@@ -9,12 +9,16 @@ import warnings
 
 import dagster as dg
 
+from finops_platform.defs.alerts.sensors import build_alert_sensors
+from finops_platform.defs.arrivals.sensors import build_arrival_sensors
 from finops_platform.defs.catalog.assets import build_tb_cur_raw
 from finops_platform.defs.cross_org.assets import build_cross_org_asset
 from finops_platform.defs.curated.assets import build_curated_assets
 from finops_platform.defs.freshness.checks import build_freshness_checks
 from finops_platform.defs.freshness.schedules import build_freshness_schedule
 from finops_platform.defs.raw.assets import build_raw_cur
+from finops_platform.defs.refresh.jobs import build_cross_org_job, build_tenant_month_job
+from finops_platform.defs.refresh.schedules import build_daily_cross_org, build_daily_refresh
 from finops_platform.partitions import month_partitions, tenant_month_partitions
 from finops_platform.resources import build_resources
 from finops_platform.settings import Settings, load_settings
@@ -41,16 +45,28 @@ def _kinds(settings: Settings) -> dict[str, set[str]]:
 def build_definitions(settings: Settings, now: dt.datetime | None = None) -> dg.Definitions:
     """Everything of one environment; `now` pins the clock of checks (tests)."""
     partitions = tenant_month_partitions(settings)
+    months = month_partitions(settings)
     kinds = _kinds(settings)
+    tenant_month_job = build_tenant_month_job(settings)
+    cross_org_job = build_cross_org_job()
     return dg.Definitions(
         assets=[
             build_raw_cur(partitions, kinds["raw"]),
             build_tb_cur_raw(partitions, kinds["catalog"]),
             *build_curated_assets(partitions, kinds["curated"]),
-            build_cross_org_asset(month_partitions(settings), kinds["curated"]),
+            build_cross_org_asset(months, kinds["curated"]),
         ],
         asset_checks=build_freshness_checks(settings),
-        schedules=[build_freshness_schedule(settings)],
+        jobs=[tenant_month_job, cross_org_job],
+        schedules=[
+            build_freshness_schedule(settings),
+            build_daily_refresh(settings, tenant_month_job),
+            build_daily_cross_org(settings, cross_org_job),
+        ],
+        sensors=[
+            *build_arrival_sensors(settings, tenant_month_job),
+            *build_alert_sensors(settings.environment.sensor_interval_seconds),
+        ],
         resources=build_resources(settings, now),
     )
 

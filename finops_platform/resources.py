@@ -12,10 +12,13 @@ from pathlib import Path
 
 import dagster as dg
 
+from finops_platform.lib.alerts.book import AlertBook
+from finops_platform.lib.alerts.slack import SlackNotifier
 from finops_platform.lib.catalog import LocalCatalog
 from finops_platform.lib.catalog.glue import GlueCatalog
 from finops_platform.lib.engine import DuckDBEngine
 from finops_platform.lib.engine.athena import AthenaEngine
+from finops_platform.lib.secrets import resolve_secret
 from finops_platform.lib.store import LocalObjectStore
 from finops_platform.lib.store.s3 import S3ObjectStore
 from finops_platform.settings import ConfigError, Settings, TenantConfig, load_settings
@@ -49,6 +52,22 @@ class Clock(dg.ConfigurableResource):
         if self.fixed_now:
             return dt.datetime.fromisoformat(self.fixed_now).replace(tzinfo=None)
         return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class AlertSettings(dg.ConfigurableResource):
+    """Where alerts go and how often an ongoing problem is repeated."""
+
+    slack_webhook: str  # a secret reference: env:NAME or ssm:/name
+    region: str
+    realert_minutes: float
+    dagster_ui_url: str
+    state_path: str
+
+    def book(self) -> AlertBook:
+        return AlertBook(Path(self.state_path), dt.timedelta(minutes=self.realert_minutes))
+
+    def notifier(self) -> SlackNotifier:
+        return SlackNotifier(resolve_secret(self.slack_webhook, self.region))
 
 
 def local_buckets_root(settings: Settings) -> Path:
@@ -114,5 +133,12 @@ def build_resources(
             finops_home=str(settings.finops_home),
         ),
         "clock": Clock(fixed_now=now.isoformat() if now else None),
+        "alerts": AlertSettings(
+            slack_webhook=settings.environment.slack_webhook,
+            region=settings.environment.region,
+            realert_minutes=settings.environment.slack_realert_minutes,
+            dagster_ui_url=settings.environment.dagster_ui_url,
+            state_path=str(settings.finops_home / "alerts" / "alert_book.json"),
+        ),
         **backend(settings),
     }

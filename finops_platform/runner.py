@@ -79,7 +79,7 @@ def _report(
     ]
     failures = result.get_step_failure_events()
     if failures:
-        report.error = "; ".join(_failure_message(event) for event in failures)
+        report.error = "; ".join(failure_message(event) for event in failures)
     return report
 
 
@@ -99,7 +99,7 @@ def run_cross_org(
     return _report(result, CROSS_ORG_LABEL, month, dg.AssetKey(CROSS_ORG))
 
 
-def _failure_message(event: dg.DagsterEvent) -> str:
+def failure_message(event: dg.DagsterEvent) -> str:
     """What went wrong in a step: a Failure's description, else the innermost error."""
     data = event.step_failure_data
     if data.user_failure_data and data.user_failure_data.description:

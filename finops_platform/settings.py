@@ -187,6 +187,11 @@ class EnvironmentSettings(BaseModel):
     athena_price_per_tb_usd: Annotated[float, Field(ge=0)] = 5.0
     glue_crawler_role_arn: str | None = None
     glue_crawler_timeout_seconds: Annotated[float, Field(gt=0)] = 900
+    # Sensors and alerts.
+    sensor_interval_seconds: Annotated[int, Field(ge=1)] = 60
+    slack_webhook: str = "env:FINOPS_SLACK_WEBHOOK_URL"  # a secret reference: env:NAME, ssm:/name
+    slack_realert_minutes: Annotated[float, Field(gt=0)] = 240
+    dagster_ui_url: str = "http://127.0.0.1:3000"
 
 
 def _describe_location(loc: Iterable[int | str], raw: object) -> str:

@@ -87,3 +87,14 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     return moto_endpoint
+
+
+@pytest.fixture
+def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """A local Slack webhook receiver; the environment's default reference points at it."""
+    from finops_platform_tests.support.slack_receiver import SlackReceiver
+
+    receiver = SlackReceiver().start()
+    monkeypatch.setenv("FINOPS_SLACK_WEBHOOK_URL", receiver.url)
+    yield receiver
+    receiver.stop()

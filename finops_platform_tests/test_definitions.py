@@ -36,4 +36,16 @@ def test_definitions_load_from_the_shipped_config(finops_home) -> None:
         "catalog",
         "engine",
         "clock",
+        "alerts",
+    }
+    assert {s.name for s in repository.sensor_defs} >= {
+        "cur_arrivals_tenant_alpha",
+        "slack_alerts_on_success",
+        "slack_alerts_on_failure",
+        "slack_alert_retry",
+    }
+    assert {s.name for s in repository.schedule_defs} == {
+        "daily_tenant_refresh",
+        "daily_cross_org_refresh",
+        "freshness_sla_every_5_minutes",
     }

@@ -29,6 +29,11 @@ class ObjectStore(dg.ConfigurableResource):
         """Every object under the prefix `uri`, recursively, sorted by URI."""
         raise NotImplementedError
 
+    def list_level(self, uri: str) -> tuple[list[StoredObject], list[str]]:
+        """The objects directly under the prefix `uri` and its sub-prefixes (as URIs ending in
+        `/`), like one level of a folder: lets a caller walk a tree without listing all of it."""
+        raise NotImplementedError
+
     def read_bytes(self, uri: str) -> bytes:
         raise NotImplementedError
 

@@ -46,17 +46,22 @@ class LocalObjectStore(ObjectStore):
         root = self.local_path(uri)
         if not root.is_dir():
             return []
-        objects = []
-        for path in iter_files(root):
-            stat = path.stat()
-            objects.append(
-                StoredObject(
-                    uri=self.uri_of(path, uri),
-                    size=stat.st_size,
-                    etag=f"{stat.st_mtime_ns:x}-{stat.st_size:x}",
-                )
-            )
-        return objects
+        return [_stored(path, self.uri_of(path, uri)) for path in iter_files(root)]
+
+    def list_level(self, uri: str) -> tuple[list[StoredObject], list[str]]:
+        folder = self.local_path(uri)
+        if not folder.is_dir():
+            return [], []
+        base = uri.rstrip("/") + "/"
+        objects, prefixes = [], []
+        for entry in sorted(folder.iterdir()):
+            if entry.name.startswith((".", "_")):
+                continue
+            if entry.is_dir():
+                prefixes.append(f"{base}{entry.name}/")
+            else:
+                objects.append(_stored(entry, f"{base}{entry.name}"))
+        return objects, prefixes
 
     def read_bytes(self, uri: str) -> bytes:
         return self.local_path(uri).read_bytes()
@@ -124,6 +129,12 @@ class LocalObjectStore(ObjectStore):
         # publish already replaced the old version in place; nothing else is kept around.
         if keep != final_uri:
             raise ValueError(f"{keep!r} is not a version of {final_uri!r} in the local store")
+
+
+def _stored(path: Path, uri: str) -> StoredObject:
+    # Modification time and size stand in for S3's ETag: both change when a file is rewritten.
+    stat = path.stat()
+    return StoredObject(uri=uri, size=stat.st_size, etag=f"{stat.st_mtime_ns:x}-{stat.st_size:x}")
 
 
 def _sibling_root(final: Path, kind: str) -> Path:

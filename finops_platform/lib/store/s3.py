@@ -63,6 +63,27 @@ class S3ObjectStore(ObjectStore):
         ]
         return sorted(objects, key=lambda o: o.uri)
 
+    def list_level(self, uri: str) -> tuple[list[StoredObject], list[str]]:
+        bucket, prefix = split_s3_uri(uri.rstrip("/") + "/")
+        pages = (
+            self._s3()
+            .get_paginator("list_objects_v2")
+            .paginate(Bucket=bucket, Prefix=prefix, Delimiter="/")
+        )
+        objects, prefixes = [], []
+        for page in pages:
+            objects += [
+                StoredObject(f"s3://{bucket}/{o['Key']}", o["Size"], o["ETag"].strip('"'))
+                for o in page.get("Contents", [])
+                if not _hidden(o["Key"][len(prefix) :]) and o["Key"] != prefix
+            ]
+            prefixes += [
+                f"s3://{bucket}/{p['Prefix']}"
+                for p in page.get("CommonPrefixes", [])
+                if not _hidden(p["Prefix"][len(prefix) :].rstrip("/"))
+            ]
+        return objects, prefixes
+
     def read_bytes(self, uri: str) -> bytes:
         bucket, key = split_s3_uri(uri)
         return self._s3().get_object(Bucket=bucket, Key=key)["Body"].read()

@@ -1,0 +1,73 @@
+"""Alert texts for Slack: what failed, for which tenant and month, the key figures, a link."""
+
+from __future__ import annotations
+
+from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluation
+
+from finops_platform.partitions import tenant_and_month
+
+# Figures worth a glance in the message, when the check reports them.
+KEY_FIGURES = (
+    "hours_lag",
+    "sla_hours",
+    "last_usage_start",
+    "row_count",
+    "previous_row_count",
+    "duplicated_keys",
+    "rows_outside_period",
+    "largest_difference",
+    "mismatched_line_item_types",
+)
+
+
+def _where(evaluation: AssetCheckEvaluation, partition: str | None) -> tuple[str, str]:
+    """(tenant, month) of a check evaluation, from its partition or its metadata."""
+    metadata = {k: v.value for k, v in evaluation.metadata.items()}
+    if partition and "|" in partition:
+        org_id, month = tenant_and_month(partition)
+        return org_id, f"{month:%Y-%m}"
+    return str(metadata.get("tenant", "all tenants")), str(
+        metadata.get("month", partition[:7] if partition else "-")
+    )
+
+
+def asset_link(ui_url: str, asset_path: list[str]) -> str:
+    return f"{ui_url.rstrip('/')}/assets/{'/'.join(asset_path)}?view=checks"
+
+
+def check_messages(
+    evaluation: AssetCheckEvaluation, partition: str | None, ui_url: str
+) -> tuple[str, str]:
+    """(breach, recovery) messages for one check of one partition."""
+    tenant, month = _where(evaluation, partition)
+    metadata = {k: v.value for k, v in evaluation.metadata.items()}
+    figures = ", ".join(f"{k}={metadata[k]}" for k in KEY_FIGURES if k in metadata)
+    asset = "/".join(evaluation.asset_key.path)
+    link = f"<{asset_link(ui_url, evaluation.asset_key.path)}|{asset} in Dagster>"
+    severity = evaluation.severity.value
+    breach = (
+        f":rotating_light: [{severity}] check {evaluation.check_name} failed: tenant {tenant}, "
+        f"month {month}. {evaluation.description or ''}"
+        + (f" ({figures})" if figures else "")
+        + f" {link}"
+    )
+    recovery = (
+        f":white_check_mark: Recovered: check {evaluation.check_name} passes again for tenant "
+        f"{tenant}, month {month}" + (f" ({figures})" if figures else "") + f" {link}"
+    )
+    return breach, recovery
+
+
+def run_failure_message(
+    job: str, run_id: str, partition: str | None, error: str, ui_url: str
+) -> str:
+    where = ""
+    if partition and "|" in partition:
+        org_id, month = tenant_and_month(partition)
+        where = f" for tenant {org_id}, month {month:%Y-%m}"
+    elif partition:
+        where = f" for {partition}"
+    return (
+        f":x: Run of {job}{where} failed: {error[:500]} "
+        f"<{ui_url.rstrip('/')}/runs/{run_id}|run {run_id[:8]} in Dagster>"
+    )

@@ -1,0 +1,100 @@
+"""Slack alerts for failed checks (WARN and ERROR) and failed runs, from run status sensors.
+
+Runs never alert themselves, so an unreachable Slack cannot fail a data run: when a run ends,
+these sensors read its check evaluations, update the alert book (alert once, re-alert after a
+period, announce recoveries) and post what is due. What cannot be posted stays pending and the
+retry sensor posts it later. (A run status sensor, not an event-log polling one: the latter
+breaks on Dagster's default SQLite storage, DESIGN.md.)
+"""
+
+import datetime as dt
+
+import dagster as dg
+from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluation
+
+from finops_platform.defs.alerts.messages import check_messages, run_failure_message
+from finops_platform.lib.alerts.book import AlertBook, NotifyError
+from finops_platform.resources import AlertSettings, Clock
+from finops_platform.runner import failure_message
+
+PARTITION_TAG = "dagster/partition"
+
+
+def _deliver(alerts: AlertSettings, book: AlertBook, log: dg.DagsterLogManager) -> None:
+    sent, pending = book.flush(alerts.notifier().send)
+    if pending:
+        log.warning(
+            f"{sent} alert(s) posted to Slack, {pending} could not be and stay pending for retry"
+        )
+
+
+def record_run(
+    instance: dg.DagsterInstance,
+    run: dg.DagsterRun,
+    alerts: AlertSettings,
+    now: dt.datetime,
+    failure: str | None = None,
+) -> AlertBook:
+    """Turn one finished run's check evaluations (and its failure) into due alerts."""
+    book = alerts.book()
+    partition = run.tags.get(PARTITION_TAG)
+    records = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    for record in records:
+        evaluation: AssetCheckEvaluation = record.dagster_event.event_specific_data
+        where = evaluation.partition or partition
+        breach, recovery = check_messages(evaluation, where, alerts.dagster_ui_url)
+        key = f"{'/'.join(evaluation.asset_key.path)}:{evaluation.check_name}:{where or '-'}"
+        book.observe(key, not evaluation.passed, breach, recovery, now)
+    if failure is not None:
+        book.queue(
+            run_failure_message(run.job_name, run.run_id, partition, failure, alerts.dagster_ui_url)
+        )
+    return book
+
+
+def slack_alerts_on_success(
+    context: dg.RunStatusSensorContext, alerts: AlertSettings, clock: Clock
+) -> None:
+    """Posts failed checks (and recoveries) of successful runs to Slack."""
+    book = record_run(context.instance, context.dagster_run, alerts, clock.now())
+    _deliver(alerts, book, context.log)
+
+
+def slack_alerts_on_failure(
+    context: dg.RunFailureSensorContext, alerts: AlertSettings, clock: Clock
+) -> None:
+    """Posts failed runs, and their failed checks, to Slack."""
+    step_failures = context.get_step_failure_events()
+    error = (
+        "; ".join(failure_message(event) for event in step_failures)
+        if step_failures
+        else context.failure_event.message or "the run failed"
+    )
+    book = record_run(context.instance, context.dagster_run, alerts, clock.now(), failure=error)
+    _deliver(alerts, book, context.log)
+
+
+def slack_alert_retry(context: dg.SensorEvaluationContext, alerts: AlertSettings) -> dg.SkipReason:
+    """Posts alerts that Slack could not take earlier."""
+    try:
+        sent, pending = alerts.book().flush(alerts.notifier().send)
+    except NotifyError as exc:  # e.g. the webhook secret cannot be read
+        return dg.SkipReason(f"alerts pending: {exc}")
+    return dg.SkipReason(f"{sent} pending alert(s) posted, {pending} still pending")
+
+
+def build_alert_sensors(interval_seconds: int) -> list[dg.SensorDefinition]:
+    running = dg.DefaultSensorStatus.RUNNING
+    return [
+        dg.run_status_sensor(
+            run_status=dg.DagsterRunStatus.SUCCESS,
+            minimum_interval_seconds=interval_seconds,
+            default_status=running,
+        )(slack_alerts_on_success),
+        dg.run_failure_sensor(minimum_interval_seconds=interval_seconds, default_status=running)(
+            slack_alerts_on_failure
+        ),
+        dg.sensor(minimum_interval_seconds=max(interval_seconds, 30), default_status=running)(
+            slack_alert_retry
+        ),
+    ]

@@ -1,0 +1,124 @@
+"""Slack alerts through a real local HTTP receiver: a freshness breach alerts once, stays quiet
+within the re-alert period, announces its recovery; with Slack down, runs still succeed and the
+alert arrives once Slack is back. The webhook URL never reaches the run's event log."""
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from click.testing import CliRunner
+
+from finops_platform.cli import main
+from finops_platform.definitions import build_definitions
+from finops_platform.defs.freshness.schedules import FRESHNESS_JOB
+from finops_platform.lib.cur.generator import generate_month
+from finops_platform.settings import load_settings
+from finops_platform_tests.conftest import WriteConfig, tenant_entry
+from finops_platform_tests.support.slack_receiver import SlackReceiver
+
+MONTH = dt.date(2026, 11, 1)
+
+
+@pytest.fixture
+def beta(tmp_path: Path, finops_home: Path, write_config: WriteConfig) -> Path:
+    """Tenant beta (SLA 12 h), delivered up to 2026-11-20 10:00 (last usage hour 09:00)."""
+    source = tmp_path / "beta"
+    write_config([tenant_entry("beta", source, sla_hours=12, first_billing_month="2026-10")])
+    deliver(source, dt.datetime(2026, 11, 20, 10))
+    return source
+
+
+def deliver(source: Path, until: dt.datetime) -> None:
+    generate_month(source, month=MONTH, rows=2000, fmt="cur2", seed=4, until=until)
+    result = CliRunner().invoke(main, ["run", "--month", "2026-11"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+
+
+def freshness_run_then_alert(now: dt.datetime) -> dg.DagsterRun:
+    """The scheduled freshness checks at `now`, then what the alert sensor does when it ends."""
+    defs = build_definitions(load_settings(), now=now)
+    instance = dg.DagsterInstance.get()
+    result = defs.resolve_job_def(FRESHNESS_JOB).execute_in_process(instance=instance)
+    assert result.success  # a breach never fails the run
+    (success,) = instance.get_records_for_run(
+        result.run_id, of_type=dg.DagsterEventType.RUN_SUCCESS
+    ).records
+    sensor = defs.resolve_sensor_def("slack_alerts_on_success")
+    with dg.build_run_status_sensor_context(
+        sensor_name=sensor.name,
+        dagster_event=success.event_log_entry.dagster_event,
+        dagster_instance=instance,
+        dagster_run=result.dagster_run,
+        resources=defs.resources,
+    ) as context:
+        sensor(context)
+    return result.dagster_run
+
+
+def retry_pending() -> None:
+    defs = build_definitions(load_settings())
+    with dg.build_sensor_context(resources=defs.resources, definitions=defs) as context:
+        defs.resolve_sensor_def("slack_alert_retry")(context)
+
+
+def test_breach_alerts_once_then_recovery_is_announced(beta: Path, slack: SlackReceiver) -> None:
+    freshness_run_then_alert(dt.datetime(2026, 11, 21, 3))  # 18 h > 12 h
+    (breach,) = slack.texts()
+    assert "freshness_sla_beta" in breach and "tenant beta" in breach
+    assert "hours_lag=18.0" in breach and "sla_hours=12.0" in breach
+    assert "/assets/tb_cur_raw?view=checks" in breach
+
+    freshness_run_then_alert(dt.datetime(2026, 11, 21, 4))  # still breached, within 240 min
+    assert len(slack.texts()) == 1
+
+    freshness_run_then_alert(dt.datetime(2026, 11, 21, 8))  # past the re-alert period
+    assert slack.texts()[-1].startswith("Still failing:")
+
+    deliver(beta, dt.datetime(2026, 11, 21, 8))  # data arrives
+    freshness_run_then_alert(dt.datetime(2026, 11, 21, 9))
+    assert len(slack.texts()) == 3
+    assert "Recovered" in slack.texts()[-1] and "tenant beta" in slack.texts()[-1]
+
+
+def test_with_slack_down_runs_succeed_and_the_alert_arrives_later(
+    beta: Path, slack: SlackReceiver
+) -> None:
+    slack.stop()
+    run = freshness_run_then_alert(dt.datetime(2026, 11, 21, 3))
+    retry_pending()  # Slack still down: nothing lost, nothing raised
+    slack.start()  # back, on the same port
+    assert slack.texts() == []
+    retry_pending()
+    (breach,) = slack.texts()
+    assert "freshness_sla_beta" in breach
+    # The webhook (a secret) appears in no event of the run.
+    logs = dg.DagsterInstance.get().all_logs(run.run_id)
+    assert not any("test-webhook-secret" in str(entry) for entry in logs)
+
+
+def test_a_failed_run_is_posted_with_its_tenant_month_and_reason(
+    beta: Path, slack: SlackReceiver
+) -> None:
+    result = CliRunner().invoke(main, ["run", "--month", "2026-10"])  # nothing delivered
+    assert result.exit_code == 1
+    instance = dg.DagsterInstance.get()
+    (run,) = instance.get_runs(
+        filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]), limit=1
+    )
+    (failed,) = instance.get_records_for_run(
+        run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE
+    ).records
+    defs = build_definitions(load_settings())
+    sensor = defs.resolve_sensor_def("slack_alerts_on_failure")
+    with dg.build_run_status_sensor_context(
+        sensor_name=sensor.name,
+        dagster_event=failed.event_log_entry.dagster_event,
+        dagster_instance=instance,
+        dagster_run=run,
+        resources=defs.resources,
+    ) as context:
+        sensor(context.for_run_failure())
+    (message,) = slack.texts()
+    assert "failed" in message and "tenant beta, month 2026-10" in message
+    assert "no CUR delivery" in message
