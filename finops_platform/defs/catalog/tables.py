@@ -15,6 +15,8 @@ import pyarrow as pa
 from finops_platform.lib.catalog import Catalog, CatalogPartition, CatalogTable
 from finops_platform.lib.catalog.types import glue_type
 from finops_platform.lib.cur.schema import CANONICAL_SCHEMA, PARTITION_COLUMNS
+from finops_platform.lib.engine.base import PartitionWrite, QueryEngine
+from finops_platform.lib.store import ObjectStore
 from finops_platform.settings import TenantConfig, curated_prefix
 
 RAW_TABLE = "tb_cur_raw"
@@ -87,3 +89,40 @@ def raw_table_partition(
     return registered_partition(
         catalog, tenant.database, RAW_TABLE, partition_values(month, tenant.org_id)
     )
+
+
+def publish_query(
+    engine: QueryEngine,
+    catalog: Catalog,
+    store: ObjectStore,
+    *,
+    database: str,
+    table: str,
+    lake_root: str,
+    month: dt.date,
+    athena_select: str,
+    org_id: str | None = None,
+) -> PartitionWrite:
+    """Write a query's result as the new version of one partition of a curated table, point the
+    catalog at it, then retire the old version (readers see the old one until the switch)."""
+    location = partition_location(curated_location(lake_root, table, org_id), month)
+    written = engine.write_partition(database, athena_select, location)
+    catalog.upsert_table(curated_table(database, table, lake_root, written.schema, org_id))
+    catalog.upsert_partition(
+        database,
+        table,
+        CatalogPartition(values=partition_values(month, org_id), location=written.location),
+    )
+    store.retire(location, keep=written.location)
+    return written
+
+
+def table_metadata(database: str, table: str, written: PartitionWrite) -> dict[str, object]:
+    """The Dagster metadata of a written table partition."""
+    return {
+        "dagster/table_name": f"{database}.{table}",
+        "dagster/row_count": written.rows,
+        "dagster/uri": written.location,
+        "dagster/column_schema": column_schema(written.schema),
+        "bytes": written.bytes,
+    }

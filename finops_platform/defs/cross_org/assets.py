@@ -10,15 +10,14 @@ import datetime as dt
 import dagster as dg
 
 from finops_platform.defs.catalog.tables import (
-    column_schema,
     curated_location,
-    curated_table,
-    partition_location,
     partition_values,
+    publish_query,
     registered_partition,
+    table_metadata,
 )
 from finops_platform.defs.sql_checks import SqlCheck
-from finops_platform.lib.catalog import Catalog, CatalogPartition
+from finops_platform.lib.catalog import Catalog
 from finops_platform.lib.engine import QueryEngine
 from finops_platform.lib.sql import Identifier, SqlValue, load_sql, render
 from finops_platform.lib.store import ObjectStore
@@ -109,25 +108,21 @@ def build_cross_org_asset(
             "month": month.month,
             "period_start": month,
         }
-        location = partition_location(curated_location(finops.lake_root, CROSS_ORG), month)
-        written = engine.write_partition(
-            central, render(load_sql(f"cross_org/{CROSS_ORG}.sql"), params), location
+        written = publish_query(
+            engine,
+            catalog,
+            store,
+            database=central,
+            table=CROSS_ORG,
+            lake_root=finops.lake_root,
+            month=month,
+            athena_select=render(load_sql(f"cross_org/{CROSS_ORG}.sql"), params),
         )
-        catalog.upsert_table(curated_table(central, CROSS_ORG, finops.lake_root, written.schema))
-        catalog.upsert_partition(
-            central,
-            CROSS_ORG,
-            CatalogPartition(values=partition_values(month), location=written.location),
-        )
-        store.retire(location, keep=written.location)
         with engine.session(central) as session:
             check = TOTALS.evaluate(session, params)
         return dg.MaterializeResult(
             metadata={
-                "dagster/table_name": f"{central}.{CROSS_ORG}",
-                "dagster/row_count": written.rows,
-                "dagster/uri": written.location,
-                "dagster/column_schema": column_schema(written.schema),
+                **table_metadata(central, CROSS_ORG, written),
                 "tenants": ", ".join(tenants),
                 **written.stats.plus(session.stats).metadata(),
             },

@@ -2,16 +2,10 @@
 
 import dagster as dg
 
-from finops_platform.defs.catalog.tables import (
-    column_schema,
-    curated_location,
-    curated_table,
-    partition_location,
-    partition_values,
-)
+from finops_platform.defs.catalog.tables import publish_query, table_metadata
 from finops_platform.defs.curated.tables import CURATED_TABLES, CuratedTable
 from finops_platform.defs.sql_checks import partition_params
-from finops_platform.lib.catalog import Catalog, CatalogPartition
+from finops_platform.lib.catalog import Catalog
 from finops_platform.lib.engine import QueryEngine
 from finops_platform.lib.sql import load_sql, render
 from finops_platform.lib.store import ObjectStore
@@ -43,27 +37,22 @@ def build_curated_asset(
         org_id, month = tenant_and_month(context.partition_key)
         tenant = finops.tenant(org_id)
         params = partition_params(tenant, month)
-        location = partition_location(curated_location(finops.lake_root, spec.name, org_id), month)
-        written = engine.write_partition(
-            tenant.database, render(load_sql(spec.sql), params), location
+        written = publish_query(
+            engine,
+            catalog,
+            store,
+            database=tenant.database,
+            table=spec.name,
+            lake_root=finops.lake_root,
+            month=month,
+            athena_select=render(load_sql(spec.sql), params),
+            org_id=org_id,
         )
-        table = curated_table(tenant.database, spec.name, finops.lake_root, written.schema, org_id)
-        catalog.upsert_table(table)
-        catalog.upsert_partition(
-            tenant.database,
-            spec.name,
-            CatalogPartition(values=partition_values(month, org_id), location=written.location),
-        )
-        store.retire(location, keep=written.location)
         with engine.session(tenant.database) as session:
             check_results = [check.evaluate(session, params) for check in spec.checks]
         return dg.MaterializeResult(
             metadata={
-                "dagster/table_name": f"{tenant.database}.{spec.name}",
-                "dagster/row_count": written.rows,
-                "dagster/uri": written.location,
-                "dagster/column_schema": column_schema(written.schema),
-                "bytes": written.bytes,
+                **table_metadata(tenant.database, spec.name, written),
                 **written.stats.plus(session.stats).metadata(),
             },
             check_results=check_results,
