@@ -18,6 +18,7 @@ import duckdb
 import sqlglot
 from tabulate import tabulate
 
+from finops_platform.dashboard.cli import dashboard
 from finops_platform.lib.cur.delivery import DeliveryError, delivered_months
 from finops_platform.lib.engine import QueryEngine
 from finops_platform.lib.freshness import Freshness, tenant_freshness
@@ -105,6 +106,9 @@ class FinOpsGroup(click.Group):
 def main(ctx: click.Context, config: str | None, env: str | None) -> None:
     """Multi-tenant AWS CUR pipeline on Dagster. Local state lives in $FINOPS_HOME (.finops)."""
     ctx.obj = Context(config, env)
+
+
+main.add_command(dashboard)
 
 
 @main.group()
