@@ -49,6 +49,12 @@ class SqlCheck:
         )
 
 
+def query_metrics(session: EngineSession, sql: str, params: dict[str, SqlValue]) -> dict:
+    """A one-row query's figures as asset metadata."""
+    (row,) = session.query_file(sql, params).to_pylist()
+    return {name: metadata_value(value) for name, value in row.items()}
+
+
 def metadata_value(value: object) -> object:
     """Query values as Dagster metadata: numbers stay numbers, the rest become text."""
     if isinstance(value, Decimal):

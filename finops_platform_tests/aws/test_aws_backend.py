@@ -150,6 +150,10 @@ def test_one_tenant_month_through_s3_glue_and_athena(prod: Path, aws: str, tmp_p
             canned(  # reconciles_with_raw
                 [column("passed", "boolean"), column("line_item_types", "bigint")], ["true", "15"]
             ),
+            canned(  # cost_daily's totals, as metadata
+                [column("unblended_cost", "double"), column("line_items", "bigint")],
+                ["1234.5", "2000"],
+            ),
         ],
     )
     result = materialize(["raw_cur", "tb_cur_raw", "cost_daily"])
@@ -201,6 +205,7 @@ def test_one_tenant_month_through_s3_glue_and_athena(prod: Path, aws: str, tmp_p
     assert {"query_count", "query_scanned_bytes", "query_engine_ms", "query_cost_usd"} <= set(
         metadata
     )
+    assert metadata["unblended_cost"].value == 1234.5
 
 
 def failing_athena(target: str, status: int, body: bytes) -> tuple[int, bytes]:

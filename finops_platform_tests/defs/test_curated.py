@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -276,6 +277,27 @@ def test_cross_org_totals_equal_the_tenants_curated_totals(generated: Path) -> N
             "WHERE year = 2026 AND month = 9",
         )
         assert Decimal(row["cost"]) == Decimal(tenant["cost"])
+
+
+def test_cost_totals_are_numeric_metadata_for_the_ui_to_plot(generated: Path) -> None:
+    (row,) = query(
+        "cur2_org",
+        "SELECT sum(unblended_cost) AS u, sum(amortized_cost) AS a, sum(line_items) AS n "
+        "FROM cost_daily WHERE year = 2026 AND month = 9",
+    )
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DAGSTER_HOME", str(generated.parents[3] / "dagster"))
+        instance = dg.DagsterInstance.get()
+        (record,) = instance.fetch_materializations(
+            dg.AssetRecordsFilter(
+                asset_key=dg.AssetKey("cost_daily"), asset_partitions=["2026-09-01|cur2_org"]
+            ),
+            limit=1,
+        ).records
+    metadata = record.asset_materialization.metadata
+    assert metadata["unblended_cost"].value == pytest.approx(row["u"])
+    assert metadata["amortized_cost"].value == pytest.approx(row["a"])
+    assert metadata["line_items"].value == row["n"]
 
 
 def test_a_tenant_cannot_query_the_central_or_another_tenants_curated_tables(

@@ -74,12 +74,14 @@ def build_tb_cur_raw(
         with engine.session(tenant.database) as session:
             summary = session.query_file("validation/raw_partition_summary.sql", params)
             summary = summary.to_pylist()[0]
-            if month < clock.now().date().replace(day=1):
+            now = clock.now()
+            if month < now.date().replace(day=1):
                 completeness = COMPLETENESS.evaluate(session, params)
             else:
                 completeness = dg.AssetCheckResult(
                     check_name=COMPLETENESS.name,
                     passed=True,
+                    severity=COMPLETENESS.severity,
                     description="month to date: judged by the tenant's freshness SLA check",
                 )
         parameters = {
@@ -92,8 +94,13 @@ def build_tb_cur_raw(
             RAW_TABLE,
             CatalogPartition(values=values, location=location, parameters=parameters),
         )
+        lag = {}
+        if summary["max_usage_start"] and month == now.date().replace(day=1):
+            hours = (now - summary["max_usage_start"]).total_seconds() / 3600
+            lag = {"hours_lag": round(hours, 2), "sla_hours": tenant.sla_hours}
         return dg.MaterializeResult(
             metadata={
+                **lag,
                 "dagster/table_name": f"{tenant.database}.{RAW_TABLE}",
                 "dagster/row_count": summary["row_count"],
                 "dagster/uri": location,

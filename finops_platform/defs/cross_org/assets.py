@@ -16,7 +16,7 @@ from finops_platform.defs.catalog.tables import (
     registered_partition,
     table_metadata,
 )
-from finops_platform.defs.sql_checks import SqlCheck
+from finops_platform.defs.sql_checks import SqlCheck, query_metrics
 from finops_platform.lib.catalog import Catalog
 from finops_platform.lib.engine import QueryEngine
 from finops_platform.lib.sql import Identifier, SqlValue, load_sql, render
@@ -120,9 +120,11 @@ def build_cross_org_asset(
         )
         with engine.session(central) as session:
             check = TOTALS.evaluate(session, params)
+            metrics = query_metrics(session, "metrics/cross_org_totals.sql", params)
         return dg.MaterializeResult(
             metadata={
                 **table_metadata(central, CROSS_ORG, written),
+                **metrics,
                 "tenants": ", ".join(tenants),
                 **written.stats.plus(session.stats).metadata(),
             },

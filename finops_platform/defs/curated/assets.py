@@ -4,7 +4,7 @@ import dagster as dg
 
 from finops_platform.defs.catalog.tables import publish_query, table_metadata
 from finops_platform.defs.curated.tables import CURATED_TABLES, CuratedTable
-from finops_platform.defs.sql_checks import partition_params
+from finops_platform.defs.sql_checks import partition_params, query_metrics
 from finops_platform.lib.catalog import Catalog
 from finops_platform.lib.engine import QueryEngine
 from finops_platform.lib.sql import load_sql, render
@@ -50,9 +50,11 @@ def build_curated_asset(
         )
         with engine.session(tenant.database) as session:
             check_results = [check.evaluate(session, params) for check in spec.checks]
+            metrics = query_metrics(session, spec.metrics_sql, params) if spec.metrics_sql else {}
         return dg.MaterializeResult(
             metadata={
                 **table_metadata(tenant.database, spec.name, written),
+                **metrics,
                 **written.stats.plus(session.stats).metadata(),
             },
             check_results=check_results,

@@ -16,6 +16,8 @@ class CuratedTable:
     description: str
     deps: tuple[str, ...]
     checks: tuple[SqlCheck, ...] = ()
+    # One-row query whose figures become numeric metadata, plotted per partition in the UI.
+    metrics_sql: str | None = None
 
 
 CURATED_TABLES: tuple[CuratedTable, ...] = (
@@ -27,6 +29,7 @@ CURATED_TABLES: tuple[CuratedTable, ...] = (
             "usage type, operation, region and line item type."
         ),
         deps=("tb_cur_raw",),
+        metrics_sql="metrics/cost_daily_totals.sql",
         checks=(
             SqlCheck(
                 name="reconciles_with_raw",
