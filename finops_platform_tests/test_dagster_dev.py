@@ -33,7 +33,13 @@ TENANT = "real_sample"
 PARTITION = "2018-10-01|real_sample"
 EXPECTED_RAW_ROWS = 119_307  # line items in the October 2018 sample (shared/samples/README.md)
 ASSET_KEYS = [{"path": ["raw_cur"]}, {"path": ["tb_cur_raw"]}]
-RAW_CHECKS = {"raw_schema", "raw_partition_validity", "raw_row_count", "raw_unique_line_items"}
+RAW_CHECKS = {
+    "raw_schema",
+    "raw_partition_validity",
+    "raw_row_count",
+    "raw_unique_line_items",
+    "raw_finite_costs",
+}
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ def test_definitions_load_from_the_shipped_config(finops_home) -> None:
         "raw_partition_validity",
         "raw_row_count",
         "raw_unique_line_items",
+        "raw_finite_costs",
     }
     assert [s.blocking for s in raw.check_specs if s.name == "raw_schema"] == [True]
     assert {"duckdb", "parquet"} <= raw.specs_by_key[dg.AssetKey("raw_cur")].kinds

@@ -63,7 +63,7 @@ def test_both_formats_ingest_and_pass_every_check(sources: dict[str, Path]) -> N
     cur2 = deliver(sources["cur2_org"], "cur2")
     result = finops("run", "--month", "2026-09")
     assert result.exit_code == 0, result.output
-    assert result.output.count("9/9 passed") == 2
+    assert result.output.count("10/10 passed") == 2
     assert_loaded("legacy_org", legacy)
     assert_loaded("cur2_org", cur2)
 

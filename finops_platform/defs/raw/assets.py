@@ -36,6 +36,10 @@ RAW_CHECKS = {
         False,
         "(identity_line_item_id, identity_time_interval) is unique.",
     ),
+    "raw_finite_costs": (
+        False,
+        "No cost is NaN or infinite (a single one would poison every total).",
+    ),
 }
 
 

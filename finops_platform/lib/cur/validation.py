@@ -23,6 +23,7 @@ class RawMonthProfile:
     row_count: int
     rows_outside_period: int
     rows_other_billing_period: int
+    rows_with_non_finite_cost: int
     min_usage_start: dt.datetime | None
     max_usage_start: dt.datetime | None
     unblended_cost: Decimal
@@ -93,6 +94,18 @@ def evaluate(
             },
         ),
         _row_count_outcome(profile.row_count, previous_row_count),
+        CheckOutcome(
+            name="raw_finite_costs",
+            passed=profile.rows_with_non_finite_cost == 0,
+            severity="ERROR",
+            description=(
+                "every cost is a finite number"
+                if profile.rows_with_non_finite_cost == 0
+                else f"{profile.rows_with_non_finite_cost} row(s) have a NaN or infinite cost "
+                "(unblended, net, public, reservation or savings plan effective)"
+            ),
+            metadata={"rows_with_non_finite_cost": profile.rows_with_non_finite_cost},
+        ),
         CheckOutcome(
             name="raw_unique_line_items",
             passed=profile.duplicated_keys == 0,
