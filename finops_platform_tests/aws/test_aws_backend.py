@@ -26,7 +26,7 @@ from finops_platform.lib.sql import load_sql, render
 from finops_platform.partitions import partition_key
 from finops_platform.settings import REPO_ROOT, ConfigError, load_settings
 from finops_platform_tests.conftest import tenant_entry
-from finops_platform_tests.support.fault_proxy import fault_proxy
+from finops_platform_tests.support.fault_proxy import Request, fault_proxy
 from finops_platform_tests.support.moto import queue_athena_results
 
 MONTH = dt.date(2026, 9, 1)
@@ -208,9 +208,9 @@ def test_one_tenant_month_through_s3_glue_and_athena(prod: Path, aws: str, tmp_p
     assert metadata["unblended_cost"].value == 1234.5
 
 
-def failing_athena(target: str, status: int, body: bytes) -> tuple[int, bytes]:
+def failing_athena(request: Request, status: int, body: bytes) -> tuple[int, bytes]:
     """Athena answers every GetQueryExecution with FAILED and a syntax error."""
-    if target.endswith("GetQueryExecution"):
+    if request.target.endswith("GetQueryExecution"):
         answer = json.loads(body)
         answer["QueryExecution"]["Status"] = {
             "State": "FAILED",
@@ -251,8 +251,8 @@ def test_a_query_that_never_finishes_is_cancelled_after_the_timeout(
     engine = build_definitions(load_settings()).resources["engine"]
     stuck = engine.model_copy(update={"timeout_seconds": 1.0})
 
-    def running(target: str, status: int, body: bytes) -> tuple[int, bytes]:
-        if target.endswith("GetQueryExecution"):
+    def running(request: Request, status: int, body: bytes) -> tuple[int, bytes]:
+        if request.target.endswith("GetQueryExecution"):
             answer = json.loads(body)
             answer["QueryExecution"]["Status"] = {"State": "RUNNING"}
             return status, json.dumps(answer).encode()

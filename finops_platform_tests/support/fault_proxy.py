@@ -6,12 +6,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
 
-# (X-Amz-Target of the request, upstream status, upstream body) -> (status, body)
-Rewrite = Callable[[str, int, bytes], tuple[int, bytes]]
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    target: str  # X-Amz-Target, for the JSON APIs (Athena, Glue, SSM); empty for S3
+
+
+# (request, upstream status, upstream body) -> (status, body)
+Rewrite = Callable[[Request, int, bytes], tuple[int, bytes]]
 HOP_HEADERS = {"content-length", "transfer-encoding", "connection", "content-encoding"}
 
 
@@ -24,9 +33,8 @@ def _handler(upstream: str, rewrite: Rewrite) -> type[BaseHTTPRequestHandler]:
             answer = requests.request(
                 self.command, upstream + self.path, headers=headers, data=body, timeout=30
             )
-            status, content = rewrite(
-                self.headers.get("X-Amz-Target", ""), answer.status_code, answer.content
-            )
+            request = Request(self.command, self.path, self.headers.get("X-Amz-Target", ""))
+            status, content = rewrite(request, answer.status_code, answer.content)
             self.send_response(status)
             for key, value in answer.headers.items():
                 if key.lower() not in HOP_HEADERS:
