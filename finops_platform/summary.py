@@ -8,6 +8,7 @@ import dagster as dg
 from tabulate import tabulate
 
 from finops_platform.definitions import build_definitions
+from finops_platform.lib.locks import file_lock
 from finops_platform.runner import PartitionReport, run_cross_org, run_partition
 from finops_platform.settings import Settings
 
@@ -31,7 +32,11 @@ def run_all(settings: Settings, plan: list[tuple[str, dt.date]]) -> list[Partiti
     ensure_dagster_home(settings.dagster_home)
     defs = build_definitions(settings)
     reports = []
-    with dg.DagsterInstance.get() as instance:
+    # Opening the instance creates its SQLite storage the first time; two `finops run`s
+    # starting together on a new DAGSTER_HOME would both try to, so one waits for the other.
+    with file_lock(settings.dagster_home / ".finops-init.lock"):
+        instance = dg.DagsterInstance.get()
+    with instance:
         for org_id, month in plan:
             click.echo(f"running {org_id} {month:%Y-%m} ...", err=True)
             reports.append(run_partition(defs, instance, org_id, month))

@@ -8,13 +8,14 @@ sensors that feed it can run at the same time.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from finops_platform.lib.locks import file_lock
 
 
 class AlertBook:
@@ -26,9 +27,7 @@ class AlertBook:
 
     @contextmanager
     def _state(self) -> Iterator[dict]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path.with_suffix(".lock"), "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with file_lock(self.path.with_suffix(".lock")):
             state = json.loads(self.path.read_text()) if self.path.exists() else {}
             state.setdefault("failing", {})
             state.setdefault("pending", [])

@@ -7,7 +7,6 @@ as they are, which is how a tenant reads a CUR export already on disk.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import uuid
@@ -15,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from finops_platform.lib.locks import file_lock
 from finops_platform.lib.store.base import ObjectStore, StoredObject, iter_files
 
 _STAGING = "_staging"
@@ -101,7 +101,7 @@ class LocalObjectStore(ObjectStore):
         final = self.local_path(final_uri)
         replaced = _sibling_root(final, _REPLACED)
         if replaced.exists():
-            with _locked(_lock_path(replaced)):
+            with file_lock(_lock_path(replaced)):
                 _recover(final, replaced)
 
     def publish(self, staged: Path, final_uri: str) -> str:
@@ -110,7 +110,7 @@ class LocalObjectStore(ObjectStore):
         replaced = _sibling_root(final, _REPLACED)
         final.parent.mkdir(parents=True, exist_ok=True)
         replaced.parent.mkdir(parents=True, exist_ok=True)
-        with _locked(_lock_path(replaced)):
+        with file_lock(_lock_path(replaced)):
             _recover(final, replaced)
             if final.exists():
                 os.rename(final, replaced)
@@ -158,13 +158,3 @@ def _recover(final: Path, replaced: Path) -> None:
         shutil.rmtree(replaced)
     else:
         os.rename(replaced, final)
-
-
-@contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
-    with open(lock_path, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
