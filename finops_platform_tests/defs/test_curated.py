@@ -325,3 +325,21 @@ def test_real_sample_cost_daily_matches_raw_and_the_cid_amortized_total(
     )
     assert row["unblended"] == pytest.approx(4064.483132, abs=1e-6)
     assert row["amortized"] == pytest.approx(4195.957109, abs=1e-6)
+
+
+def test_the_central_database_reads_curated_data_only(generated: Path) -> None:
+    raw = generated / "cur" / "org=cur2_org" / "year=2026" / "month=9"
+    result = CliRunner().invoke(
+        main, ["query", "--central", f"SELECT count(*) FROM read_parquet('{raw}/*.parquet')"]
+    )
+    assert result.exit_code == 2 and "Permission Error" in result.output
+    tables = json.loads(
+        finops(
+            "query",
+            "--central",
+            "--format",
+            "json",
+            "SELECT table_name FROM information_schema.tables ORDER BY 1",
+        )
+    )
+    assert [t["table_name"] for t in tables] == ["cost_cross_org_monthly", "cost_daily"]
