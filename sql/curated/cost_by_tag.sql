@@ -7,6 +7,20 @@
 WITH line_items AS (
     {{ include fragments/line_item_costs.sql }}
 ),
+-- Line items summed per day, account, service and tag set first: a month has far fewer of
+-- these than line items, so each tag key is looked up once per group, not once per line item.
+tag_sets AS (
+    SELECT
+        usage_date,
+        account_id,
+        product_code,
+        resource_tags,
+        sum(unblended_cost) AS unblended_cost,
+        sum(amortized_cost) AS amortized_cost,
+        count(*) AS line_items
+    FROM line_items
+    GROUP BY usage_date, account_id, product_code, resource_tags
+),
 tag_keys AS (
     SELECT
         tag_key,
@@ -23,20 +37,21 @@ tagged AS (
         tag_keys.tag_key,
         nullif(
             element_at(
-                line_items.resource_tags,
+                tag_sets.resource_tags,
                 element_at(
-                    filter(map_keys(line_items.resource_tags), k -> lower(k) = tag_keys.map_key),
+                    filter(map_keys(tag_sets.resource_tags), k -> lower(k) = tag_keys.map_key),
                     1
                 )
             ),
             ''
         ) AS tag_value,
-        line_items.usage_date,
-        line_items.account_id,
-        line_items.product_code,
-        line_items.unblended_cost,
-        line_items.amortized_cost
-    FROM line_items
+        tag_sets.usage_date,
+        tag_sets.account_id,
+        tag_sets.product_code,
+        tag_sets.unblended_cost,
+        tag_sets.amortized_cost,
+        tag_sets.line_items
+    FROM tag_sets
     CROSS JOIN tag_keys
 )
 SELECT
@@ -48,6 +63,6 @@ SELECT
     product_code,
     sum(unblended_cost) AS unblended_cost,
     sum(amortized_cost) AS amortized_cost,
-    count(*) AS line_items
+    CAST(sum(line_items) AS BIGINT) AS line_items
 FROM tagged
 GROUP BY tag_key, coalesce(tag_value, {{ untagged }}), usage_date, account_id, product_code

@@ -11,6 +11,7 @@ stops the ingest with an error naming the tenant, file and column.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,8 @@ from finops_platform.lib.cur.schema import (
 )
 from finops_platform.lib.engine.duckdb import sql_string
 
+# The alias of the file being normalized, beside the joins of its flat maps.
+SOURCE = '"source"'
 # Legacy names of canonical columns, used when the canonical name is absent.
 LEGACY_ALIASES = {"product_region_code": "product_region"}
 
@@ -56,7 +59,7 @@ class SchemaProblem(ValueError):
 
 def _cast(column: str, source: pa.DataType, target: pa.DataType) -> str:
     """`CAST(column AS target)` when the source type can hold the target's values."""
-    expr = f"CAST({_quote(column)} AS {_duckdb_type(target)})"
+    expr = f"CAST({SOURCE}.{_quote(column)} AS {_duckdb_type(target)})"
     if pa.types.is_null(source) or source == target:
         return expr
     if pa.types.is_string(target) and not pa.types.is_nested(source):
@@ -79,10 +82,8 @@ def _cast(column: str, source: pa.DataType, target: pa.DataType) -> str:
     raise SchemaProblem(f"column {column!r} has type {source}, expected {target}")
 
 
-def _legacy_map(prefix: str, names: list[str], value_type: pa.DataType) -> str | None:
+def _legacy_map(prefix: str, names: Sequence[str], value_type: pa.DataType) -> str:
     """A DuckDB map built from flat legacy columns `<prefix><key>`; empty values are dropped."""
-    if not names:
-        return None
     entries = ", ".join(
         f"struct_pack(key := {sql_string(name.removeprefix(prefix))}, "
         f"value := CAST({_quote(name)} AS {_duckdb_type(value_type)}))"
@@ -94,10 +95,46 @@ def _legacy_map(prefix: str, names: list[str], value_type: pa.DataType) -> str |
     return f"map_from_entries(list_filter([{entries}], lambda e: {keep}))"
 
 
-def file_projection(schema: pa.Schema) -> list[tuple[str, str]]:
-    """(canonical column, SQL expression) for every CUR column, from one file's schema."""
+@dataclass(frozen=True)
+class FlatMap:
+    """A map column that a file spreads over flat legacy columns `<prefix><key>`.
+
+    Building a DuckDB map costs far more than reading its columns (map_from_entries takes about
+    150 ns per entry, and legacy product attributes are 20+ entries a row), while the flat values
+    repeat from row to row: product attributes follow the SKU, tags the resource. So each
+    distinct combination of the flat columns becomes a map once and is joined back to its rows.
+    NULL matches NULL, so every row finds exactly its one combination.
+    """
+
+    column: str
+    names: tuple[str, ...]
+
+    @property
+    def alias(self) -> str:
+        return _quote(f"flat_{self.column}")
+
+    def join(self, read: str) -> str:
+        """`LEFT JOIN` of the distinct combinations in `read`, with their map as "map"."""
+        prefix = LEGACY_MAP_PREFIXES[self.column]
+        built = _legacy_map(prefix, self.names, MAP_COLUMNS[self.column].item_type)
+        keys = [(_quote(name), _quote(f"key_{i}")) for i, name in enumerate(self.names)]
+        columns = ", ".join(name for name, _ in keys)
+        matched = " AND ".join(
+            f"{SOURCE}.{name} IS NOT DISTINCT FROM {self.alias}.{key}" for name, key in keys
+        )
+        selected = ", ".join(f"{name} AS {key}" for name, key in keys)
+        return (
+            f' LEFT JOIN (SELECT {built} AS "map", {selected} FROM (SELECT DISTINCT {columns} '
+            f"FROM {read})) AS {self.alias} ON {matched}"
+        )
+
+
+def file_projection(schema: pa.Schema) -> tuple[list[tuple[str, str]], list[FlatMap]]:
+    """(canonical column, SQL expression) for every CUR column, from one file's schema, and
+    the flat maps the expressions take from their joins (`FlatMap.join`)."""
     present = {field.name: field.type for field in schema}
     projection = []
+    flat_maps = []
     for column, target in CUR2_COLUMNS.items():
         source_name = column if column in present else LEGACY_ALIASES.get(column)
         if source_name in present:
@@ -110,13 +147,16 @@ def file_projection(schema: pa.Schema) -> list[tuple[str, str]]:
                 for name in present
                 if name.startswith(prefix) and not (column == "product" and name in PRODUCT_COLUMNS)
             )
-            expr = _legacy_map(prefix, flat, target.item_type)
-            projection.append((column, expr or f"CAST(MAP() AS {_duckdb_type(target)})"))
+            if flat:
+                flat_maps.append(FlatMap(column, tuple(flat)))
+                projection.append((column, f'{flat_maps[-1].alias}."map"'))
+            else:
+                projection.append((column, f"CAST(MAP() AS {_duckdb_type(target)})"))
         elif column in REQUIRED_COLUMNS:
             raise SchemaProblem(f"required column {column!r} is missing")
         else:
             projection.append((column, f"CAST(NULL AS {_duckdb_type(target)})"))
-    return projection
+    return projection, flat_maps
 
 
 @dataclass(frozen=True)
@@ -142,7 +182,7 @@ def normalized_select(files: list[SourceFile], lineage: Lineage, where: str) -> 
         if metadata.num_rows == 0:
             continue
         try:
-            projection = file_projection(metadata.schema.to_arrow_schema())
+            projection, flat_maps = file_projection(metadata.schema.to_arrow_schema())
         except SchemaProblem as exc:
             raise DeliveryError(f"{where}: {source.uri}: {exc}") from exc
         lineage_values = {
@@ -156,9 +196,9 @@ def normalized_select(files: list[SourceFile], lineage: Lineage, where: str) -> 
             f"CAST({value} AS {_duckdb_type(CANONICAL_COLUMNS[name])}) AS {_quote(name)}"
             for name, value in lineage_values.items()
         ]
-        parts.append(
-            f"SELECT {', '.join(columns)} FROM read_parquet({sql_string(str(source.path))})"
-        )
+        read = f"read_parquet({sql_string(str(source.path))})"
+        joins = "".join(flat_map.join(read) for flat_map in flat_maps)
+        parts.append(f"SELECT {', '.join(columns)} FROM {read} AS {SOURCE}{joins}")
     if not parts:
         return empty_canonical_select()
     return "\nUNION ALL\n".join(parts)
