@@ -15,6 +15,7 @@ from finops_platform.defs.freshness.schedules import FRESHNESS_JOB
 from finops_platform.lib.cur.generator import generate_month
 from finops_platform.settings import load_settings
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
+from finops_platform_tests.support.alerts import alert_for_run
 from finops_platform_tests.support.slack_receiver import SlackReceiver
 
 MONTH = dt.date(2026, 11, 1)
@@ -41,18 +42,7 @@ def freshness_run_then_alert(now: dt.datetime) -> dg.DagsterRun:
     instance = dg.DagsterInstance.get()
     result = defs.resolve_job_def(FRESHNESS_JOB).execute_in_process(instance=instance)
     assert result.success  # a breach never fails the run
-    (success,) = instance.get_records_for_run(
-        result.run_id, of_type=dg.DagsterEventType.RUN_SUCCESS
-    ).records
-    sensor = defs.resolve_sensor_def("slack_alerts_on_success")
-    with dg.build_run_status_sensor_context(
-        sensor_name=sensor.name,
-        dagster_event=success.event_log_entry.dagster_event,
-        dagster_instance=instance,
-        dagster_run=result.dagster_run,
-        resources=defs.resources,
-    ) as context:
-        sensor(context)
+    alert_for_run(defs, instance, result.dagster_run)
     return result.dagster_run
 
 
@@ -106,19 +96,7 @@ def test_a_failed_run_is_posted_with_its_tenant_month_and_reason(
     (run,) = instance.get_runs(
         filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]), limit=1
     )
-    (failed,) = instance.get_records_for_run(
-        run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE
-    ).records
-    defs = build_definitions(load_settings())
-    sensor = defs.resolve_sensor_def("slack_alerts_on_failure")
-    with dg.build_run_status_sensor_context(
-        sensor_name=sensor.name,
-        dagster_event=failed.event_log_entry.dagster_event,
-        dagster_instance=instance,
-        dagster_run=run,
-        resources=defs.resources,
-    ) as context:
-        sensor(context.for_run_failure())
+    alert_for_run(build_definitions(load_settings()), instance, run)
     (message,) = slack.texts()
     assert "failed" in message and "tenant beta, month 2026-10" in message
     assert "no CUR delivery" in message

@@ -17,6 +17,7 @@ from finops_platform.lib.cur.generator import generate_month
 from finops_platform.partitions import partition_key
 from finops_platform.settings import load_settings
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
+from finops_platform_tests.support.alerts import alert_for_run
 from finops_platform_tests.support.slack_receiver import SlackReceiver
 
 AWS_SECRET = "aws-secret-key-that-must-never-be-logged"
@@ -40,19 +41,8 @@ def test_the_webhook_never_reaches_logs_or_messages(
     assert result.exit_code == 0
     instance = dg.DagsterInstance.get()
     defs = build_definitions(load_settings())
-    sensor = defs.resolve_sensor_def("slack_alerts_on_success")
     for run in instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.SUCCESS])):
-        (success,) = instance.get_records_for_run(
-            run.run_id, of_type=dg.DagsterEventType.RUN_SUCCESS
-        ).records
-        with dg.build_run_status_sensor_context(
-            sensor_name=sensor.name,
-            dagster_event=success.event_log_entry.dagster_event,
-            dagster_instance=instance,
-            dagster_run=run,
-            resources=defs.resources,
-        ) as context:
-            sensor(context)
+        alert_for_run(defs, instance, run)
     assert any("month_complete" in text for text in slack.texts())  # the alert went out
     secret = slack.url.rsplit("/", 1)[-1]
     assert secret not in result.output
