@@ -13,10 +13,10 @@ import dagster as dg
 
 from finops_platform.defs.cross_org.assets import CROSS_ORG
 from finops_platform.defs.raw.assets import RAW_CUR
+from finops_platform.defs.refresh.jobs import TENANT_MONTH_GROUPS
 from finops_platform.partitions import partition_key
 
 CROSS_ORG_LABEL = "(all tenants)"
-TENANT_MONTH_GROUPS = ("raw", "catalog", "curated")
 
 
 @dataclass(frozen=True)

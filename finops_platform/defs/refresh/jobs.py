@@ -15,6 +15,8 @@ if TYPE_CHECKING:  # what define_asset_job returns; dagster does not export the 
     )
 
 TENANT_MONTH_JOB = "tenant_month_refresh"
+# The asset groups of one tenant x month, for this job and for `finops run` alike.
+TENANT_MONTH_GROUPS = ("raw", "catalog", "curated")
 CROSS_ORG_JOB = "cross_org_refresh"
 
 
@@ -25,7 +27,7 @@ def build_tenant_month_job(settings: Settings) -> UnresolvedAssetJobDefinition:
     """
     return dg.define_asset_job(
         TENANT_MONTH_JOB,
-        selection=dg.AssetSelection.groups("raw", "catalog", "curated")
+        selection=dg.AssetSelection.groups(*TENANT_MONTH_GROUPS)
         - dg.AssetSelection.checks(*freshness_check_keys(settings)),
         description="Load and check one tenant x month, from the raw CUR to the curated tables.",
     )
