@@ -19,13 +19,17 @@ class CatalogTable(BaseModel):
 
 
 class CatalogPartition(BaseModel):
-    """One registered partition: its key values in partition-key order and its location."""
+    """One registered partition: its key values in partition-key order, its location and the
+    columns its files have. As Glue does, a catalog registers a partition given no columns
+    with the table's columns of that moment, so a table whose columns changed later can tell
+    its old partitions from the new ones."""
 
     model_config = ConfigDict(frozen=True)
 
     values: dict[str, str]
     location: str
     parameters: dict[str, str] = {}
+    columns: dict[str, str] = {}
 
 
 class Catalog(dg.ConfigurableResource):

@@ -27,9 +27,9 @@ class CrawlerError(RuntimeError):
     """A Glue crawler that failed or did not finish in time."""
 
 
-def _storage(table: CatalogTable, location: str) -> dict[str, Any]:
-    columns = [{"Name": name, "Type": kind} for name, kind in table.columns.items()]
-    return {"Columns": columns, "Location": location, **PARQUET_STORAGE}
+def _storage(columns: dict[str, str], location: str) -> dict[str, Any]:
+    listed = [{"Name": name, "Type": kind} for name, kind in columns.items()]
+    return {"Columns": listed, "Location": location, **PARQUET_STORAGE}
 
 
 def _table_input(table: CatalogTable) -> dict[str, Any]:
@@ -38,7 +38,7 @@ def _table_input(table: CatalogTable) -> dict[str, Any]:
         "TableType": "EXTERNAL_TABLE",
         "Parameters": {"classification": "parquet", "EXTERNAL": "TRUE"},
         "PartitionKeys": [{"Name": k, "Type": t} for k, t in table.partition_keys.items()],
-        "StorageDescriptor": _storage(table, table.location),
+        "StorageDescriptor": _storage(table.columns, table.location),
     }
 
 
@@ -93,7 +93,9 @@ class GlueCatalog(Catalog):
         values = list(partition.values.values())
         partition_input = {
             "Values": values,
-            "StorageDescriptor": _storage(definition, partition.location),
+            "StorageDescriptor": _storage(
+                partition.columns or definition.columns, partition.location
+            ),
             "Parameters": partition.parameters,
         }
         glue = self._glue()
@@ -128,6 +130,7 @@ class GlueCatalog(Catalog):
                 values=dict(zip(keys, p["Values"], strict=True)),
                 location=p["StorageDescriptor"]["Location"],
                 parameters=p.get("Parameters", {}),
+                columns={c["Name"]: c["Type"] for c in p["StorageDescriptor"].get("Columns", [])},
             )
             for page in pages
             for p in page["Partitions"]

@@ -49,8 +49,11 @@ class LocalCatalog(Catalog):
         ]
 
     def upsert_partition(self, database: str, table: str, partition: CatalogPartition) -> None:
-        if self.get_table(database, table) is None:
+        definition = self.get_table(database, table)
+        if definition is None:
             raise ValueError(f"table {database}.{table} is not in the catalog")
+        if not partition.columns:
+            partition = partition.model_copy(update={"columns": definition.columns})
         parts = [f"{key}={value}" for key, value in partition.values.items()]
         path = self._table_dir(database, table).joinpath("partitions", *parts)
         _write_json(path.with_name(path.name + ".json"), partition.model_dump())

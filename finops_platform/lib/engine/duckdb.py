@@ -83,16 +83,23 @@ class DuckDBEngine(QueryEngine):
         partitions = self.catalog.list_partitions(table.database, table.name)
         for partition in partitions:
             self.store.recover_prefix(partition.location)
-        globs = [str(self.store.local_path(p.location) / "*.parquet") for p in partitions]
-        globs = [glob for glob in globs if any(Path(glob).parent.glob("*.parquet"))]
+        with_files = [
+            p for p in partitions if any(self.store.local_path(p.location).glob("*.parquet"))
+        ]
+        globs = [str(self.store.local_path(p.location) / "*.parquet") for p in with_files]
         if not globs:
             return f"CREATE VIEW {name} AS {empty_select(table)}"
         hive_types = ", ".join(
             f"'{key}': {engine_type(kind, 'duckdb')}" for key, kind in table.partition_keys.items()
         )
+        # Matching columns by name across files makes DuckDB open every file's footer when
+        # the view is bound, even those a query's partition filter then skips; only needed
+        # when partitions were written with different columns (the table's changed since).
+        by_name = any(p.columns != table.columns for p in with_files)
         return (
             f"CREATE VIEW {name} AS SELECT * FROM read_parquet({sql_string_list(globs)}, "
-            f"hive_partitioning = true, hive_types = {{{hive_types}}}, union_by_name = true)"
+            f"hive_partitioning = true, hive_types = {{{hive_types}}}, "
+            f"union_by_name = {str(by_name).lower()})"
         )
 
 

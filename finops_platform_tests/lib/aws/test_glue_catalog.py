@@ -51,6 +51,7 @@ def test_a_partition_registered_again_points_at_the_new_version(catalog: GlueCat
     assert partition.values == VALUES
     assert partition.location.endswith("/v=2/")
     assert partition.parameters == {"row_count": "7"}
+    assert partition.columns == TABLE.columns  # as the table had them at registration
 
 
 def test_the_crawler_is_provisioned_once_and_a_stuck_crawl_times_out(

@@ -1,0 +1,68 @@
+"""The embedded engine's views over catalog tables: partitions read by name only when needed."""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from finops_platform.defs.catalog.tables import publish_query
+from finops_platform.lib.catalog.local import LocalCatalog
+from finops_platform.lib.engine.duckdb import DuckDBEngine
+from finops_platform.lib.store.local import LocalObjectStore
+
+DATABASE = "custos_a_db"
+TABLE = "cost_daily"
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> DuckDBEngine:
+    store = LocalObjectStore(root=str(tmp_path / "buckets"))
+    catalog = LocalCatalog(root=str(tmp_path / "catalog"))
+    catalog.ensure_database(DATABASE)
+    return DuckDBEngine(store=store, catalog=catalog, memory_limit="1GB", threads=1)
+
+
+def publish(engine: DuckDBEngine, month: int, select: str) -> None:
+    publish_query(
+        engine,
+        engine.catalog,
+        engine.store,
+        database=DATABASE,
+        table=TABLE,
+        lake_root="s3://lake/custos",
+        month=dt.date(2026, month, 1),
+        athena_select=select,
+        org_id="a",
+    )
+
+
+def view_definition(engine: DuckDBEngine) -> str:
+    with engine.session(DATABASE) as session:
+        ((sql,),) = session.connection.execute(
+            "SELECT sql FROM duckdb_views() WHERE view_name = ?", [TABLE]
+        ).fetchall()
+    return sql
+
+
+def test_partitions_written_alike_are_read_without_matching_names(engine: DuckDBEngine) -> None:
+    for month in (1, 2, 3):
+        publish(engine, month, f"SELECT {month} AS cost")
+    # Matching by name would open every month's footer for a one-month query.
+    assert "union_by_name = false" in view_definition(engine)
+    with engine.session(DATABASE) as session:
+        rows = session.query("SELECT cost FROM cost_daily WHERE month = 2").to_pylist()
+    assert rows == [{"cost": 2}]
+    (partition, *_) = engine.catalog.list_partitions(DATABASE, TABLE)
+    assert partition.columns == {"cost": "int"}
+
+
+def test_a_partition_from_before_a_new_column_reads_it_as_null(engine: DuckDBEngine) -> None:
+    publish(engine, 1, "SELECT 1 AS cost")
+    publish(engine, 2, "SELECT 'EC2' AS service, 2 AS cost")
+    assert "union_by_name = true" in view_definition(engine)
+    with engine.session(DATABASE) as session:
+        rows = session.query("SELECT month, service, cost FROM cost_daily ORDER BY month")
+    assert rows.to_pylist() == [
+        {"month": 1, "service": None, "cost": 1},
+        {"month": 2, "service": "EC2", "cost": 2},
+    ]
