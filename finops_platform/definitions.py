@@ -28,6 +28,8 @@ from finops_platform.settings import Settings, load_settings
 warnings.filterwarnings("ignore", category=dg.PreviewWarning, message=".*AssetCheckSpec.*")
 # The cross-org asset maps tenant x month to month with a partition mapping that is beta.
 warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*MultiToSingleDimension.*")
+# Single-run backfills (one run for a range of partitions) are beta too.
+warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_policy.*")
 
 
 def _kinds(settings: Settings) -> dict[str, set[str]]:

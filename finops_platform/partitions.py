@@ -14,6 +14,11 @@ from finops_platform.settings import Settings
 
 TENANT = "tenant"
 MONTH = "month"
+# Dagster's run tags: the partition of a one-partition run, and the ends of a run over a range
+# of partitions (what a single-run backfill launches).
+PARTITION_TAG = "dagster/partition"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def month_partitions(settings: Settings) -> dg.MonthlyPartitionsDefinition:

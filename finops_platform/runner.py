@@ -14,7 +14,7 @@ import dagster as dg
 from finops_platform.defs.cross_org.assets import CROSS_ORG
 from finops_platform.defs.raw.assets import RAW_CUR
 from finops_platform.defs.refresh.jobs import TENANT_MONTH_GROUPS
-from finops_platform.partitions import partition_key
+from finops_platform.partitions import RANGE_END_TAG, RANGE_START_TAG, partition_key
 
 CROSS_ORG_LABEL = "(all tenants)"
 
@@ -47,28 +47,37 @@ class PartitionReport:
 
 
 def _materialize(
-    defs: dg.Definitions, instance: dg.DagsterInstance, key: str, groups: tuple[str, ...]
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    groups: tuple[str, ...],
+    partition: str | None = None,
+    tags: dict[str, str] | None = None,
 ) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         assets=list(defs.assets or []),
         resources=defs.resources,
         instance=instance,
-        partition_key=key,
+        partition_key=partition,
         selection=dg.AssetSelection.groups(*groups),
         raise_on_error=False,
-        tags={"finops/launched_by": "finops run"},
+        tags={"finops/launched_by": "finops run", **(tags or {})},
         # The CLI prints its own summary; Dagster's step-by-step DEBUG events stay in the UI.
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
     )
 
 
 def _report(
-    result: dg.ExecuteInProcessResult, org_id: str, month: dt.date, headline: dg.AssetKey
+    result: dg.ExecuteInProcessResult,
+    org_id: str,
+    month: dt.date,
+    headline: dg.AssetKey,
+    partition: str,
 ) -> PartitionReport:
+    """What the run did for one partition (a run over a range did it for several)."""
     report = PartitionReport(org_id, month, run_id=result.run_id, success=result.success)
     for event in result.get_asset_materialization_events():
         materialization = event.step_materialization_data.materialization
-        if materialization.asset_key == headline:
+        if materialization.asset_key == headline and materialization.partition == partition:
             metadata = materialization.metadata
             report.rows = metadata["dagster/row_count"].value
             if "unblended_cost" in metadata:
@@ -76,6 +85,7 @@ def _report(
     report.checks = [
         CheckVerdict(e.check_name, e.passed, e.severity.value)
         for e in result.get_asset_check_evaluations()
+        if e.partition == partition
     ]
     failures = result.get_step_failure_events()
     if failures:
@@ -87,16 +97,55 @@ def run_partition(
     defs: dg.Definitions, instance: dg.DagsterInstance, org_id: str, month: dt.date
 ) -> PartitionReport:
     """Every asset and check of one tenant x month."""
-    result = _materialize(defs, instance, partition_key(org_id, month), TENANT_MONTH_GROUPS)
-    return _report(result, org_id, month, RAW_CUR)
+    key = partition_key(org_id, month)
+    result = _materialize(defs, instance, TENANT_MONTH_GROUPS, partition=key)
+    return _report(result, org_id, month, RAW_CUR, key)
+
+
+def run_tenant_months(
+    defs: dg.Definitions, instance: dg.DagsterInstance, org_id: str, months: list[dt.date]
+) -> list[PartitionReport]:
+    """Every asset and check of consecutive months of one tenant, in a single run.
+
+    One run over the range is a single-run backfill: Dagster's cost per run is paid once, not
+    per month. A range whose run fails is run again month by month, so one bad delivery does
+    not hold back the other months and each failure is reported with its own month.
+    """
+    if len(months) == 1:
+        return [run_partition(defs, instance, org_id, months[0])]
+    keys = [partition_key(org_id, month) for month in months]
+    result = _materialize(
+        defs,
+        instance,
+        TENANT_MONTH_GROUPS,
+        tags={RANGE_START_TAG: str(keys[0]), RANGE_END_TAG: str(keys[-1])},
+    )
+    if not result.success:
+        return [run_partition(defs, instance, org_id, month) for month in months]
+    return [
+        _report(result, org_id, month, RAW_CUR, key)
+        for month, key in zip(months, keys, strict=True)
+    ]
+
+
+def consecutive_runs(months: list[dt.date]) -> list[list[dt.date]]:
+    """Sorted months split where a month is missing: each part is one partition range."""
+    runs: list[list[dt.date]] = []
+    for month in sorted(set(months)):
+        if runs and (runs[-1][-1] + dt.timedelta(days=32)).replace(day=1) == month:
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    return runs
 
 
 def run_cross_org(
     defs: dg.Definitions, instance: dg.DagsterInstance, month: dt.date
 ) -> PartitionReport:
     """The cross-org totals of one month, from the tenants' curated tables."""
-    result = _materialize(defs, instance, month.isoformat(), ("cross_org",))
-    return _report(result, CROSS_ORG_LABEL, month, dg.AssetKey(CROSS_ORG))
+    key = month.isoformat()
+    result = _materialize(defs, instance, ("cross_org",), partition=key)
+    return _report(result, CROSS_ORG_LABEL, month, dg.AssetKey(CROSS_ORG), key)
 
 
 def failure_message(event: dg.DagsterEvent) -> str:

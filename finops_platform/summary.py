@@ -9,7 +9,12 @@ from tabulate import tabulate
 
 from finops_platform.definitions import build_definitions
 from finops_platform.lib.locks import file_lock
-from finops_platform.runner import PartitionReport, run_cross_org, run_partition
+from finops_platform.runner import (
+    PartitionReport,
+    consecutive_runs,
+    run_cross_org,
+    run_tenant_months,
+)
 from finops_platform.settings import Settings
 
 DAGSTER_YAML = """\
@@ -28,7 +33,8 @@ def ensure_dagster_home(path: Path) -> None:
 
 
 def run_all(settings: Settings, plan: list[tuple[str, dt.date]]) -> list[PartitionReport]:
-    """One Dagster run per tenant x month, recorded in the instance at DAGSTER_HOME."""
+    """A Dagster run per tenant and range of consecutive months (then one per cross-org
+    month), recorded in the instance at DAGSTER_HOME."""
     ensure_dagster_home(settings.dagster_home)
     defs = build_definitions(settings)
     reports = []
@@ -37,9 +43,14 @@ def run_all(settings: Settings, plan: list[tuple[str, dt.date]]) -> list[Partiti
     with file_lock(settings.dagster_home / ".finops-init.lock"):
         instance = dg.DagsterInstance.get()
     with instance:
+        months_by_tenant: dict[str, list[dt.date]] = {}
         for org_id, month in plan:
-            click.echo(f"running {org_id} {month:%Y-%m} ...", err=True)
-            reports.append(run_partition(defs, instance, org_id, month))
+            months_by_tenant.setdefault(org_id, []).append(month)
+        for org_id, months in months_by_tenant.items():
+            for run in consecutive_runs(months):
+                span = f"{run[0]:%Y-%m}" + (f"..{run[-1]:%Y-%m}" if len(run) > 1 else "")
+                click.echo(f"running {org_id} {span} ...", err=True)
+                reports += run_tenant_months(defs, instance, org_id, run)
         # Cross-org totals for the months where at least one tenant partition loaded.
         for month in sorted({r.month for r in reports if r.success}):
             click.echo(f"running cross-org {month:%Y-%m} ...", err=True)

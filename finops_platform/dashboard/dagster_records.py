@@ -18,8 +18,7 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 from finops_platform.defs.catalog.assets import COMPLETENESS, TB_CUR_RAW
 from finops_platform.defs.curated.tables import CURATED_TABLES
 from finops_platform.defs.raw.assets import RAW_CHECKS, RAW_CUR
-
-PARTITION_TAG = "dagster/partition"
+from finops_platform.partitions import PARTITION_TAG
 
 
 @dataclass(frozen=True)
@@ -96,12 +95,17 @@ def _read_partition(
     entry: PartitionRecords,
     check_keys: list[dg.AssetCheckKey],
 ) -> None:
-    runs = instance.get_runs(dg.RunsFilter(tags={PARTITION_TAG: key}), limit=1)
-    if runs:
-        entry.run_id, entry.run_status = runs[0].run_id, runs[0].status.value
+    runs = list(instance.get_run_records(dg.RunsFilter(tags={PARTITION_TAG: key}), limit=1))
     loads = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=RAW_CUR, asset_partitions=[key]), limit=1
     ).records
+    if loads:
+        # A run over a range of partitions (a single-run backfill) carries no partition tag:
+        # it is found through the partition's latest load.
+        runs += [r for r in [instance.get_run_record_by_id(loads[0].run_id)] if r is not None]
+    if runs:
+        run = max(runs, key=lambda record: record.create_timestamp).dagster_run
+        entry.run_id, entry.run_status = run.run_id, run.status.value
     if loads:
         entry.loaded_at = _utc(loads[0].timestamp)
         metadata = loads[0].asset_materialization.metadata

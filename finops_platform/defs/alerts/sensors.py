@@ -14,10 +14,9 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetC
 
 from finops_platform.defs.alerts.messages import check_messages, run_failure_message
 from finops_platform.lib.alerts.book import AlertBook, NotifyError
+from finops_platform.partitions import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
 from finops_platform.resources import AlertSettings, Clock
 from finops_platform.runner import failure_message
-
-PARTITION_TAG = "dagster/partition"
 
 
 def _deliver(alerts: AlertSettings, book: AlertBook, log: dg.DagsterLogManager) -> None:
@@ -38,9 +37,14 @@ def record_run(
     """Turn one finished run's check evaluations (and its failure) into due alerts."""
     book = alerts.book()
     partition = run.tags.get(PARTITION_TAG)
+    ranged = RANGE_START_TAG in run.tags
+    if ranged:
+        partition = f"{run.tags[RANGE_START_TAG]}...{run.tags[RANGE_END_TAG]}"
     records = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
     for record in records:
         evaluation: AssetCheckEvaluation = record.dagster_event.event_specific_data
+        if ranged and evaluation.partition is None:
+            continue  # the verdict over the range: each partition's evaluation alerts itself
         where = evaluation.partition or partition
         breach, recovery = check_messages(evaluation, where, alerts.dagster_ui_url)
         key = f"{'/'.join(evaluation.asset_key.path)}:{evaluation.check_name}:{where or '-'}"

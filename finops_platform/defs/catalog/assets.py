@@ -7,6 +7,8 @@ also checked for completeness (its data reaches the month's last day); the curre
 freshness is judged by the per-tenant SLA checks on a schedule.
 """
 
+from collections.abc import Iterator
+
 import dagster as dg
 
 from finops_platform.defs.catalog.tables import (
@@ -15,6 +17,7 @@ from finops_platform.defs.catalog.tables import (
     partition_values,
     raw_table,
 )
+from finops_platform.defs.partition_range import Reported, materialize_each
 from finops_platform.defs.raw.assets import RAW_CUR
 from finops_platform.defs.sql_checks import SqlCheck, partition_params
 from finops_platform.lib.catalog import Catalog, CatalogPartition
@@ -41,6 +44,7 @@ def build_tb_cur_raw(
         deps=[RAW_CUR],
         group_name="catalog",
         partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
         kinds=kinds,
         description=(
             "The raw month registered as a partition (org, year, month) of tb_cur_raw in the "
@@ -55,61 +59,75 @@ def build_tb_cur_raw(
         engine: QueryEngine,
         store: ObjectStore,
         clock: Clock,
-    ) -> dg.MaterializeResult:
-        org_id, month = tenant_and_month(context.partition_key)
-        tenant = finops.tenant(org_id)
-        table = raw_table(tenant, finops.lake_root)
-        catalog.ensure_database(tenant.database)
-        catalog.upsert_table(table)
-        values = partition_values(month, org_id)
-        month_uri = partition_location(table.location, month)
-        location = store.current_version(month_uri)
-        if location is None:
-            raise dg.Failure(description=f"tenant {org_id!r}: no raw data at {month_uri}")
-        catalog.upsert_partition(
-            tenant.database, RAW_TABLE, CatalogPartition(values=values, location=location)
-        )
-        store.retire(month_uri, keep=location)
-        params = partition_params(tenant, month)
-        with engine.session(tenant.database) as session:
-            summary = session.query_file("validation/raw_partition_summary.sql", params)
-            summary = summary.to_pylist()[0]
-            now = clock.now()
-            if month < now.date().replace(day=1):
-                completeness = COMPLETENESS.evaluate(session, params)
-            else:
-                completeness = dg.AssetCheckResult(
-                    check_name=COMPLETENESS.name,
-                    passed=True,
-                    severity=COMPLETENESS.severity,
-                    description="month to date: judged by the tenant's freshness SLA check",
-                )
-        parameters = {
-            "row_count": str(summary["row_count"]),
-            "assembly_id": summary["assembly_id"] or "",
-            "max_usage_start": str(summary["max_usage_start"]),
-        }
-        catalog.upsert_partition(
-            tenant.database,
-            RAW_TABLE,
-            CatalogPartition(values=values, location=location, parameters=parameters),
-        )
-        lag = {}
-        if summary["max_usage_start"] and month == now.date().replace(day=1):
-            hours = (now - summary["max_usage_start"]).total_seconds() / 3600
-            lag = {"hours_lag": round(hours, 2), "sla_hours": tenant.sla_hours}
-        return dg.MaterializeResult(
-            metadata={
-                **lag,
-                "dagster/table_name": f"{tenant.database}.{RAW_TABLE}",
-                "dagster/row_count": summary["row_count"],
-                "dagster/uri": location,
-                "partition": ", ".join(f"{k}={v}" for k, v in values.items()),
-                "unblended_cost": float(summary["unblended_cost"] or 0),
-                "max_usage_start": str(summary["max_usage_start"]),
-                **session.stats.metadata(),
-            },
-            check_results=[completeness],
+    ) -> Iterator[Reported]:
+        yield from materialize_each(
+            context, lambda key: register(key, finops, catalog, engine, store, clock)
         )
 
     return tb_cur_raw
+
+
+def register(
+    key: dg.MultiPartitionKey,
+    finops: FinOpsSettings,
+    catalog: Catalog,
+    engine: QueryEngine,
+    store: ObjectStore,
+    clock: Clock,
+) -> dg.MaterializeResult:
+    """tb_cur_raw of one tenant x month."""
+    org_id, month = tenant_and_month(key)
+    tenant = finops.tenant(org_id)
+    table = raw_table(tenant, finops.lake_root)
+    catalog.ensure_database(tenant.database)
+    catalog.upsert_table(table)
+    values = partition_values(month, org_id)
+    month_uri = partition_location(table.location, month)
+    location = store.current_version(month_uri)
+    if location is None:
+        raise dg.Failure(description=f"tenant {org_id!r}: no raw data at {month_uri}")
+    catalog.upsert_partition(
+        tenant.database, RAW_TABLE, CatalogPartition(values=values, location=location)
+    )
+    store.retire(month_uri, keep=location)
+    params = partition_params(tenant, month)
+    with engine.session(tenant.database) as session:
+        summary = session.query_file("validation/raw_partition_summary.sql", params)
+        summary = summary.to_pylist()[0]
+        now = clock.now()
+        if month < now.date().replace(day=1):
+            completeness = COMPLETENESS.evaluate(session, params)
+        else:
+            completeness = dg.AssetCheckResult(
+                check_name=COMPLETENESS.name,
+                passed=True,
+                severity=COMPLETENESS.severity,
+                description="month to date: judged by the tenant's freshness SLA check",
+            )
+    parameters = {
+        "row_count": str(summary["row_count"]),
+        "assembly_id": summary["assembly_id"] or "",
+        "max_usage_start": str(summary["max_usage_start"]),
+    }
+    catalog.upsert_partition(
+        tenant.database,
+        RAW_TABLE,
+        CatalogPartition(values=values, location=location, parameters=parameters),
+    )
+    lag = {}
+    if summary["max_usage_start"] and month == now.date().replace(day=1):
+        hours = (now - summary["max_usage_start"]).total_seconds() / 3600
+        lag = {"hours_lag": round(hours, 2), "sla_hours": tenant.sla_hours}
+    return dg.MaterializeResult(
+        metadata={
+            **lag,
+            "dagster/table_name": f"{tenant.database}.{RAW_TABLE}",
+            "dagster/row_count": summary["row_count"],
+            "dagster/uri": location,
+            "partition": ", ".join(f"{k}={v}" for k, v in values.items()),
+            "unblended_cost": float(summary["unblended_cost"] or 0),
+            "max_usage_start": str(summary["max_usage_start"]),
+            **session.stats.metadata(),
+        },
+        check_results=[completeness],
+    )

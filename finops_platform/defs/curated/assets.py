@@ -1,9 +1,12 @@
 """Curated assets: each partition is the result of one SQL file, replaced, never appended."""
 
+from collections.abc import Iterator
+
 import dagster as dg
 
 from finops_platform.defs.catalog.tables import publish_query, table_metadata
 from finops_platform.defs.curated.tables import CURATED_TABLES, CuratedTable
+from finops_platform.defs.partition_range import Reported, materialize_each
 from finops_platform.defs.sql_checks import partition_params, query_metrics
 from finops_platform.lib.catalog import Catalog
 from finops_platform.lib.engine import QueryEngine
@@ -23,6 +26,7 @@ def build_curated_asset(
         deps=[dg.AssetKey(dep) for dep in spec.deps],
         group_name="curated",
         partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
         kinds=kinds,
         description=f"{spec.description} SQL: sql/{spec.sql}",
         check_specs=[check.spec(key, partitions_def) for check in spec.checks],
@@ -33,34 +37,48 @@ def build_curated_asset(
         catalog: Catalog,
         engine: QueryEngine,
         store: ObjectStore,
-    ) -> dg.MaterializeResult:
-        org_id, month = tenant_and_month(context.partition_key)
-        tenant = finops.tenant(org_id)
-        params = partition_params(tenant, month)
-        written = publish_query(
-            engine,
-            catalog,
-            store,
-            database=tenant.database,
-            table=spec.name,
-            lake_root=finops.lake_root,
-            month=month,
-            athena_select=render(load_sql(spec.sql), params),
-            org_id=org_id,
-        )
-        with engine.session(tenant.database) as session:
-            check_results = [check.evaluate(session, params) for check in spec.checks]
-            metrics = query_metrics(session, spec.metrics_sql, params) if spec.metrics_sql else {}
-        return dg.MaterializeResult(
-            metadata={
-                **table_metadata(tenant.database, spec.name, written),
-                **metrics,
-                **written.stats.plus(session.stats).metadata(),
-            },
-            check_results=check_results,
+    ) -> Iterator[Reported]:
+        yield from materialize_each(
+            context, lambda key: build(spec, key, finops, catalog, engine, store)
         )
 
     return curated
+
+
+def build(
+    spec: CuratedTable,
+    key: dg.MultiPartitionKey,
+    finops: FinOpsSettings,
+    catalog: Catalog,
+    engine: QueryEngine,
+    store: ObjectStore,
+) -> dg.MaterializeResult:
+    """One curated table's tenant x month: its SQL's result, published, then its checks."""
+    org_id, month = tenant_and_month(key)
+    tenant = finops.tenant(org_id)
+    params = partition_params(tenant, month)
+    written = publish_query(
+        engine,
+        catalog,
+        store,
+        database=tenant.database,
+        table=spec.name,
+        lake_root=finops.lake_root,
+        month=month,
+        athena_select=render(load_sql(spec.sql), params),
+        org_id=org_id,
+    )
+    with engine.session(tenant.database) as session:
+        check_results = [check.evaluate(session, params) for check in spec.checks]
+        metrics = query_metrics(session, spec.metrics_sql, params) if spec.metrics_sql else {}
+    return dg.MaterializeResult(
+        metadata={
+            **table_metadata(tenant.database, spec.name, written),
+            **metrics,
+            **written.stats.plus(session.stats).metadata(),
+        },
+        check_results=check_results,
+    )
 
 
 def build_curated_assets(

@@ -5,9 +5,12 @@ that fails after the swap would already have replaced good data), so the checks 
 what was validated; a delivery that fails an ERROR check fails the run and changes nothing.
 """
 
+from collections.abc import Iterator
+
 import dagster as dg
 
 from finops_platform.defs.catalog.tables import column_schema, raw_table_partition
+from finops_platform.defs.partition_range import Reported, materialize_each
 from finops_platform.lib.catalog import Catalog
 from finops_platform.lib.cur.delivery import DeliveryError
 from finops_platform.lib.cur.ingest import IngestResult, ingest_month
@@ -70,6 +73,7 @@ def build_raw_cur(partitions_def: dg.PartitionsDefinition, kinds: set[str]) -> d
         key=RAW_CUR,
         group_name="raw",
         partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
         kinds=kinds,
         description=(
             "The tenant's CUR delivery for the month, copied from its source_path into "
@@ -93,45 +97,58 @@ def build_raw_cur(partitions_def: dg.PartitionsDefinition, kinds: set[str]) -> d
         finops: FinOpsSettings,
         store: ObjectStore,
         catalog: Catalog,
-    ) -> dg.MaterializeResult:
-        org_id, month = tenant_and_month(context.partition_key)
-        tenant = finops.tenant(org_id)
-        env = finops.settings.environment
-        previous = raw_table_partition(catalog, tenant, month)
-        try:
-            result = ingest_month(
-                store,
-                tenant,
-                month,
-                finops.lake_root,
-                previous_row_count=int(previous.parameters["row_count"]) if previous else None,
-                memory_limit=env.duckdb_memory_limit,
-                threads=env.duckdb_threads,
-            )
-        except DeliveryError as exc:
-            raise dg.Failure(description=str(exc)) from exc
-        profile = result.profile
-        context.log.info(
-            f"{org_id} {month:%Y-%m}: {profile.row_count} rows, unblended "
-            f"{profile.unblended_cost:.6f} from {len(result.delivery.data_files)} file(s)"
-        )
-        return dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": profile.row_count,
-                "dagster/uri": result.location,
-                "bytes": result.bytes_written,
-                "files": result.files_written,
-                "source_format": result.delivery.format,
-                "source_files": len(result.delivery.data_files),
-                "source_bytes": result.delivery.total_bytes,
-                "manifest": result.delivery.manifest.uri if result.delivery.manifest else "none",
-                "assembly_id": result.delivery.assembly_id or "none (no manifest)",
-                "max_usage_start": str(profile.max_usage_start),
-                "usage_accounts": profile.usage_accounts,
-                "payer_accounts": profile.payer_accounts,
-                "unblended_cost": float(profile.unblended_cost),
-            },
-            check_results=_check_results(result),
+    ) -> Iterator[Reported]:
+        yield from materialize_each(
+            context, lambda key: ingest(context, key, finops, store, catalog)
         )
 
     return raw_cur
+
+
+def ingest(
+    context: dg.AssetExecutionContext,
+    key: dg.MultiPartitionKey,
+    finops: FinOpsSettings,
+    store: ObjectStore,
+    catalog: Catalog,
+) -> dg.MaterializeResult:
+    """raw_cur of one tenant x month."""
+    org_id, month = tenant_and_month(key)
+    tenant = finops.tenant(org_id)
+    env = finops.settings.environment
+    previous = raw_table_partition(catalog, tenant, month)
+    try:
+        result = ingest_month(
+            store,
+            tenant,
+            month,
+            finops.lake_root,
+            previous_row_count=int(previous.parameters["row_count"]) if previous else None,
+            memory_limit=env.duckdb_memory_limit,
+            threads=env.duckdb_threads,
+        )
+    except DeliveryError as exc:
+        raise dg.Failure(description=str(exc)) from exc
+    profile = result.profile
+    context.log.info(
+        f"{org_id} {month:%Y-%m}: {profile.row_count} rows, unblended "
+        f"{profile.unblended_cost:.6f} from {len(result.delivery.data_files)} file(s)"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": profile.row_count,
+            "dagster/uri": result.location,
+            "bytes": result.bytes_written,
+            "files": result.files_written,
+            "source_format": result.delivery.format,
+            "source_files": len(result.delivery.data_files),
+            "source_bytes": result.delivery.total_bytes,
+            "manifest": result.delivery.manifest.uri if result.delivery.manifest else "none",
+            "assembly_id": result.delivery.assembly_id or "none (no manifest)",
+            "max_usage_start": str(profile.max_usage_start),
+            "usage_accounts": profile.usage_accounts,
+            "payer_accounts": profile.payer_accounts,
+            "unblended_cost": float(profile.unblended_cost),
+        },
+        check_results=_check_results(result),
+    )
