@@ -14,6 +14,7 @@ import dagster as dg
 from finops_platform.defs.cross_org.assets import CROSS_ORG
 from finops_platform.defs.raw.assets import RAW_CUR
 from finops_platform.defs.refresh.jobs import TENANT_MONTH_GROUPS
+from finops_platform.lib.cur.validation import next_month
 from finops_platform.partitions import RANGE_END_TAG, RANGE_START_TAG, partition_key
 
 CROSS_ORG_LABEL = "(all tenants)"
@@ -111,6 +112,8 @@ def run_tenant_months(
     per month. A range whose run fails is run again month by month, so one bad delivery does
     not hold back the other months and each failure is reported with its own month.
     """
+    if consecutive_runs(months) != [months]:
+        raise ValueError(f"not consecutive months in order: {months}")
     if len(months) == 1:
         return [run_partition(defs, instance, org_id, months[0])]
     keys = [partition_key(org_id, month) for month in months]
@@ -132,7 +135,7 @@ def consecutive_runs(months: list[dt.date]) -> list[list[dt.date]]:
     """Sorted months split where a month is missing: each part is one partition range."""
     runs: list[list[dt.date]] = []
     for month in sorted(set(months)):
-        if runs and (runs[-1][-1] + dt.timedelta(days=32)).replace(day=1) == month:
+        if runs and next_month(runs[-1][-1]) == month:
             runs[-1].append(month)
         else:
             runs.append([month])

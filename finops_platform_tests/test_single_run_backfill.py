@@ -14,6 +14,7 @@ from finops_platform.definitions import build_definitions
 from finops_platform.defs.raw.assets import RAW_CUR
 from finops_platform.lib.cur.generator import GeneratedDelivery, generate_month
 from finops_platform.partitions import RANGE_START_TAG, partition_key
+from finops_platform.runner import consecutive_runs
 from finops_platform.settings import load_settings
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
 from finops_platform_tests.support.alerts import alert_for_run
@@ -124,3 +125,11 @@ def test_a_failed_check_in_a_range_alerts_for_its_month_only(
     (message,) = slack.texts()
     assert "month_complete" in message
     assert "tenant acme" in message and "2026-07" in message
+
+
+def test_months_are_split_into_ranges_where_one_is_missing() -> None:
+    months = [dt.date(2026, m, 1) for m in (3, 1, 2, 6)] + [dt.date(2025, 12, 1)]
+    assert consecutive_runs(months) == [
+        [dt.date(2025, 12, 1), dt.date(2026, 1, 1), dt.date(2026, 2, 1), dt.date(2026, 3, 1)],
+        [dt.date(2026, 6, 1)],
+    ]
