@@ -39,7 +39,8 @@ def shift_month(month: dt.date, delta: int) -> dt.date:
 
 def ensure_delivery(source: Path, first_month: dt.date, months: int, rows: int) -> Delivery:
     """The months' deliveries under `source`, generated unless already there."""
-    delivery = Delivery(source, first_month, months, rows)
+    # Resolved, so the marker matches whichever way the same folder is named.
+    delivery = Delivery(source.resolve(), first_month, months, rows)
     marker = source / "benchmark-delivery.json"
     wanted = json.dumps({**asdict(delivery), "seed": SEED, "format": FORMAT}, default=str)
     if marker.is_file() and marker.read_text(encoding="utf-8") == wanted:
