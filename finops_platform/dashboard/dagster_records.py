@@ -100,16 +100,17 @@ def _read_partition(
         dg.AssetRecordsFilter(asset_key=RAW_CUR, asset_partitions=[key]), limit=1
     ).records
     if loads:
-        # A run over a range of partitions (a single-run backfill) carries no partition tag:
-        # it is found through the partition's latest load.
-        runs += [r for r in [instance.get_run_record_by_id(loads[0].run_id)] if r is not None]
-    if runs:
-        run = max(runs, key=lambda record: record.create_timestamp).dagster_run
-        entry.run_id, entry.run_status = run.run_id, run.status.value
-    if loads:
         entry.loaded_at = _utc(loads[0].timestamp)
         metadata = loads[0].asset_materialization.metadata
         entry.load_metadata = {name: value.value for name, value in metadata.items()}
+        # A run over a range of partitions (a single-run backfill) carries no partition tag:
+        # it is found through the partition's latest load.
+        loaded_by = instance.get_run_record_by_id(loads[0].run_id)
+        if loaded_by is not None:
+            runs.append(loaded_by)
+    if runs:
+        run = max(runs, key=lambda record: record.create_timestamp).dagster_run
+        entry.run_id, entry.run_status = run.run_id, run.status.value
     latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(
         check_keys, partition_filter=PartitionKeyFilter(key=key)
     )
