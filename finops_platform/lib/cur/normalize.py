@@ -1,7 +1,7 @@
 """Normalize a CUR delivery (legacy or CUR 2.0 Parquet) to the canonical schema, in DuckDB.
 
-Each source file gets its own projection, built from that file's schema, so tag columns that come
-and go between files (schema drift) never break the union: flat legacy `resource_tags_*`,
+Each schema among the source files gets its own projection, built from that schema, so tag columns
+that come and go between files (schema drift) never break the union: flat legacy `resource_tags_*`,
 `cost_category_*`, `discount_*` and extra `product_*` columns become the CUR 2.0 maps, missing
 optional columns become typed NULLs, and every row carries its lineage (source file, format,
 assembly id, ingestion time). A missing required column, or one whose type cannot hold the value,
@@ -29,7 +29,7 @@ from finops_platform.lib.cur.schema import (
     PRODUCT_COLUMNS,
     REQUIRED_COLUMNS,
 )
-from finops_platform.lib.engine.duckdb import sql_string
+from finops_platform.lib.engine.duckdb import sql_string, sql_string_list
 
 # The alias of the file being normalized, beside the joins of its flat maps.
 SOURCE = '"source"'
@@ -166,12 +166,15 @@ class Lineage:
     ingestion_time: dt.datetime
 
 
-def normalized_select(files: list[SourceFile], lineage: Lineage, where: str) -> str:
-    """One SELECT (a UNION ALL over files) that yields the delivery in the canonical schema.
+def _schema_groups(files: list[SourceFile], where: str) -> list[tuple[pa.Schema, list[SourceFile]]]:
+    """The files with rows, grouped by identical schema, in delivery order.
 
-    Files without rows (CUR 2.0 OVERWRITE mode leaves empty chunks) are skipped.
+    A delivery's files nearly always share one schema, and one scan over all of them writes
+    faster than a UNION ALL branch per file (each branch ends in a partial row group and builds
+    its own map lookups: about 10 % more CPU at 10 files). Files without rows (CUR 2.0 OVERWRITE
+    mode leaves empty chunks) are skipped.
     """
-    parts = []
+    groups: list[tuple[pa.Schema, list[SourceFile]]] = []
     for source in files:
         try:
             metadata = pq.read_metadata(source.path)
@@ -181,12 +184,37 @@ def normalized_select(files: list[SourceFile], lineage: Lineage, where: str) -> 
             ) from exc
         if metadata.num_rows == 0:
             continue
+        schema = metadata.schema.to_arrow_schema()
+        same = next((members for known, members in groups if known.equals(schema)), None)
+        if same is None:
+            groups.append((schema, [source]))
+        else:
+            same.append(source)
+    return groups
+
+
+def _source_uri(files: list[SourceFile]) -> str:
+    """The lineage URI of each row's file, from the scan's `filename` column."""
+    if len(files) == 1:
+        return sql_string(files[0].uri)
+    cases = " ".join(
+        f"WHEN {sql_string(str(source.path))} THEN {sql_string(source.uri)}" for source in files
+    )
+    return f"CASE {SOURCE}.filename {cases} END"
+
+
+def normalized_select(files: list[SourceFile], lineage: Lineage, where: str) -> str:
+    """One SELECT (a UNION ALL over groups of files with one schema) that yields the delivery
+    in the canonical schema."""
+    parts = []
+    for schema, sources in _schema_groups(files, where):
         try:
-            projection, flat_maps = file_projection(metadata.schema.to_arrow_schema())
+            projection, flat_maps = file_projection(schema)
         except SchemaProblem as exc:
-            raise DeliveryError(f"{where}: {source.uri}: {exc}") from exc
+            others = f" (and {len(sources) - 1} more with its columns)" if len(sources) > 1 else ""
+            raise DeliveryError(f"{where}: {sources[0].uri}{others}: {exc}") from exc
         lineage_values = {
-            "x_source_file": sql_string(source.uri),
+            "x_source_file": _source_uri(sources),
             "x_source_format": sql_string(lineage.format),
             "x_assembly_id": sql_string(lineage.assembly_id) if lineage.assembly_id else "NULL",
             "x_ingestion_time": f"TIMESTAMP {sql_string(lineage.ingestion_time.isoformat(' '))}",
@@ -196,7 +224,7 @@ def normalized_select(files: list[SourceFile], lineage: Lineage, where: str) -> 
             f"CAST({value} AS {_duckdb_type(CANONICAL_COLUMNS[name])}) AS {_quote(name)}"
             for name, value in lineage_values.items()
         ]
-        read = f"read_parquet({sql_string(str(source.path))})"
+        read = f"read_parquet({sql_string_list([str(source.path) for source in sources])})"
         joins = "".join(flat_map.join(read) for flat_map in flat_maps)
         parts.append(f"SELECT {', '.join(columns)} FROM {read} AS {SOURCE}{joins}")
     if not parts:
