@@ -14,7 +14,7 @@ import dagster as dg
 from finops_platform.defs.cross_org.assets import CROSS_ORG
 from finops_platform.defs.raw.assets import RAW_CUR
 from finops_platform.defs.refresh.jobs import TENANT_MONTH_GROUPS
-from finops_platform.lib.cur.validation import next_month
+from finops_platform.lib.cur.manifest import next_month
 from finops_platform.partitions import RANGE_END_TAG, RANGE_START_TAG, partition_key
 
 CROSS_ORG_LABEL = "(all tenants)"

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import dagster as dg
 
-from finops_platform.lib.cur.validation import next_month
+from finops_platform.lib.cur.manifest import next_month
 from finops_platform.lib.engine import EngineSession
 from finops_platform.lib.sql import Identifier, SqlValue
 from finops_platform.settings import TenantConfig

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from finops_platform.lib.cur.manifest import next_month
 from finops_platform.lib.engine.base import EngineSession
 from finops_platform.lib.sql import Identifier
 
@@ -42,10 +43,6 @@ class CheckOutcome:
     severity: str
     description: str
     metadata: dict[str, object] = field(default_factory=dict)
-
-
-def next_month(month: dt.date) -> dt.date:
-    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
 
 
 def profile_month(session: EngineSession, relation: str, month: dt.date) -> RawMonthProfile:
