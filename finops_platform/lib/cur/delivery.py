@@ -11,7 +11,6 @@ one, it decides which files make up the delivery; a real export copied without i
 from __future__ import annotations
 
 import datetime as dt
-import posixpath
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -20,6 +19,7 @@ from finops_platform.lib.cur.manifest import (
     CUR2_MANIFEST_RE,
     LEGACY_MANIFEST_RE,
     Manifest,
+    data_keys_under_root,
     parse_manifest,
 )
 from finops_platform.lib.store import ObjectStore, StoredObject
@@ -47,10 +47,13 @@ class Delivery:
 
 
 # Data files of a billing month, relative to the tenant's source path.
+# A folder that is not a calendar month (`month=13`) is not a delivery and is left alone.
 DATA_FILE_PATTERNS: dict[CurFormat, re.Pattern[str]] = {
-    "legacy": re.compile(r"(^|/)year=(?P<year>\d{4})/month=(?P<month>\d{1,2})/[^/]+\.parquet$"),
+    "legacy": re.compile(
+        r"(^|/)year=(?P<year>\d{4})/month=(?P<month>0?[1-9]|1[0-2])/[^/]+\.parquet$"
+    ),
     "cur2": re.compile(
-        r"(^|/)data/BILLING_PERIOD=(?P<year>\d{4})-(?P<month>\d{2})/(.+/)?[^/]+\.parquet$"
+        r"(^|/)data/BILLING_PERIOD=(?P<year>\d{4})-(?P<month>0[1-9]|1[0-2])/(.+/)?[^/]+\.parquet$"
     ),
 }
 
@@ -88,8 +91,12 @@ def find_delivery(store: ObjectStore, tenant: TenantConfig, month: dt.date) -> D
     fmt = _choose_format(tenant, data_by_format, where)
     data_files = data_by_format[fmt]
     manifest_object, manifest = _find_manifest(store, tenant, objects, fmt, month, where)
-    if manifest is not None:
-        data_files = _files_named_by(manifest, data_files, manifest_object, where)
+    if manifest is not None and manifest_object is not None:
+        data_files = _files_listed_in(
+            manifest, data_files, manifest_object, tenant.source_path, where
+        )
+    else:
+        _one_report(fmt, data_files, tenant.source_path, where)
     return Delivery(
         org_id=tenant.org_id,
         month=month,
@@ -164,16 +171,44 @@ def _manifest_month(match: re.Match[str]) -> dt.date:
     return dt.date(int(match.group("year")), int(match.group("month")), 1)
 
 
-def _files_named_by(
-    manifest: Manifest, data_files: list[StoredObject], manifest_object: StoredObject, where: str
+def _files_listed_in(
+    manifest: Manifest,
+    data_files: list[StoredObject],
+    manifest_object: StoredObject,
+    root: str,
+    where: str,
 ) -> list[StoredObject]:
-    """The data files the manifest lists; a listed file that is absent is a partial delivery."""
-    by_name = {posixpath.basename(f.uri): f for f in data_files}
-    listed = [posixpath.basename(key) for key in manifest.data_keys]
-    missing = [name for name in listed if name not in by_name]
+    """The data files the manifest lists, matched by their whole key under the source path (a
+    stray copy with the same name in another folder is not the delivery's); a listed file that
+    is absent is a partial delivery."""
+    by_key = {_relative(f.uri, root): f for f in data_files}
+    try:
+        listed = data_keys_under_root(manifest, _relative(manifest_object.uri, root))
+    except ValueError as exc:
+        raise DeliveryError(f"{where}: {exc}") from exc
+    missing = [key for key in listed if key not in by_key]
     if missing:
         raise DeliveryError(
             f"{where}: partial delivery: manifest {manifest_object.uri} lists "
             f"{len(missing)} file(s) that are not there: {', '.join(missing[:5])}"
         )
-    return [by_name[name] for name in listed]
+    return [by_key[key] for key in listed]
+
+
+def _one_report(fmt: CurFormat, data_files: list[StoredObject], root: str, where: str) -> None:
+    """Without a manifest every data file of the month is loaded, so they must all belong to
+    one report: files of the month under two report folders (a backup copy, a second export)
+    would be loaded twice."""
+    folders = sorted(
+        {
+            _relative(f.uri, root)[: match.start()]
+            for f in data_files
+            if (match := DATA_FILE_PATTERNS[fmt].search(_relative(f.uri, root)))
+        }
+    )
+    if len(folders) > 1:
+        named = ", ".join(f"{root.rstrip('/')}/{folder}" for folder in folders)
+        raise DeliveryError(
+            f"{where}: data files for this month under several report folders ({named}) and no "
+            "manifest to say which is the delivery; a tenant's source path must hold one report"
+        )

@@ -48,7 +48,8 @@ CUR2_MANIFEST_RE = re.compile(
 )
 # The billing month as it appears in a data file's key, in either layout.
 _KEY_MONTH_RE = re.compile(
-    r"/year=(?P<ly>\d{4})/month=(?P<lm>\d{1,2})/|/BILLING_PERIOD=(?P<cy>\d{4})-(?P<cm>\d{2})/"
+    r"/year=(?P<ly>\d{4})/month=(?P<lm>0?[1-9]|1[0-2])/"
+    r"|/BILLING_PERIOD=(?P<cy>\d{4})-(?P<cm>0[1-9]|1[0-2])/"
 )
 
 
