@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -69,6 +70,20 @@ def _parse_month(value: object) -> object:
 Month = Annotated[dt.date, BeforeValidator(_parse_month)]
 
 
+def _plain_prefix(value: str) -> str:
+    """A source path spelled one way only: an empty, `.` or `..` segment would let two tenants'
+    different-looking paths name one folder, past the overlap check."""
+    segments = value.removeprefix("s3://").strip("/").split("/")
+    if any(segment in ("", ".", "..") for segment in segments):
+        raise ValueError(
+            f"{value!r} has an empty, '.' or '..' segment; write the prefix without them"
+        )
+    return value
+
+
+SourcePath = Annotated[str, Field(min_length=1), AfterValidator(_plain_prefix)]
+
+
 class Partitioning(BaseModel):
     """The original design's partitioning flags. The lake layout `org=/year=/month=` is fixed."""
 
@@ -96,7 +111,7 @@ class TenantConfig(BaseModel):
 
     org_id: Annotated[str, Field(pattern=ORG_ID_PATTERN)]
     active: bool = True
-    source_path: Annotated[str, Field(min_length=1)]
+    source_path: SourcePath
     glue_db: Annotated[str | None, Field(pattern=DATABASE_PATTERN)] = None
     athena_workgroup: Annotated[str | None, Field(pattern=WORKGROUP_PATTERN)] = None
     sla_hours: Annotated[float, Field(gt=0, le=24 * 31)] = 24
