@@ -5,6 +5,9 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner, Result
 
@@ -119,3 +122,38 @@ def test_a_closed_month_that_stops_early_warns_incomplete(sources: dict[str, Pat
     result = finops("run", "--tenant", "cur2_org", "--month", "2026-09")
     assert result.exit_code == 0, result.output  # WARN: reported, not failing the run
     assert "failed: month_complete WARN" in result.output
+
+
+def blank_out(delivery: GeneratedDelivery, column: str, every: int) -> int:
+    """Set `column` to NULL on every `every`-th row of the delivery's first file."""
+    path = delivery.data_files[0]
+    table = pq.read_table(path)
+    mask = pa.array([i % every == 0 for i in range(table.num_rows)])
+    index = table.schema.get_field_index(column)
+    blanked = pc.if_else(mask, pa.nulls(table.num_rows, table.field(column).type), table[column])
+    field = table.field(column).with_nullable(True)
+    pq.write_table(table.set_column(index, field, blanked), path)
+    return sum(mask.to_pylist())
+
+
+def test_rows_without_a_line_item_type_or_service_still_reconcile(
+    sources: dict[str, Path],
+) -> None:
+    # NULL group keys must meet themselves: in the reconciliation per line item type, and in the
+    # summary's current versus previous month per account and service.
+    for month in (MONTH.replace(month=8), MONTH):
+        delivery = generate_month(
+            sources["legacy_org"], month=month, rows=3000, fmt="legacy", seed=11
+        )
+        assert blank_out(delivery, "line_item_line_item_type", every=97) > 0
+        blank_out(delivery, "line_item_product_code", every=13)
+    result = finops("run", "--tenant", "legacy_org")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("10/10 passed") == 2, result.output
+    rows = query(
+        "legacy_org",
+        "SELECT account_id, count(*) AS n, count(previous_amortized_cost) AS with_previous "
+        "FROM cost_monthly_summary WHERE year = 2026 AND month = 9 AND service IS NULL "
+        "GROUP BY account_id",
+    )
+    assert rows and all(row["n"] == 1 == row["with_previous"] for row in rows), rows

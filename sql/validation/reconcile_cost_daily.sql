@@ -3,8 +3,10 @@
 -- unblended and amortized totals to the cent, with the raw and curated totals and the largest
 -- difference.
 -- Parameters: database, org, year, month.
-WITH raw AS (
+-- The two sides meet by GROUP BY, not by a join, so a NULL line item type matches itself.
+WITH sides AS (
     SELECT
+        'raw' AS side,
         line_item_type,
         count(*) AS line_items,
         sum(unblended_cost) AS unblended_cost,
@@ -13,9 +15,9 @@ WITH raw AS (
         {{ include fragments/line_item_costs.sql }}
     ) AS line_items
     GROUP BY line_item_type
-),
-curated AS (
+    UNION ALL
     SELECT
+        'curated' AS side,
         line_item_type,
         sum(line_items) AS line_items,
         sum(unblended_cost) AS unblended_cost,
@@ -24,19 +26,27 @@ curated AS (
     WHERE org = {{ org }} AND year = {{ year }} AND month = {{ month }}
     GROUP BY line_item_type
 ),
+per_type AS (
+    SELECT
+        sum(CASE WHEN side = 'raw' THEN line_items END) AS raw_line_items,
+        sum(CASE WHEN side = 'curated' THEN line_items END) AS curated_line_items,
+        sum(CASE WHEN side = 'raw' THEN unblended_cost END) AS raw_unblended,
+        sum(CASE WHEN side = 'curated' THEN unblended_cost END) AS curated_unblended,
+        sum(CASE WHEN side = 'raw' THEN amortized_cost END) AS raw_amortized,
+        sum(CASE WHEN side = 'curated' THEN amortized_cost END) AS curated_amortized
+    FROM sides
+    GROUP BY line_item_type
+),
 compared AS (
     SELECT
-        coalesce(raw.line_items, 0) = coalesce(curated.line_items, 0) AS same_count,
-        abs(coalesce(raw.unblended_cost, 0) - coalesce(curated.unblended_cost, 0))
-            AS unblended_difference,
-        abs(coalesce(raw.amortized_cost, 0) - coalesce(curated.amortized_cost, 0))
-            AS amortized_difference,
-        raw.unblended_cost AS raw_unblended,
-        curated.unblended_cost AS curated_unblended,
-        raw.amortized_cost AS raw_amortized,
-        curated.amortized_cost AS curated_amortized
-    FROM raw
-    FULL OUTER JOIN curated ON raw.line_item_type = curated.line_item_type
+        coalesce(raw_line_items, 0) = coalesce(curated_line_items, 0) AS same_count,
+        abs(coalesce(raw_unblended, 0) - coalesce(curated_unblended, 0)) AS unblended_difference,
+        abs(coalesce(raw_amortized, 0) - coalesce(curated_amortized, 0)) AS amortized_difference,
+        raw_unblended,
+        curated_unblended,
+        raw_amortized,
+        curated_amortized
+    FROM per_type
 )
 SELECT
     coalesce(
