@@ -149,11 +149,19 @@ class S3ObjectStore(ObjectStore):
         return any(item["Key"] == key for item in listed.get("Contents", []))
 
     def retire(self, final_uri: str, keep: str) -> None:
+        """Delete what is under the month but older than the version `keep`. A newer version
+        belongs to a run that published after this one, which may still be uploading or about
+        to register it: that run, or the month's next publish, retires it."""
         bucket, keep_prefix = split_s3_uri(keep)
+        _, month_prefix = split_s3_uri(final_uri.rstrip("/") + "/")
+        kept_from = keep_prefix.removeprefix(month_prefix)  # "v=<stamp>-<id>/": sorts by time
         stale = [
             {"Key": item["Key"]}
             for item in self._keys(final_uri)
-            if not item["Key"].startswith(keep_prefix)
+            if not (
+                item["Key"].startswith(month_prefix + VERSION_PREFIX)
+                and item["Key"].removeprefix(month_prefix) >= kept_from
+            )
         ]
         client = self._s3()
         for start in range(0, len(stale), 1000):  # the DeleteObjects limit

@@ -1,5 +1,6 @@
 """The S3 object store against moto over HTTP: listing, versions, and nothing lost on a crash."""
 
+import datetime as dt
 from pathlib import Path
 
 import boto3
@@ -56,11 +57,26 @@ def test_publish_then_retire_keeps_exactly_the_registered_version(
 def test_an_unfinished_version_is_never_current(store: S3ObjectStore, tmp_path: Path) -> None:
     good = store.publish(stage(tmp_path / "v1", 3), MONTH)
     # A process killed mid-upload leaves files but no _SUCCESS marker.
-    boto3.client("s3").put_object(
-        Bucket="lake",
-        Key="custos/cur/org=a/year=2026/month=1/v=99999999T999999999999-dead/part-0.parquet",
-        Body=b"x",
-    )
+    dead = f"{MONTH}v={dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}-dead/"
+    boto3.client("s3").put_object(Bucket="lake", Key=dead[len("s3://lake/") :] + "part-0.parquet")
     assert store.current_version(MONTH) == good
+    # Newer than the kept version, it could as well be a run still uploading: it stays until
+    # the month's next publish retires it.
     store.retire(MONTH, keep=good)
-    assert store.parquet_rows(MONTH) == 3
+    assert store.list_objects(dead) and store.parquet_rows(good) == 3
+    newest = store.publish(stage(tmp_path / "v2", 4), MONTH)
+    store.retire(MONTH, keep=newest)
+    assert store.parquet_rows(MONTH) == 4
+
+
+def test_retiring_leaves_a_version_published_later_by_another_run(
+    store: S3ObjectStore, tmp_path: Path
+) -> None:
+    # Two runs of one month: A publishes, then B; A retires after B published and must not
+    # delete B's version, which B is about to register.
+    first = store.publish(stage(tmp_path / "a", 3), MONTH)
+    second = store.publish(stage(tmp_path / "b", 5), MONTH)
+    store.retire(MONTH, keep=first)
+    assert store.parquet_rows(first) == 3 and store.parquet_rows(second) == 5
+    store.retire(MONTH, keep=second)
+    assert store.parquet_rows(MONTH) == 5
