@@ -13,6 +13,7 @@ from finops_platform.cli import main
 from finops_platform.definitions import build_definitions
 from finops_platform.defs.freshness.schedules import FRESHNESS_JOB
 from finops_platform.lib.cur.generator import generate_month
+from finops_platform.partitions import PARTITION_TAG
 from finops_platform.settings import load_settings
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
 from finops_platform_tests.support.alerts import alert_for_run
@@ -36,11 +37,13 @@ def deliver(source: Path, until: dt.datetime) -> None:
     assert result.exit_code == 0, result.output
 
 
-def freshness_run_then_alert(now: dt.datetime) -> dg.DagsterRun:
-    """The scheduled freshness checks at `now`, then what the alert sensor does when it ends."""
+def freshness_run_then_alert(now: dt.datetime, partition: str | None = None) -> dg.DagsterRun:
+    """The scheduled freshness checks at `now`, then what the alert sensor does when it ends;
+    with `partition`, the checks run as inside that partition's run (as the UI launches it)."""
     defs = build_definitions(load_settings(), now=now)
     instance = dg.DagsterInstance.get()
-    result = defs.resolve_job_def(FRESHNESS_JOB).execute_in_process(instance=instance)
+    tags = {PARTITION_TAG: partition} if partition else None
+    result = defs.resolve_job_def(FRESHNESS_JOB).execute_in_process(instance=instance, tags=tags)
     assert result.success  # a breach never fails the run
     alert_for_run(defs, instance, result.dagster_run)
     return result.dagster_run
@@ -69,6 +72,19 @@ def test_breach_alerts_once_then_recovery_is_announced(beta: Path, slack: SlackR
     freshness_run_then_alert(dt.datetime(2026, 11, 21, 9))
     assert len(slack.texts()) == 3
     assert "Recovered" in slack.texts()[-1] and "tenant beta" in slack.texts()[-1]
+
+
+def test_freshness_inside_partition_runs_alerts_once_per_tenant(
+    beta: Path, slack: SlackReceiver
+) -> None:
+    freshness_run_then_alert(dt.datetime(2026, 11, 21, 3))
+    freshness_run_then_alert(dt.datetime(2026, 11, 21, 3, 5), partition="2026-10-01|beta")
+    freshness_run_then_alert(dt.datetime(2026, 11, 21, 3, 10), partition="2026-11-01|beta")
+    (breach,) = slack.texts()  # one SLA, one alert, whichever run evaluated it
+    assert "freshness_sla_beta" in breach
+    deliver(beta, dt.datetime(2026, 11, 21, 8))
+    freshness_run_then_alert(dt.datetime(2026, 11, 21, 9), partition="2026-10-01|beta")
+    assert len(slack.texts()) == 2 and "Recovered" in slack.texts()[-1]
 
 
 def test_with_slack_down_runs_succeed_and_the_alert_arrives_later(

@@ -45,7 +45,9 @@ def record_run(
         evaluation: AssetCheckEvaluation = record.dagster_event.event_specific_data
         if ranged and evaluation.partition is None:
             continue  # the verdict over the range: each partition's evaluation alerts itself
-        where = evaluation.partition or partition
+        # An unpartitioned check (a tenant's freshness) has no partition, even inside a
+        # partition's run: keyed by the run's partition, each run would alert it anew.
+        where = evaluation.partition
         breach, recovery = check_messages(evaluation, where, alerts.dagster_ui_url)
         key = f"{'/'.join(evaluation.asset_key.path)}:{evaluation.check_name}:{where or '-'}"
         book.observe(key, not evaluation.passed, breach, recovery, now)
