@@ -4,12 +4,15 @@ import json
 import shutil
 from pathlib import Path
 
+import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner, Result
 
 from finops_platform.cli import main
+from finops_platform.defs.sql_checks import SqlCheck
+from finops_platform.lib.engine import EngineSession
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
 
 COUNT = "SELECT count(*) AS n FROM tb_cur_raw WHERE year = 2018 AND month = 10"
@@ -31,10 +34,14 @@ def loaded_copy(
     return next(source.glob("year=2018/month=10/*.parquet"))
 
 
-def rows_visible() -> int:
-    result = finops("query", "--tenant", "acme", "--format", "json", COUNT)
+def query(sql: str) -> list[dict]:
+    result = finops("query", "--tenant", "acme", "--format", "json", sql)
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)[0]["n"]
+    return json.loads(result.output)
+
+
+def rows_visible() -> int:
+    return query(COUNT)[0]["n"]
 
 
 def rewrite(path: Path, table: pa.Table) -> None:
@@ -97,3 +104,31 @@ def test_rows_outside_the_billing_period_are_refused(loaded_copy: Path) -> None:
         "raw_partition_validity: 3 row(s) start outside 2018-10-01 to 2018-11-01" in result.output
     )
     assert rows_visible() == 119307
+
+
+def test_a_curated_result_failing_a_blocking_check_keeps_the_previous_version(
+    loaded_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    daily = "SELECT CAST(sum(unblended_cost) AS VARCHAR) AS cost FROM cost_daily WHERE month = 10"
+    before = query(daily)
+    table = pq.read_table(loaded_copy)
+    rewrite(loaded_copy, table.slice(0, table.num_rows - 1000))  # a restatement
+    real_evaluate = SqlCheck.evaluate
+
+    def reconciliation_fails(
+        check: SqlCheck, session: EngineSession, params: dict
+    ) -> dg.AssetCheckResult:
+        result = real_evaluate(check, session, params)
+        if check.name != "reconciles_with_raw":
+            return result
+        return dg.AssetCheckResult(
+            check_name=check.name, passed=False, description=f"FAILED: {check.description}"
+        )
+
+    monkeypatch.setattr(SqlCheck, "evaluate", reconciliation_fails)
+    result = finops("run", "--tenant", "acme", "--month", "2018-10")
+    assert result.exit_code == 1
+    assert "blocking check reconciles_with_raw failed; the previous version stays" in result.output
+    assert "reconciles_with_raw ERROR" in result.output  # the check's verdict is still recorded
+    assert rows_visible() == 119307 - 1000  # the restated raw month passed its own checks
+    assert query(daily) == before  # cost_daily was rebuilt, failed, and put back

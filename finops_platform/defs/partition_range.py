@@ -7,9 +7,11 @@ for one partition; `materialize_each` runs it for every partition of the step an
 one as a one-partition run would: the materialization's metadata per partition, and a check
 evaluation per check and partition.
 
-Dagster records a ranged step as materialized for the whole range or not at all, so a partition
-that fails (an error, or a failed blocking check) does not stop the others but fails the step at
-the end, naming every failed partition; `runner` then re-runs that range partition by partition.
+A partition whose new result fails a blocking check keeps its previous version (the work raises
+`BlockingCheckFailed` after putting it back) and still reports its checks. Dagster records a
+ranged step as materialized for the whole range or not at all, so a partition that fails (an
+error, or a failed blocking check) does not stop the others but fails the step at the end,
+naming every failed partition; `runner` then re-runs that range partition by partition.
 A ranged step also owes Dagster one result per check: it is the verdict over the range (which
 partitions failed), with no partition of its own.
 """
@@ -20,14 +22,31 @@ import dagster as dg
 
 RANGE_CHECK_DESCRIPTION = "Verdict over the run's partition range: "
 
-PartitionWork = Callable[[dg.MultiPartitionKey], dg.MaterializeResult]
+PartitionWork = Callable[[str], dg.MaterializeResult]
 Reported = dg.MaterializeResult | dg.AssetCheckResult | dg.AssetCheckEvaluation
+
+
+class BlockingCheckFailed(Exception):
+    """A partition's new result failed a blocking check and was not kept. Its check results are
+    still reported, and the partition fails."""
+
+    def __init__(self, check_results: list[dg.AssetCheckResult], failed: list[str]) -> None:
+        super().__init__(
+            f"blocking check {', '.join(failed)} failed; the previous version stays in place"
+        )
+        self.check_results = check_results
 
 
 def materialize_each(context: dg.AssetExecutionContext, work: PartitionWork) -> Iterator[Reported]:
     """The step's results: `work` for its partition, or for each partition of its range."""
     if context.has_partition_key:
-        yield work(context.partition_key)
+        key = context.partition_key
+        try:
+            yield work(key)
+        except BlockingCheckFailed as exc:
+            for check in exc.check_results:
+                yield _evaluation(context.asset_key, check, key)
+            raise dg.Failure(description=f"{key}: {exc}") from exc
         return
     blocking = {spec.name for spec in context.assets_def.check_specs if spec.blocking}
     failed: list[str] = []
@@ -36,11 +55,15 @@ def materialize_each(context: dg.AssetExecutionContext, work: PartitionWork) -> 
     for key in keys:
         try:
             result = work(key)
+        except BlockingCheckFailed as exc:  # its failed checks name it below
+            check_results = exc.check_results
         except Exception as exc:  # reported with its partition when the range is done
             failed.append(f"{key}: {_reason(exc)}")
             continue
-        context.add_asset_metadata(dict(result.metadata or {}), partition_key=key)
-        for check in result.check_results or []:
+        else:
+            context.add_asset_metadata(dict(result.metadata or {}), partition_key=key)
+            check_results = list(result.check_results or [])
+        for check in check_results:
             yield _evaluation(context.asset_key, check, key)
             if not check.passed:
                 failed_checks.setdefault(check.check_name, (check.severity, []))[1].append(key)

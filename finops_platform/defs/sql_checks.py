@@ -5,11 +5,13 @@ explain it, which become the check's metadata.
 """
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 import dagster as dg
 
+from finops_platform.defs.partition_range import BlockingCheckFailed
 from finops_platform.lib.cur.manifest import next_month
 from finops_platform.lib.engine import EngineSession
 from finops_platform.lib.sql import Identifier, SqlValue
@@ -47,6 +49,20 @@ class SqlCheck:
             description=self.description if passed else f"FAILED: {self.description}",
             metadata={name: metadata_value(value) for name, value in row.items()},
         )
+
+
+def keep_if_blocking_checks_pass(
+    checks: Sequence[SqlCheck], results: Sequence[dg.AssetCheckResult]
+) -> None:
+    """Raise BlockingCheckFailed (inside `replacing_partition`, which then puts the previous
+    version back) when a blocking check failed."""
+    failed = [
+        check.name
+        for check, result in zip(checks, results, strict=True)
+        if check.blocking and not result.passed
+    ]
+    if failed:
+        raise BlockingCheckFailed(list(results), failed)
 
 
 def query_metrics(session: EngineSession, sql: str, params: dict[str, SqlValue]) -> dict:

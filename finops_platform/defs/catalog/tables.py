@@ -8,6 +8,8 @@ tables, partitioned by year and month.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import dagster as dg
 import pyarrow as pa
@@ -91,7 +93,8 @@ def raw_table_partition(
     )
 
 
-def publish_query(
+@contextmanager
+def replacing_partition(
     engine: QueryEngine,
     catalog: Catalog,
     store: ObjectStore,
@@ -102,19 +105,30 @@ def publish_query(
     month: dt.date,
     athena_select: str,
     org_id: str | None = None,
-) -> PartitionWrite:
-    """Write a query's result as the new version of one partition of a curated table, point the
-    catalog at it, then retire the old version (readers see the old one until the switch)."""
+) -> Iterator[PartitionWrite]:
+    """Write a query's result as the new version of one partition of a curated table and point
+    the catalog at it; the caller checks it inside the context.
+
+    Leaving the context retires the old version. An exception (a failed blocking check) points
+    the catalog back at the old version and discards the new one, so a result that failed its
+    checks never replaces good data (DESIGN.md: a check after the swap is too late otherwise).
+    """
     location = partition_location(curated_location(lake_root, table, org_id), month)
+    values = partition_values(month, org_id)
+    previous = registered_partition(catalog, database, table, values)
     written = engine.write_partition(database, athena_select, location)
     catalog.upsert_table(curated_table(database, table, lake_root, written.schema, org_id))
     catalog.upsert_partition(
-        database,
-        table,
-        CatalogPartition(values=partition_values(month, org_id), location=written.location),
+        database, table, CatalogPartition(values=values, location=written.location)
     )
+    try:
+        yield written
+    except BaseException:
+        if previous is not None:
+            catalog.upsert_partition(database, table, previous)
+        store.discard(location, written.location)
+        raise
     store.retire(location, keep=written.location)
-    return written
 
 
 def table_metadata(database: str, table: str, written: PartitionWrite) -> dict[str, object]:

@@ -4,10 +4,15 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from finops_platform.defs.catalog.tables import publish_query, table_metadata
+from finops_platform.defs.catalog.tables import replacing_partition, table_metadata
+from finops_platform.defs.cross_org.mirror import follow_tenant_partition
 from finops_platform.defs.curated.tables import CURATED_TABLES, CuratedTable
 from finops_platform.defs.partition_range import Reported, materialize_each
-from finops_platform.defs.sql_checks import partition_params, query_metrics
+from finops_platform.defs.sql_checks import (
+    keep_if_blocking_checks_pass,
+    partition_params,
+    query_metrics,
+)
 from finops_platform.lib.catalog import Catalog
 from finops_platform.lib.engine import QueryEngine
 from finops_platform.lib.sql import load_sql, render
@@ -53,11 +58,12 @@ def build(
     engine: QueryEngine,
     store: ObjectStore,
 ) -> dg.MaterializeResult:
-    """One curated table's tenant x month: its SQL's result, published, then its checks."""
+    """One curated table's tenant x month: its SQL's result, checked, then kept (or, when a
+    blocking check fails, the previous version put back)."""
     org_id, month = tenant_and_month(key)
     tenant = finops.tenant(org_id)
     params = partition_params(tenant, month)
-    written = publish_query(
+    with replacing_partition(
         engine,
         catalog,
         store,
@@ -67,10 +73,14 @@ def build(
         month=month,
         athena_select=render(load_sql(spec.sql), params),
         org_id=org_id,
-    )
-    with engine.session(tenant.database) as session:
-        check_results = [check.evaluate(session, params) for check in spec.checks]
-        metrics = query_metrics(session, spec.metrics_sql, params) if spec.metrics_sql else {}
+    ) as written:
+        with engine.session(tenant.database) as session:
+            check_results = [check.evaluate(session, params) for check in spec.checks]
+            metrics = query_metrics(session, spec.metrics_sql, params) if spec.metrics_sql else {}
+        keep_if_blocking_checks_pass(spec.checks, check_results)
+        if spec.mirrored_centrally:
+            central = finops.settings.environment.central_database
+            follow_tenant_partition(catalog, central, finops.lake_root, tenant, month)
     return dg.MaterializeResult(
         metadata={
             **table_metadata(tenant.database, spec.name, written),

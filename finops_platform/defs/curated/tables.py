@@ -18,6 +18,8 @@ class CuratedTable:
     checks: tuple[SqlCheck, ...] = ()
     # One-row query whose figures become numeric metadata, plotted per partition in the UI.
     metrics_sql: str | None = None
+    # The central database mirrors its partitions (defs/cross_org/mirror.py).
+    mirrored_centrally: bool = False
 
 
 CURATED_TABLES: tuple[CuratedTable, ...] = (
@@ -30,6 +32,7 @@ CURATED_TABLES: tuple[CuratedTable, ...] = (
         ),
         deps=("tb_cur_raw",),
         metrics_sql="metrics/cost_daily_totals.sql",
+        mirrored_centrally=True,
         checks=(
             SqlCheck(
                 name="reconciles_with_raw",

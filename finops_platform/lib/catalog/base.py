@@ -17,6 +17,16 @@ class CatalogTable(BaseModel):
     columns: dict[str, str]
     partition_keys: dict[str, str]
 
+    def key_values(self, partition: CatalogPartition) -> dict[str, str]:
+        """The partition's values in this table's partition-key order, whatever the order of
+        its `values` (a partition read back from JSON has its keys sorted)."""
+        if set(partition.values) != set(self.partition_keys):
+            raise ValueError(
+                f"partition {partition.values} of {self.database}.{self.name} does not have "
+                f"the table's partition keys {list(self.partition_keys)}"
+            )
+        return {key: partition.values[key] for key in self.partition_keys}
+
 
 class CatalogPartition(BaseModel):
     """One registered partition: its key values in partition-key order, its location and the

@@ -90,7 +90,7 @@ class GlueCatalog(Catalog):
         definition = self.get_table(database, table)
         if definition is None:
             raise ValueError(f"table {database}.{table} is not in the catalog")
-        values = list(partition.values.values())
+        values = list(definition.key_values(partition).values())
         partition_input = {
             "Values": values,
             "StorageDescriptor": _storage(

@@ -54,15 +54,31 @@ class LocalCatalog(Catalog):
             raise ValueError(f"table {database}.{table} is not in the catalog")
         if not partition.columns:
             partition = partition.model_copy(update={"columns": definition.columns})
-        parts = [f"{key}={value}" for key, value in partition.values.items()]
+        parts = [f"{key}={value}" for key, value in definition.key_values(partition).items()]
         path = self._table_dir(database, table).joinpath("partitions", *parts)
-        _write_json(path.with_name(path.name + ".json"), partition.model_dump())
+        path = path.with_name(path.name + ".json")
+        _write_json(path, partition.model_dump())
+        # Earlier versions filed a partition by its values' order, which could differ from the
+        # keys' order: such a twin would be read as a second copy of the partition.
+        for other, stored in self._stored_partitions(database, table):
+            if other != path and stored.values == partition.values:
+                other.unlink()
 
     def list_partitions(self, database: str, table: str) -> list[CatalogPartition]:
-        partitions_dir = self._table_dir(database, table) / "partitions"
+        definition = self.get_table(database, table)
+        if definition is None:
+            return []
+        # In partition-key order, as Glue gives them (older files have their keys sorted).
         return [
-            CatalogPartition.model_validate_json(path.read_text(encoding="utf-8"))
-            for path in sorted(partitions_dir.rglob("*.json"))
+            stored.model_copy(update={"values": definition.key_values(stored)})
+            for _, stored in self._stored_partitions(database, table)
+        ]
+
+    def _stored_partitions(self, database: str, table: str) -> list[tuple[Path, CatalogPartition]]:
+        folder = self._table_dir(database, table) / "partitions"
+        return [
+            (path, CatalogPartition.model_validate_json(path.read_text(encoding="utf-8")))
+            for path in sorted(folder.rglob("*.json"))
         ]
 
 
@@ -70,5 +86,5 @@ def _write_json(path: Path, content: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
     with os.fdopen(handle, "w", encoding="utf-8") as out:
-        json.dump(content, out, indent=2, sort_keys=True)
+        json.dump(content, out, indent=2)  # in model order: partition keys are ordered
     os.replace(temporary, path)

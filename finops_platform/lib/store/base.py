@@ -59,7 +59,13 @@ class ObjectStore(dg.ConfigurableResource):
         raise NotImplementedError
 
     def retire(self, final_uri: str, keep: str) -> None:
-        """Delete every version under `final_uri` but `keep` (the one the catalog registers)."""
+        """Delete the versions under `final_uri` older than `keep` (the one the catalog now
+        registers). A newer one belongs to another run, which retires it in turn."""
+        raise NotImplementedError
+
+    def discard(self, final_uri: str, version: str) -> None:
+        """Undo publishing `version` (it failed its checks): delete it, and the version before
+        it, which `retire` has not removed yet, is the prefix's content again."""
         raise NotImplementedError
 
     def recover_prefix(self, final_uri: str) -> None:

@@ -106,6 +106,7 @@ class LocalObjectStore(ObjectStore):
 
     def publish(self, staged: Path, final_uri: str) -> str:
         # A local month is one folder swapped by two renames: the version is the prefix itself.
+        # The version it replaces is kept aside until `retire` (or `discard` puts it back).
         final = self.local_path(final_uri)
         replaced = _sibling_root(final, _REPLACED)
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -113,12 +114,11 @@ class LocalObjectStore(ObjectStore):
         with file_lock(_lock_path(replaced)):
             _recover(final, replaced)
             if final.exists():
+                _remove(replaced)  # a version kept aside by a publish that never retired it
                 os.rename(final, replaced)
             # Between these two renames the month is briefly absent, never half-written;
             # a crash here is undone by recover_prefix, which readers call too.
             os.rename(staged, final)
-            if replaced.exists():
-                shutil.rmtree(replaced)
         return final_uri
 
     def current_version(self, final_uri: str) -> str | None:
@@ -126,9 +126,32 @@ class LocalObjectStore(ObjectStore):
         return final_uri if self.local_path(final_uri).is_dir() else None
 
     def retire(self, final_uri: str, keep: str) -> None:
-        # publish already replaced the old version in place; nothing else is kept around.
-        if keep != final_uri:
-            raise ValueError(f"{keep!r} is not a version of {final_uri!r} in the local store")
+        replaced = self._replaced_of(final_uri, keep)
+        with file_lock(_lock_path(replaced)):
+            _remove(replaced)
+
+    def discard(self, final_uri: str, version: str) -> None:
+        final = self.local_path(final_uri)
+        replaced = self._replaced_of(final_uri, version)
+        with file_lock(_lock_path(replaced)):
+            failed = _sibling_root(final, _STAGING) / f"discarded-{uuid.uuid4().hex}"
+            failed.parent.mkdir(parents=True, exist_ok=True)
+            if final.exists():
+                os.rename(final, failed)
+            if replaced.exists():
+                os.rename(replaced, final)
+            _remove(failed)
+
+    def _replaced_of(self, final_uri: str, version: str) -> Path:
+        """Where the version before `version` is kept aside (a local prefix has one version)."""
+        if version != final_uri:
+            raise ValueError(f"{version!r} is not a version of {final_uri!r} in the local store")
+        return _sibling_root(self.local_path(final_uri), _REPLACED)
+
+
+def _remove(folder: Path) -> None:
+    if folder.exists():
+        shutil.rmtree(folder)
 
 
 def _stored(path: Path, uri: str) -> StoredObject:
@@ -151,10 +174,7 @@ def _lock_path(replaced: Path) -> Path:
 
 
 def _recover(final: Path, replaced: Path) -> None:
-    """Finish or undo a swap that a killed process left half done."""
-    if not replaced.exists():
-        return
-    if final.exists():
-        shutil.rmtree(replaced)
-    else:
+    """Undo a swap that a killed process left half done: the month moved aside, the new one not
+    yet in place. (With both present, `replaced` is the previous version, kept until retired.)"""
+    if replaced.exists() and not final.exists():
         os.rename(replaced, final)

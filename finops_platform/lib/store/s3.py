@@ -163,9 +163,17 @@ class S3ObjectStore(ObjectStore):
                 and item["Key"].removeprefix(month_prefix) >= kept_from
             )
         ]
+        self._delete(bucket, stale)
+
+    def discard(self, final_uri: str, version: str) -> None:
+        # Versions sit side by side: the one before is still there until retired.
+        bucket, _ = split_s3_uri(version)
+        self._delete(bucket, [{"Key": item["Key"]} for item in self._keys(version)])
+
+    def _delete(self, bucket: str, keys: list[dict]) -> None:
         client = self._s3()
-        for start in range(0, len(stale), 1000):  # the DeleteObjects limit
-            client.delete_objects(Bucket=bucket, Delete={"Objects": stale[start : start + 1000]})
+        for start in range(0, len(keys), 1000):  # the DeleteObjects limit
+            client.delete_objects(Bucket=bucket, Delete={"Objects": keys[start : start + 1000]})
 
     def recover_prefix(self, final_uri: str) -> None:
         # Versions are immutable and the marker is written last: there is nothing to undo.

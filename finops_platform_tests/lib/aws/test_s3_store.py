@@ -80,3 +80,11 @@ def test_retiring_leaves_a_version_published_later_by_another_run(
     assert store.parquet_rows(first) == 3 and store.parquet_rows(second) == 5
     store.retire(MONTH, keep=second)
     assert store.parquet_rows(MONTH) == 5
+
+
+def test_discarding_a_version_leaves_the_previous_one(store: S3ObjectStore, tmp_path: Path) -> None:
+    first = store.publish(stage(tmp_path / "a", 3), MONTH)
+    failed = store.publish(stage(tmp_path / "b", 5), MONTH)
+    store.discard(MONTH, failed)
+    assert store.list_objects(failed) == [] and store.parquet_rows(MONTH) == 3
+    assert store.parquet_rows(first) == 3

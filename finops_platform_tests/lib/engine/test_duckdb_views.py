@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from finops_platform.defs.catalog.tables import publish_query
+from finops_platform.defs.catalog.tables import replacing_partition
+from finops_platform.lib.catalog.base import CatalogPartition
 from finops_platform.lib.catalog.local import LocalCatalog
 from finops_platform.lib.engine.duckdb import DuckDBEngine
 from finops_platform.lib.store.local import LocalObjectStore
@@ -23,7 +24,7 @@ def engine(tmp_path: Path) -> DuckDBEngine:
 
 
 def publish(engine: DuckDBEngine, month: int, select: str) -> None:
-    publish_query(
+    with replacing_partition(
         engine,
         engine.catalog,
         engine.store,
@@ -33,7 +34,8 @@ def publish(engine: DuckDBEngine, month: int, select: str) -> None:
         month=dt.date(2026, month, 1),
         athena_select=select,
         org_id="a",
-    )
+    ):
+        pass
 
 
 def view_definition(engine: DuckDBEngine) -> str:
@@ -66,3 +68,26 @@ def test_a_partition_from_before_a_new_column_reads_it_as_null(engine: DuckDBEng
         {"month": 1, "service": None, "cost": 1},
         {"month": 2, "service": "EC2", "cost": 2},
     ]
+
+
+def test_a_partition_registered_again_in_another_key_order_stays_one(
+    engine: DuckDBEngine,
+) -> None:
+    publish(engine, 1, "SELECT 1 AS cost")
+    catalog = engine.catalog
+    (partition,) = catalog.list_partitions(DATABASE, TABLE)
+    assert list(partition.values) == ["org", "year", "month"]  # the table's key order
+    reordered = dict(sorted(partition.values.items()))  # month, org, year
+    # What earlier versions filed under month=1/org=a/year=2026 when mirroring a partition.
+    twin = Path(catalog.root, DATABASE, TABLE, "partitions", "month=1", "org=a", "year=2026.json")
+    twin.parent.mkdir(parents=True)
+    twin.write_text(partition.model_dump_json())
+    assert len(catalog.list_partitions(DATABASE, TABLE)) == 2
+    catalog.upsert_partition(
+        DATABASE, TABLE, CatalogPartition(**{**dict(partition), "values": reordered})
+    )
+    assert catalog.list_partitions(DATABASE, TABLE) == [partition]
+    with engine.session(DATABASE) as session:
+        assert session.query("SELECT sum(cost) AS total FROM cost_daily").to_pylist() == [
+            {"total": 1}
+        ]

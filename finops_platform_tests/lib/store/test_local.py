@@ -84,3 +84,35 @@ def test_a_crash_between_the_renames_is_recovered(
 
     store.recover_prefix(MONTH)  # what every reader (an engine session) does first
     assert contents(store, MONTH) == {"a.parquet": "v1"}
+
+
+def publish(store: LocalObjectStore, name: str, text: str) -> str:
+    with store.staging_dir(MONTH) as staged:
+        write(staged, name, text)
+        return store.publish(staged, MONTH)
+
+
+def test_the_replaced_version_is_kept_until_retired(tmp_path: Path) -> None:
+    store = LocalObjectStore(root=str(tmp_path))
+    publish(store, "a.parquet", "v1")
+    version = publish(store, "b.parquet", "v2")
+    store.recover_prefix(MONTH)  # a reader meanwhile: the kept version is not a crash to undo
+    assert contents(store, MONTH) == {"b.parquet": "v2"}
+    assert list((tmp_path / "lake/custos/_replaced").rglob("a.parquet"))
+    store.retire(MONTH, keep=version)
+    assert not list((tmp_path / "lake/custos/_replaced").rglob("*.parquet"))
+    assert contents(store, MONTH) == {"b.parquet": "v2"}
+
+
+def test_discarding_a_version_puts_the_previous_one_back(tmp_path: Path) -> None:
+    store = LocalObjectStore(root=str(tmp_path))
+    store.retire(MONTH, keep=publish(store, "a.parquet", "v1"))
+    store.discard(MONTH, publish(store, "b.parquet", "v2 failed its checks"))
+    assert contents(store, MONTH) == {"a.parquet": "v1"}
+    # With nothing before it, the discarded version leaves the prefix empty.
+    first = "s3://lake/custos/cur/org=a/year=2026/month=2/"
+    with store.staging_dir(first) as staged:
+        write(staged, "c.parquet", "failed")
+        store.discard(first, store.publish(staged, first))
+    assert store.list_objects(first) == []
+    assert not list((tmp_path / "lake/custos/_staging").rglob("*.parquet"))

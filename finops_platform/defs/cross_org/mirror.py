@@ -1,0 +1,52 @@
+"""The central `cost_daily`: a mirror of every tenant's curated cost_daily partitions.
+
+The central database holds a `cost_daily` table whose partitions point at the tenants' own
+cost_daily versions (as a central Glue table would over the curated prefix), so the central
+engine session reads curated data only, never a tenant's raw data. On S3 a tenant's rebuild
+writes a new version and retires the old one, so the mirror must follow the tenant's partition
+whenever it is replaced, not only when the cross-org table is built.
+"""
+
+import datetime as dt
+
+from finops_platform.defs.catalog.tables import (
+    curated_location,
+    partition_values,
+    registered_partition,
+)
+from finops_platform.lib.catalog import Catalog
+from finops_platform.settings import TenantConfig
+
+SOURCE = "cost_daily"
+
+
+def mirror_tenant_partition(
+    catalog: Catalog, central: str, lake_root: str, tenant: TenantConfig, month: dt.date
+) -> bool:
+    """Register `tenant`'s cost_daily partition of `month` in the central cost_daily (creating
+    that table if needed); False when the tenant has no such partition."""
+    table = catalog.get_table(tenant.database, SOURCE)
+    values = partition_values(month, tenant.org_id)
+    partition = registered_partition(catalog, tenant.database, SOURCE, values) if table else None
+    if table is None or partition is None:
+        return False
+    if catalog.get_table(central, SOURCE) is None:
+        catalog.upsert_table(
+            table.model_copy(
+                update={"database": central, "location": curated_location(lake_root, SOURCE)}
+            )
+        )
+    catalog.upsert_partition(central, SOURCE, partition)
+    return True
+
+
+def follow_tenant_partition(
+    catalog: Catalog, central: str, lake_root: str, tenant: TenantConfig, month: dt.date
+) -> None:
+    """After `tenant`'s cost_daily partition of `month` was replaced: point the mirror at the new
+    version too, if the mirror holds that partition (before the old version is retired)."""
+    values = partition_values(month, tenant.org_id)
+    if catalog.get_table(central, SOURCE) and registered_partition(
+        catalog, central, SOURCE, values
+    ):
+        mirror_tenant_partition(catalog, central, lake_root, tenant, month)
