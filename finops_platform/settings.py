@@ -73,7 +73,9 @@ Month = Annotated[dt.date, BeforeValidator(_parse_month)]
 def _plain_prefix(value: str) -> str:
     """A source path spelled one way only: an empty, `.` or `..` segment would let two tenants'
     different-looking paths name one folder, past the overlap check."""
-    segments = value.removeprefix("s3://").strip("/").split("/")
+    # `s3://bucket/key/` or a local path (its leading `/` is not an empty segment).
+    body = value.removeprefix("s3://") if value.startswith("s3://") else value.removeprefix("/")
+    segments = body.removesuffix("/").split("/")
     if any(segment in ("", ".", "..") for segment in segments):
         raise ValueError(
             f"{value!r} has an empty, '.' or '..' segment; write the prefix without them"

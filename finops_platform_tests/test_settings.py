@@ -67,6 +67,7 @@ def test_shipped_config_has_two_legacy_tenants_and_one_cur2() -> None:
             "'s3://datalake-raw/tenant-beta/../tenant-alpha/' has an empty, '.' or '..' segment",
         ),
         ([ALPHA, {**BETA, "source_path": "s3://datalake-raw//tenant-alpha/"}], "empty, '.'"),
+        ([ALPHA, {**BETA, "source_path": "s3:///datalake-raw/tenant-alpha/"}], "empty, '.'"),
         ([{**ALPHA, "source_path": "/data/./alpha"}], "field source_path"),
         ([{**ALPHA, "org_id": "Tenant"}], "field org_id: 'Tenant' does not match"),
         ([{**ALPHA, "org_id": "../x"}], "does not match ^[a-z][a-z0-9_]{1,62}$"),

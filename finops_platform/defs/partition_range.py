@@ -48,14 +48,14 @@ def materialize_each(context: dg.AssetExecutionContext, work: PartitionWork) -> 
                 yield _evaluation(context.asset_key, check, key)
             raise dg.Failure(description=f"{key}: {exc}") from exc
         return
-    blocking = {spec.name for spec in context.assets_def.check_specs if spec.blocking}
     failed: list[str] = []
     failed_checks: dict[str, tuple[dg.AssetCheckSeverity, list[str]]] = {}
     keys = context.partition_keys
     for key in keys:
         try:
             result = work(key)
-        except BlockingCheckFailed as exc:  # its failed checks name it below
+        except BlockingCheckFailed as exc:
+            failed.append(f"{key}: {exc}")
             check_results = exc.check_results
         except Exception as exc:  # reported with its partition when the range is done
             failed.append(f"{key}: {_reason(exc)}")
@@ -67,8 +67,6 @@ def materialize_each(context: dg.AssetExecutionContext, work: PartitionWork) -> 
             yield _evaluation(context.asset_key, check, key)
             if not check.passed:
                 failed_checks.setdefault(check.check_name, (check.severity, []))[1].append(key)
-                if check.check_name in blocking:
-                    failed.append(f"{key}: blocking check {check.check_name} failed")
     if failed:
         asset = context.asset_key.to_user_string()
         raise dg.Failure(

@@ -109,26 +109,33 @@ def replacing_partition(
     """Write a query's result as the new version of one partition of a curated table and point
     the catalog at it; the caller checks it inside the context.
 
-    Leaving the context retires the old version. An exception (a failed blocking check) points
-    the catalog back at the old version and discards the new one, so a result that failed its
-    checks never replaces good data (DESIGN.md: a check after the swap is too late otherwise).
+    Leaving the context retires the old version. An exception (a failed blocking check) puts
+    back the table and partition as they were and discards the new version, so a result that
+    failed its checks never replaces good data (DESIGN.md: a check after the swap is too late).
+    Runs of one partition take turns (`store.exclusive`), so none rolls back over another.
     """
     location = partition_location(curated_location(lake_root, table, org_id), month)
     values = partition_values(month, org_id)
-    previous = registered_partition(catalog, database, table, values)
-    written = engine.write_partition(database, athena_select, location)
-    catalog.upsert_table(curated_table(database, table, lake_root, written.schema, org_id))
-    catalog.upsert_partition(
-        database, table, CatalogPartition(values=values, location=written.location)
-    )
-    try:
-        yield written
-    except BaseException:
-        if previous is not None:
-            catalog.upsert_partition(database, table, previous)
-        store.discard(location, written.location)
-        raise
-    store.retire(location, keep=written.location)
+    with store.exclusive(location):
+        previous_table = catalog.get_table(database, table)
+        previous = registered_partition(catalog, database, table, values)
+        written = engine.write_partition(database, athena_select, location)
+        try:
+            catalog.upsert_table(curated_table(database, table, lake_root, written.schema, org_id))
+            catalog.upsert_partition(
+                database, table, CatalogPartition(values=values, location=written.location)
+            )
+            yield written
+        except BaseException:
+            if previous_table is not None:
+                catalog.upsert_table(previous_table)
+            if previous is not None:
+                catalog.upsert_partition(database, table, previous)
+            else:
+                catalog.delete_partition(database, table, values)
+            store.discard(location, written.location)
+            raise
+        store.retire(location, keep=written.location)
 
 
 def table_metadata(database: str, table: str, written: PartitionWrite) -> dict[str, object]:

@@ -17,15 +17,15 @@ class CatalogTable(BaseModel):
     columns: dict[str, str]
     partition_keys: dict[str, str]
 
-    def key_values(self, partition: CatalogPartition) -> dict[str, str]:
-        """The partition's values in this table's partition-key order, whatever the order of
-        its `values` (a partition read back from JSON has its keys sorted)."""
-        if set(partition.values) != set(self.partition_keys):
+    def key_values(self, values: dict[str, str]) -> dict[str, str]:
+        """A partition's `values` in this table's partition-key order, whatever their order
+        (a partition read back from older JSON files has its keys sorted)."""
+        if set(values) != set(self.partition_keys):
             raise ValueError(
-                f"partition {partition.values} of {self.database}.{self.name} does not have "
-                f"the table's partition keys {list(self.partition_keys)}"
+                f"partition {values} of {self.database}.{self.name} does not have the table's "
+                f"partition keys {list(self.partition_keys)}"
             )
-        return {key: partition.values[key] for key in self.partition_keys}
+        return {key: values[key] for key in self.partition_keys}
 
 
 class CatalogPartition(BaseModel):
@@ -61,6 +61,10 @@ class Catalog(dg.ConfigurableResource):
 
     def upsert_partition(self, database: str, table: str, partition: CatalogPartition) -> None:
         """Register a partition, replacing any earlier registration of the same values."""
+        raise NotImplementedError
+
+    def delete_partition(self, database: str, table: str, values: dict[str, str]) -> None:
+        """Unregister the partition with these key values, if it is registered."""
         raise NotImplementedError
 
     def list_partitions(self, database: str, table: str) -> list[CatalogPartition]:

@@ -90,7 +90,7 @@ class GlueCatalog(Catalog):
         definition = self.get_table(database, table)
         if definition is None:
             raise ValueError(f"table {database}.{table} is not in the catalog")
-        values = list(definition.key_values(partition).values())
+        values = list(definition.key_values(partition.values).values())
         partition_input = {
             "Values": values,
             "StorageDescriptor": _storage(
@@ -113,6 +113,16 @@ class GlueCatalog(Catalog):
                 TableName=table,
                 PartitionValueList=values,
                 PartitionInput=partition_input,
+            )
+
+    def delete_partition(self, database: str, table: str, values: dict[str, str]) -> None:
+        definition = self.get_table(database, table)
+        if definition is None:
+            return
+        ordered = definition.key_values(values)
+        with suppress(self._glue().exceptions.EntityNotFoundException):
+            self._glue().delete_partition(
+                DatabaseName=database, TableName=table, PartitionValues=list(ordered.values())
             )
 
     def list_partitions(self, database: str, table: str) -> list[CatalogPartition]:

@@ -54,15 +54,24 @@ class LocalCatalog(Catalog):
             raise ValueError(f"table {database}.{table} is not in the catalog")
         if not partition.columns:
             partition = partition.model_copy(update={"columns": definition.columns})
-        parts = [f"{key}={value}" for key, value in definition.key_values(partition).items()]
+        values = definition.key_values(partition.values)
+        parts = [f"{key}={value}" for key, value in values.items()]
         path = self._table_dir(database, table).joinpath("partitions", *parts)
         path = path.with_name(path.name + ".json")
-        _write_json(path, partition.model_dump())
+        _write_json(path, partition.model_copy(update={"values": values}).model_dump())
         # Earlier versions filed a partition by its values' order, which could differ from the
         # keys' order: such a twin would be read as a second copy of the partition.
-        for other, stored in self._stored_partitions(database, table):
-            if other != path and stored.values == partition.values:
-                other.unlink()
+        self._unlink_partition(database, table, values, keep=path)
+
+    def delete_partition(self, database: str, table: str, values: dict[str, str]) -> None:
+        self._unlink_partition(database, table, values)
+
+    def _unlink_partition(
+        self, database: str, table: str, values: dict[str, str], keep: Path | None = None
+    ) -> None:
+        for path, stored in self._stored_partitions(database, table):
+            if path != keep and stored.values == values:
+                path.unlink()
 
     def list_partitions(self, database: str, table: str) -> list[CatalogPartition]:
         definition = self.get_table(database, table)
@@ -70,7 +79,7 @@ class LocalCatalog(Catalog):
             return []
         # In partition-key order, as Glue gives them (older files have their keys sorted).
         return [
-            stored.model_copy(update={"values": definition.key_values(stored)})
+            stored.model_copy(update={"values": definition.key_values(stored.values)})
             for _, stored in self._stored_partitions(database, table)
         ]
 
@@ -86,5 +95,5 @@ def _write_json(path: Path, content: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
     with os.fdopen(handle, "w", encoding="utf-8") as out:
-        json.dump(content, out, indent=2)  # in model order: partition keys are ordered
+        json.dump(content, out, indent=2)  # in model order: partition keys keep theirs
     os.replace(temporary, path)

@@ -68,6 +68,12 @@ class ObjectStore(dg.ConfigurableResource):
         it, which `retire` has not removed yet, is the prefix's content again."""
         raise NotImplementedError
 
+    def exclusive(self, final_uri: str) -> AbstractContextManager[None]:
+        """Held while a new version of `final_uri` is written, checked, then kept or discarded:
+        two runs of one partition (the arrival sensor and a schedule, say) take turns instead of
+        interleaving their versions."""
+        raise NotImplementedError
+
     def recover_prefix(self, final_uri: str) -> None:
         """Finish or undo a publication of `final_uri` that a killed process left half done."""
         raise NotImplementedError

@@ -11,7 +11,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from finops_platform.lib.locks import file_lock
@@ -19,6 +19,7 @@ from finops_platform.lib.store.base import ObjectStore, StoredObject, iter_files
 
 _STAGING = "_staging"
 _REPLACED = "_replaced"
+_LOCKS = "_locks"
 
 
 class LocalObjectStore(ObjectStore):
@@ -141,6 +142,10 @@ class LocalObjectStore(ObjectStore):
             if replaced.exists():
                 os.rename(replaced, final)
             _remove(failed)
+
+    def exclusive(self, final_uri: str) -> AbstractContextManager[None]:
+        held = _sibling_root(self.local_path(final_uri), _LOCKS)
+        return file_lock(held.with_name(held.name + ".lock"))
 
     def _replaced_of(self, final_uri: str, version: str) -> Path:
         """Where the version before `version` is kept aside (a local prefix has one version)."""

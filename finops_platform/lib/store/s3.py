@@ -14,10 +14,12 @@ import datetime as dt
 import os
 import posixpath
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 from botocore.exceptions import ClientError
@@ -29,6 +31,11 @@ from finops_platform.settings import ConfigError
 
 SUCCESS_MARKER = "_SUCCESS"
 VERSION_PREFIX = "v="
+# Held by the run replacing a month (`exclusive`); hidden from readers like every `_` object.
+LOCK_OBJECT = "_lock"
+# A lock older than this was left by a killed run: any partition is rebuilt well within it.
+LOCK_LEASE = dt.timedelta(hours=2)
+LOCK_HELD_ERRORS = ("PreconditionFailed", "ConditionalRequestConflict")
 
 
 def _hidden(relative_key: str) -> bool:
@@ -39,6 +46,9 @@ class S3ObjectStore(ObjectStore):
     """Object store on S3; endpoint and credentials from the standard AWS environment."""
 
     region: str
+    # How long a run waits for another run of the same partition before giving up.
+    lock_wait_seconds: float = 900
+    lock_poll_seconds: float = 2
 
     def _s3(self):
         return aws_client("s3", self.region)
@@ -158,7 +168,8 @@ class S3ObjectStore(ObjectStore):
         stale = [
             {"Key": item["Key"]}
             for item in self._keys(final_uri)
-            if not (
+            if item["Key"] != month_prefix + LOCK_OBJECT
+            and not (
                 item["Key"].startswith(month_prefix + VERSION_PREFIX)
                 and item["Key"].removeprefix(month_prefix) >= kept_from
             )
@@ -174,6 +185,45 @@ class S3ObjectStore(ObjectStore):
         client = self._s3()
         for start in range(0, len(keys), 1000):  # the DeleteObjects limit
             client.delete_objects(Bucket=bucket, Delete={"Objects": keys[start : start + 1000]})
+
+    @contextmanager
+    def exclusive(self, final_uri: str) -> Iterator[None]:
+        # S3 has no locks, but a conditional put (If-None-Match: *) creates an object only where
+        # there is none: the run that creates the month's lock object holds it.
+        bucket, prefix = split_s3_uri(final_uri.rstrip("/") + "/")
+        key = prefix + LOCK_OBJECT
+        client = self._s3()
+        started = time.monotonic()
+        while not self._create_lock(client, bucket, key):
+            if time.monotonic() - started > self.lock_wait_seconds:
+                raise TimeoutError(
+                    f"another run has been replacing {final_uri} for over "
+                    f"{self.lock_wait_seconds:.0f} s (lock s3://{bucket}/{key}); try again later"
+                )
+            time.sleep(self.lock_poll_seconds)
+        try:
+            yield
+        finally:
+            client.delete_object(Bucket=bucket, Key=key)
+
+    def _create_lock(self, client: Any, bucket: str, key: str) -> bool:
+        try:
+            client.put_object(Bucket=bucket, Key=key, Body=b"", IfNoneMatch="*")
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in (
+                "PreconditionFailed",
+                "ConditionalRequestConflict",
+            ):
+                raise
+        try:
+            held = client.head_object(Bucket=bucket, Key=key)
+        except ClientError:
+            return False  # released meanwhile: try again
+        if dt.datetime.now(dt.UTC) - held["LastModified"] > LOCK_LEASE:
+            # Left by a killed run. Only that lock object is removed, not one taken since.
+            client.delete_object(Bucket=bucket, Key=key, IfMatch=held["ETag"])
+        return False
 
     def recover_prefix(self, final_uri: str) -> None:
         # Versions are immutable and the marker is written last: there is nothing to undo.

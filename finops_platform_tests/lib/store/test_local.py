@@ -1,6 +1,7 @@
 """The local object store: S3 URIs on disk, and month replacement that never loses a version."""
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,21 @@ def test_discarding_a_version_puts_the_previous_one_back(tmp_path: Path) -> None
         store.discard(first, store.publish(staged, first))
     assert store.list_objects(first) == []
     assert not list((tmp_path / "lake/custos/_staging").rglob("*.parquet"))
+
+
+def test_runs_of_one_month_take_turns(tmp_path: Path) -> None:
+    store = LocalObjectStore(root=str(tmp_path))
+    entered = threading.Event()
+
+    def second_run() -> None:
+        with store.exclusive(MONTH):
+            entered.set()
+
+    with store.exclusive(MONTH):
+        waiting = threading.Thread(target=second_run)
+        waiting.start()
+        assert not entered.wait(0.5)  # blocked while the first run holds the month
+        with store.exclusive("s3://lake/custos/cur/org=a/year=2026/month=2/"):
+            pass  # another month is not held up
+    waiting.join(timeout=30)
+    assert entered.is_set()
