@@ -27,7 +27,7 @@ def mirror_tenant_partition(
     that table if needed); False when the tenant has no such partition."""
     table = catalog.get_table(tenant.database, SOURCE)
     values = partition_values(month, tenant.org_id)
-    partition = registered_partition(catalog, tenant.database, SOURCE, values) if table else None
+    partition = registered_partition(catalog, tenant.database, SOURCE, values)
     if table is None or partition is None:
         return False
     if catalog.get_table(central, SOURCE) is None:
@@ -45,8 +45,5 @@ def follow_tenant_partition(
 ) -> None:
     """After `tenant`'s cost_daily partition of `month` was replaced: point the mirror at the new
     version too, if the mirror holds that partition (before the old version is retired)."""
-    values = partition_values(month, tenant.org_id)
-    if catalog.get_table(central, SOURCE) and registered_partition(
-        catalog, central, SOURCE, values
-    ):
+    if registered_partition(catalog, central, SOURCE, partition_values(month, tenant.org_id)):
         mirror_tenant_partition(catalog, central, lake_root, tenant, month)

@@ -119,10 +119,12 @@ class GlueCatalog(Catalog):
         definition = self.get_table(database, table)
         if definition is None:
             return
-        ordered = definition.key_values(values)
-        with suppress(self._glue().exceptions.EntityNotFoundException):
-            self._glue().delete_partition(
-                DatabaseName=database, TableName=table, PartitionValues=list(ordered.values())
+        glue = self._glue()
+        with suppress(glue.exceptions.EntityNotFoundException):
+            glue.delete_partition(
+                DatabaseName=database,
+                TableName=table,
+                PartitionValues=list(definition.key_values(values).values()),
             )
 
     def list_partitions(self, database: str, table: str) -> list[CatalogPartition]:

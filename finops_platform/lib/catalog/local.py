@@ -55,39 +55,42 @@ class LocalCatalog(Catalog):
         if not partition.columns:
             partition = partition.model_copy(update={"columns": definition.columns})
         values = definition.key_values(partition.values)
-        parts = [f"{key}={value}" for key, value in values.items()]
-        path = self._table_dir(database, table).joinpath("partitions", *parts)
-        path = path.with_name(path.name + ".json")
+        path, *twins = self._partition_files(definition, values)
         _write_json(path, partition.model_copy(update={"values": values}).model_dump())
-        # Earlier versions filed a partition by its values' order, which could differ from the
-        # keys' order: such a twin would be read as a second copy of the partition.
-        self._unlink_partition(database, table, values, keep=path)
+        for twin in twins:
+            twin.unlink(missing_ok=True)
 
     def delete_partition(self, database: str, table: str, values: dict[str, str]) -> None:
-        self._unlink_partition(database, table, values)
+        definition = self.get_table(database, table)
+        if definition is not None:
+            for path in self._partition_files(definition, definition.key_values(values)):
+                path.unlink(missing_ok=True)
 
-    def _unlink_partition(
-        self, database: str, table: str, values: dict[str, str], keep: Path | None = None
-    ) -> None:
-        for path, stored in self._stored_partitions(database, table):
-            if path != keep and stored.values == values:
-                path.unlink()
+    def _partition_files(self, definition: CatalogTable, values: dict[str, str]) -> list[Path]:
+        """Where a partition is filed: by the table's key order, then where earlier versions
+        may have filed it too, by its keys sorted (how a partition read back from their JSON
+        came). Such a twin would be read as a second copy of the partition."""
+        folder = self._table_dir(definition.database, definition.name) / "partitions"
+        paths: list[Path] = []
+        for ordered in (values, dict(sorted(values.items()))):
+            *parents, last = [f"{key}={value}" for key, value in ordered.items()]
+            path = folder.joinpath(*parents, f"{last}.json")
+            if path not in paths:
+                paths.append(path)
+        return paths
 
     def list_partitions(self, database: str, table: str) -> list[CatalogPartition]:
         definition = self.get_table(database, table)
         if definition is None:
             return []
+        folder = self._table_dir(database, table) / "partitions"
+        partitions = [
+            CatalogPartition.model_validate_json(path.read_text(encoding="utf-8"))
+            for path in sorted(folder.rglob("*.json"))
+        ]
         # In partition-key order, as Glue gives them (older files have their keys sorted).
         return [
-            stored.model_copy(update={"values": definition.key_values(stored.values)})
-            for _, stored in self._stored_partitions(database, table)
-        ]
-
-    def _stored_partitions(self, database: str, table: str) -> list[tuple[Path, CatalogPartition]]:
-        folder = self._table_dir(database, table) / "partitions"
-        return [
-            (path, CatalogPartition.model_validate_json(path.read_text(encoding="utf-8")))
-            for path in sorted(folder.rglob("*.json"))
+            p.model_copy(update={"values": definition.key_values(p.values)}) for p in partitions
         ]
 
 
