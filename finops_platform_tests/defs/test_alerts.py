@@ -13,13 +13,14 @@ from finops_platform.cli import main
 from finops_platform.definitions import build_definitions
 from finops_platform.defs.freshness.schedules import FRESHNESS_JOB
 from finops_platform.lib.cur.generator import generate_month
-from finops_platform.partitions import PARTITION_TAG
+from finops_platform.partitions import PARTITION_TAG, RANGE_START_TAG
 from finops_platform.settings import load_settings
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
 from finops_platform_tests.support.alerts import alert_for_run
 from finops_platform_tests.support.slack_receiver import SlackReceiver
 
 MONTH = dt.date(2026, 11, 1)
+OCTOBER = "2026-10-01|beta"  # a partition key of tenant beta
 
 
 @pytest.fixture
@@ -103,16 +104,45 @@ def test_with_slack_down_runs_succeed_and_the_alert_arrives_later(
     assert not any("test-webhook-secret" in str(entry) for entry in logs)
 
 
-def test_a_failed_run_is_posted_with_its_tenant_month_and_reason(
+def last_run(instance: dg.DagsterInstance, partition: str) -> dg.DagsterRun:
+    (run,) = instance.get_runs(filters=dg.RunsFilter(tags={PARTITION_TAG: partition}), limit=1)
+    return run
+
+
+def test_a_failed_run_is_posted_once_with_its_reason_and_its_recovery_is_announced(
     beta: Path, slack: SlackReceiver
 ) -> None:
-    result = CliRunner().invoke(main, ["run", "--month", "2026-10"])  # nothing delivered
-    assert result.exit_code == 1
+    defs = build_definitions(load_settings())
     instance = dg.DagsterInstance.get()
-    (run,) = instance.get_runs(
-        filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]), limit=1
-    )
-    alert_for_run(build_definitions(load_settings()), instance, run)
+    for _ in range(2):  # as the daily refresh retries a month that is not delivered
+        result = CliRunner().invoke(main, ["run", "--month", "2026-10"])
+        assert result.exit_code == 1
+        alert_for_run(defs, instance, last_run(instance, OCTOBER))
     (message,) = slack.texts()
     assert "failed" in message and "tenant beta, month 2026-10" in message
+    assert "no CUR delivery" in message
+
+    generate_month(beta, month=dt.date(2026, 10, 1), rows=500, fmt="cur2", seed=5)
+    result = CliRunner().invoke(main, ["run", "--month", "2026-10"])
+    assert result.exit_code == 0, result.output
+    alert_for_run(defs, instance, last_run(instance, OCTOBER))
+    run_id = last_run(instance, OCTOBER).run_id
+    assert slack.texts()[1:] == [
+        ":white_check_mark: Recovered: run of __ephemeral_asset_job__ for tenant beta, month "
+        f"2026-10 succeeded <http://127.0.0.1:3000/runs/{run_id}|run {run_id[:8]} in Dagster>"
+    ]
+
+
+def test_a_failed_run_over_a_range_of_months_is_posted_with_the_range(
+    beta: Path, slack: SlackReceiver
+) -> None:
+    # Consecutive months go in one run (a single-run backfill); 2026-10 was never delivered.
+    result = CliRunner().invoke(main, ["run", "--month", "2026-10", "--month", "2026-11"])
+    assert result.exit_code == 1
+    instance = dg.DagsterInstance.get()
+    (ranged,) = [run for run in instance.get_runs() if RANGE_START_TAG in run.tags]
+    assert ranged.status == dg.DagsterRunStatus.FAILURE
+    alert_for_run(build_definitions(load_settings()), instance, ranged)
+    (message,) = slack.texts()
+    assert "for tenant beta, months 2026-10..2026-11 failed" in message
     assert "no CUR delivery" in message

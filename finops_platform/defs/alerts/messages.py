@@ -58,16 +58,36 @@ def check_messages(
     return breach, recovery
 
 
+def partition_label(partition: str | None) -> str:
+    """' for tenant acme, month 2026-06' for a run's partition key, or its range 'first...last'
+    (a single-run backfill); '' for an unpartitioned run."""
+    if not partition:
+        return ""
+    first, _, last = partition.partition("...")
+    if "|" not in first:
+        return f" for {partition}"
+    (first_org, first_month), (last_org, last_month) = map(tenant_and_month, (first, last or first))
+    months = f"{first_month:%Y-%m}" + (f"..{last_month:%Y-%m}" if last_month != first_month else "")
+    if first_org == last_org:
+        return f" for tenant {first_org}, month{'s' if '..' in months else ''} {months}"
+    return f" for tenants {first_org}..{last_org}, months {months}"
+
+
+def run_link(ui_url: str, run_id: str) -> str:
+    return f"<{ui_url.rstrip('/')}/runs/{run_id}|run {run_id[:8]} in Dagster>"
+
+
 def run_failure_message(
     job: str, run_id: str, partition: str | None, error: str, ui_url: str
 ) -> str:
-    where = ""
-    if partition and "|" in partition:
-        org_id, month = tenant_and_month(partition)
-        where = f" for tenant {org_id}, month {month:%Y-%m}"
-    elif partition:
-        where = f" for {partition}"
     return (
-        f":x: Run of {job}{where} failed: {error[:500]} "
-        f"<{ui_url.rstrip('/')}/runs/{run_id}|run {run_id[:8]} in Dagster>"
+        f":x: Run of {job}{partition_label(partition)} failed: {error[:500]} "
+        f"{run_link(ui_url, run_id)}"
+    )
+
+
+def run_recovery_message(job: str, run_id: str, partition: str | None, ui_url: str) -> str:
+    return (
+        f":white_check_mark: Recovered: run of {job}{partition_label(partition)} succeeded "
+        f"{run_link(ui_url, run_id)}"
     )

@@ -12,7 +12,11 @@ import datetime as dt
 import dagster as dg
 from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluation
 
-from finops_platform.defs.alerts.messages import check_messages, run_failure_message
+from finops_platform.defs.alerts.messages import (
+    check_messages,
+    run_failure_message,
+    run_recovery_message,
+)
 from finops_platform.lib.alerts.book import AlertBook, NotifyError
 from finops_platform.partitions import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
 from finops_platform.resources import AlertSettings, Clock
@@ -51,10 +55,17 @@ def record_run(
         breach, recovery = check_messages(evaluation, where, alerts.dagster_ui_url)
         key = f"{'/'.join(evaluation.asset_key.path)}:{evaluation.check_name}:{where or '-'}"
         book.observe(key, not evaluation.passed, breach, recovery, now)
-    if failure is not None:
-        book.queue(
-            run_failure_message(run.job_name, run.run_id, partition, failure, alerts.dagster_ui_url)
-        )
+    # A run failure is a state of its job and partition (or range) like a failed check: a job
+    # failing on every tick alerts once, again after the re-alert period, and its next
+    # successful run announces the recovery.
+    ui_url = alerts.dagster_ui_url
+    book.observe(
+        f"run:{run.job_name}:{partition or '-'}",
+        failure is not None,
+        run_failure_message(run.job_name, run.run_id, partition, failure or "", ui_url),
+        run_recovery_message(run.job_name, run.run_id, partition, ui_url),
+        now,
+    )
     return book
 
 
@@ -91,15 +102,19 @@ def slack_alert_retry(context: dg.SensorEvaluationContext, alerts: AlertSettings
 
 def build_alert_sensors(interval_seconds: int) -> list[dg.SensorDefinition]:
     running = dg.DefaultSensorStatus.RUNNING
+    # `finops run` launches its runs in process (dg.materialize): they belong to no code
+    # location, and a run status sensor watching only its own location never sees them. The
+    # instance serves this one code location (workspace.yaml), so all its runs are ours.
+    watched = {
+        "minimum_interval_seconds": interval_seconds,
+        "default_status": running,
+        "monitor_all_code_locations": True,
+    }
     return [
-        dg.run_status_sensor(
-            run_status=dg.DagsterRunStatus.SUCCESS,
-            minimum_interval_seconds=interval_seconds,
-            default_status=running,
-        )(slack_alerts_on_success),
-        dg.run_failure_sensor(minimum_interval_seconds=interval_seconds, default_status=running)(
-            slack_alerts_on_failure
+        dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, **watched)(
+            slack_alerts_on_success
         ),
+        dg.run_failure_sensor(**watched)(slack_alerts_on_failure),
         dg.sensor(minimum_interval_seconds=max(interval_seconds, 30), default_status=running)(
             slack_alert_retry
         ),

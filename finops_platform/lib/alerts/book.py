@@ -53,11 +53,6 @@ class AlertBook:
                 del state["failing"][key]
                 state["pending"].append(recovery)
 
-    def queue(self, message: str) -> None:
-        """A one-off alert (a failed run)."""
-        with self._state() as state:
-            state["pending"].append(message)
-
     def flush(self, send: Callable[[str], None]) -> tuple[int, int]:
         """Send pending alerts in order; stop at the first failure and keep the rest.
 
