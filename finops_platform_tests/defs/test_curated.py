@@ -19,10 +19,12 @@ from click.testing import CliRunner
 
 from finops_platform.cli import main
 from finops_platform.lib.cur.generator import generate_month
+from finops_platform.lib.cur.schema import resource_tag_key
 from finops_platform_tests.conftest import tenant_entry
 
 MONTHS = (dt.date(2026, 8, 1), dt.date(2026, 9, 1))
-TAGS = ["cost_center", "Environment", "team"]
+# As a user types them: the console's spelling, the CUR's, another case, an AWS tag.
+TAGS = ["CostCenter", "user:team", "Environment", "aws:createdBy"]
 FOCUS_MANDATORY = {
     "BilledCost": pa.types.is_decimal,
     "BillingAccountId": pa.types.is_string,
@@ -214,7 +216,9 @@ def test_focus_cost_has_every_mandatory_column_and_adds_up(generated: Path) -> N
     assert focus["cats"] >= 4  # Usage, Purchase, Tax, Credit (and Adjustment)
 
 
-def test_cost_by_tag_parts_add_up_per_key_with_case_insensitive_keys(generated: Path) -> None:
+def test_cost_by_tag_parts_add_up_per_key_spelled_as_in_the_console_or_the_cur(
+    generated: Path,
+) -> None:
     rows = query(
         "legacy_org",
         "SELECT tag_key, tag_value, CAST(sum(unblended_cost) AS VARCHAR) AS cost "
@@ -225,14 +229,20 @@ def test_cost_by_tag_parts_add_up_per_key_with_case_insensitive_keys(generated: 
     for key in TAGS:
         parts = {r["tag_value"]: Decimal(r["cost"]) for r in rows if r["tag_key"] == key}
         assert sum(parts.values()) == total, key
-        map_key = f"user_{key.lower()}"
+        map_key = resource_tag_key(key)
         expected_untagged = sum(
             money(r["line_item_unblended_cost"])
             for r in raw
             if not dict(r["resource_tags"]).get(map_key)
         )
         assert parts.get("(untagged)", Decimal(0)) == expected_untagged, key
-        assert len(parts) > 1, key  # "Environment" matched user_environment despite its case
+        assert len(parts) > 1, key  # the key matched: not everything is untagged
+    assert [resource_tag_key(key) for key in TAGS] == [
+        "user_cost_center",
+        "user_team",
+        "user_environment",
+        "aws_created_by",
+    ]
 
 
 def test_monthly_summary_reports_the_change_versus_last_month(generated: Path) -> None:

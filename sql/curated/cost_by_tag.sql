@@ -2,8 +2,10 @@
 -- tag_key, tag_value, usage_date, account_id and product_code. Every line item counts once per
 -- configured key, under its value or under the untagged value, so each key's rows add up to the
 -- tenant's total. A key `cost_center` is the user tag `user:cost_center` (map key
--- `user_cost_center`); `aws:createdBy` names an AWS tag. Keys match case-insensitively.
--- Parameters: database, org, year, month, period_start, tag_keys (array), untagged.
+-- `user_cost_center`); `aws:createdBy` names an AWS tag (map key `aws_created_by`). Keys match
+-- case-insensitively.
+-- Parameters: database, org, year, month, period_start, tag_keys and tag_map_keys (arrays),
+-- untagged.
 WITH line_items AS (
     {{ include fragments/line_item_costs.sql }}
 ),
@@ -21,16 +23,11 @@ tag_sets AS (
     FROM line_items
     GROUP BY usage_date, account_id, product_code, resource_tags
 ),
+-- Each configured key with its key in resource_tags, as AWS spells it (`aws:createdBy` is
+-- `aws_created_by`): computed in Python, `tag_map_keys` is in the order of `tag_keys`.
 tag_keys AS (
-    SELECT
-        tag_key,
-        lower(
-            CASE
-                WHEN strpos(tag_key, ':') > 0 THEN replace(tag_key, ':', '_')
-                ELSE concat('user_', tag_key)
-            END
-        ) AS map_key
-    FROM UNNEST({{ tag_keys }}) AS configured (tag_key)
+    SELECT tag_key, element_at({{ tag_map_keys }}, position) AS map_key
+    FROM UNNEST({{ tag_keys }}) WITH ORDINALITY AS configured (tag_key, position)
 ),
 tagged AS (
     SELECT

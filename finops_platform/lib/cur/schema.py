@@ -223,3 +223,21 @@ LINE_ITEM_TYPES: tuple[str, ...] = (
     "PrivateRateDiscount",
     "RiVolumeDiscount",
 )
+
+
+def resource_tag_key(tag_key: str) -> str:
+    """The key a cost allocation tag has in `resource_tags` (its legacy column name without
+    `resource_tags_`), as AWS names it: a key without a prefix is a user tag (`user:`); every
+    capital after a letter or digit starts a new word (`aws:createdBy` is `aws_created_by`,
+    `user:CostCenter` is `user_cost_center`, as `ReservationARN` is `reservation_a_r_n`); any
+    other character than a letter or digit becomes `_`; all lower case."""
+    if ":" not in tag_key:
+        tag_key = f"user:{tag_key}"
+    key = []
+    after_word_character = False
+    for character in tag_key:
+        if character.isupper() and after_word_character:
+            key.append("_")
+        key.append(character.lower() if character.isalnum() else "_")
+        after_word_character = character.isalnum()
+    return "".join(key)
