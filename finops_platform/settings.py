@@ -296,6 +296,49 @@ class Settings(BaseModel):
     environment: EnvironmentSettings
     finops_home: Path
 
+    @model_validator(mode="after")
+    def _sources_outside_the_lake(self) -> Settings:
+        """No tenant's source_path may overlap the lake or the Athena results: the raw asset
+        copies whatever lies under a source path, so one there would ingest other tenants' raw
+        and curated data (or query results) as the tenant's own."""
+        env = self.environment
+        for tenant in self.tenants.tenants:
+            source = _normalized_prefix(tenant.source_path)
+            for field, location in (
+                ("lake_root", env.lake_root),
+                ("athena_results_root", env.athena_results_root),
+            ):
+                prefix = _normalized_prefix(location)
+                if source.startswith(prefix) or prefix.startswith(source):
+                    raise ValueError(
+                        f"tenant {tenant.org_id!r}: source_path {tenant.source_path!r} overlaps "
+                        f"the {field} {location!r} of environment {env.name!r}; a tenant's "
+                        "source may not lie in, or contain, the platform's own data"
+                    )
+        if env.object_store == "local":
+            self._local_sources_outside_the_lake()
+        return self
+
+    def _local_sources_outside_the_lake(self) -> None:
+        """The embedded mode's check on folders: a plain local source_path names the lake's
+        local folder past the check on URIs above."""
+        # Imported here, as finops_platform.resources imports this module: the mapping of URIs
+        # to folders is theirs, so the check sees the very folders the store reads and writes.
+        from finops_platform.lib.store.local import LocalObjectStore
+        from finops_platform.resources import local_buckets_root
+
+        store = LocalObjectStore(root=str(local_buckets_root(self)))
+        lake = store.local_path(self.environment.lake_root)
+        for tenant in self.tenants.tenants:
+            source = store.local_path(tenant.source_path)
+            if source.is_relative_to(lake) or lake.is_relative_to(source):
+                raise ValueError(
+                    f"tenant {tenant.org_id!r}: source_path {tenant.source_path!r} is the folder "
+                    f"{source}, which overlaps the local lake folder {lake} (lake_root "
+                    f"{self.environment.lake_root!r}); a tenant's source may not lie in, or "
+                    "contain, the lake"
+                )
+
     @property
     def first_month(self) -> dt.date:
         """Start of the month partitions: the earliest first billing month, else the env's."""
@@ -303,6 +346,11 @@ class Settings(BaseModel):
         return (
             min([*months, self.environment.first_month]) if months else self.environment.first_month
         )
+
+    def tenant_first_month(self, tenant: TenantConfig) -> dt.date:
+        """The tenant's first month: max(first_month, its first_billing_month), which is its own
+        when it has one, as first_month is the earliest of all tenants'."""
+        return tenant.first_billing_month or self.first_month
 
     @property
     def dagster_home(self) -> Path:
@@ -331,12 +379,11 @@ def load_settings(
     if region := os.environ.get("AWS_REGION"):
         env = env.model_copy(update={"region": region})
     home = Path(finops_home or os.environ.get("FINOPS_HOME") or ".finops").resolve()
-    return Settings(
-        config_path=path,
-        tenants=load_tenants(path, env.region),
-        environment=env,
-        finops_home=home,
-    )
+    tenants = load_tenants(path, env.region)
+    try:
+        return Settings(config_path=path, tenants=tenants, environment=env, finops_home=home)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, None, str(path))) from exc
 
 
 def _environments_dir(beside: Path) -> Path:

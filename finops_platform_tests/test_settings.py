@@ -128,3 +128,68 @@ def test_config_path_and_environment_variables(
     settings = load_settings(finops_home=tmp_path)
     assert [t.org_id for t in settings.tenants.tenants] == ["tenant_beta"]
     assert settings.environment.name == "prod"
+
+
+AWS_ENVIRONMENT = {
+    "engine": "athena",
+    "object_store": "s3",
+    "catalog": "glue",
+    "lake_root": "s3://lake/platform/",
+    "athena_results_root": "s3://results/athena/",
+}
+
+
+@pytest.mark.parametrize(
+    ("source_path", "expected"),
+    [
+        ("s3://lake/platform/custos/cur/org=tenant_alpha/", "overlaps the lake_root"),
+        ("s3://lake/platform/custos/curated/cost_daily/", "overlaps the lake_root"),
+        ("s3://lake/", "overlaps the lake_root 's3://lake/platform/'"),
+        ("s3://results/athena/wg_custos_tenant_beta/", "overlaps the athena_results_root"),
+        ("s3://results", "overlaps the athena_results_root 's3://results/athena/'"),
+    ],
+)
+def test_a_source_path_may_not_overlap_the_lake_or_the_athena_results(
+    tmp_path: Path, source_path: str, expected: str
+) -> None:
+    config = tmp_path / "tenants.json"
+    config.write_text(json.dumps([ALPHA, {**BETA, "source_path": source_path}]))
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "aws.json").write_text(json.dumps(AWS_ENVIRONMENT))
+    with pytest.raises(ConfigError) as error:
+        load_settings(config, "aws", tmp_path / "home")
+    assert str(config) in str(error.value)
+    assert f"tenant 'tenant_beta': source_path {source_path!r} {expected}" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "local_source",
+    [
+        "home/buckets/finops-lake/custos/cur/org=tenant_alpha",  # the lake's folder, by its path
+        "home/buckets",  # a folder holding the lake
+        "home",
+    ],
+)
+def test_a_local_source_path_may_not_overlap_the_local_lake_folder(
+    tmp_path: Path, local_source: str
+) -> None:
+    config = tmp_path / "tenants.json"
+    source = tmp_path / local_source
+    config.write_text(json.dumps([ALPHA, {**BETA, "source_path": str(source)}]))
+    with pytest.raises(ConfigError) as error:
+        load_settings(config, "dev", tmp_path / "home")
+    assert f"tenant 'tenant_beta': source_path {str(source)!r}" in str(error.value)
+    assert f"overlaps the local lake folder {tmp_path / 'home/buckets/finops-lake'}" in str(
+        error.value
+    )
+
+
+def test_sources_beside_the_lake_are_accepted(tmp_path: Path) -> None:
+    config = tmp_path / "tenants.json"
+    local = {**BETA, "source_path": str(tmp_path / "home" / "exports" / "beta")}
+    config.write_text(json.dumps([ALPHA, local]))
+    assert len(load_settings(config, "dev", tmp_path / "home").tenants.tenants) == 2
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "aws.json").write_text(json.dumps(AWS_ENVIRONMENT))
+    config.write_text(json.dumps([ALPHA, {**BETA, "source_path": "s3://lake/platform-exports/"}]))
+    assert len(load_settings(config, "aws", tmp_path / "home").tenants.tenants) == 2

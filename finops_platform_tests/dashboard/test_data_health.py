@@ -29,12 +29,12 @@ def test_matrix_shows_rows_checks_and_freshness_per_tenant_and_month(app, genera
         "tenant_beta": {"2026-08": "OK · 3,000 rows", "2026-09": "OK · 3,000 rows, 7.0 h lag"},
         "tenant_stale": {
             "2026-08": "WARN · month_complete",
-            "2026-09": "SLA BREACH · 708.0 h > 24 h",
+            "2026-09": "SLA BREACH · 997.0 h > 24 h",
         },
     }
     assert [e.value for e in at.error] == [
-        "SLA BREACH: tenant_stale: SLA_BREACH, 708.0 h since the last usage hour of 2026-09 "
-        "(no data), SLA 24 h"
+        "SLA BREACH: tenant_stale: SLA_BREACH, 997.0 h since the last usage hour "
+        "(2026-08-19 23:00:00), none yet in 2026-09, SLA 24 h"
     ]
     assert [w.value for w in at.warning] == ["WARN: tenant_stale 2026-08: month_complete"]
 
@@ -63,7 +63,8 @@ def test_matrix_shows_rows_checks_and_freshness_per_tenant_and_month(app, genera
         "tenant_stale": BREACH,
     }
     assert freshness.loc["tenant_alpha", "hours_lag"] == 7.0
-    assert freshness.loc["tenant_stale", "hours_lag"] == 708.0
+    # Counted from its last usage hour in August, not from September's start.
+    assert freshness.loc["tenant_stale", "hours_lag"] == 997.0
 
 
 def test_breaches_and_errors_are_red_and_warnings_amber() -> None:

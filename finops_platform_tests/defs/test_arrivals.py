@@ -22,10 +22,10 @@ SEPTEMBER, OCTOBER = dt.date(2026, 9, 1), dt.date(2026, 10, 1)
 class Ticks:
     """Evaluates one tenant's arrival sensor tick after tick, carrying its cursor."""
 
-    def __init__(self, org_id: str) -> None:
+    def __init__(self, org_id: str, cursor: str | None = None) -> None:
         self.defs = build_definitions(load_settings())
         self.sensor = self.defs.resolve_sensor_def(arrival_sensor_name(org_id))
-        self.cursor: str | None = None
+        self.cursor = cursor
 
     def tick(self) -> list[dg.RunRequest]:
         with dg.build_sensor_context(
@@ -88,6 +88,61 @@ def test_a_month_outside_the_partitions_is_not_requested(
     write_config([tenant_entry("beta", source, first_billing_month="2026-06")])
     generate_month(source, month=dt.date(2025, 6, 1), rows=600, fmt="legacy", seed=1)
     assert Ticks("beta").tick() == []
+
+
+def test_a_skipped_month_is_requested_once_the_months_include_it(
+    finops_home: Path, write_config: WriteConfig, tmp_path: Path, capfd: pytest.CaptureFixture
+) -> None:
+    source = tmp_path / "source"
+    entry = tenant_entry("acme", source, first_billing_month="2026-06")
+    write_config([entry])
+    generate_month(source, month=dt.date(2026, 3, 1), rows=600, fmt="legacy", seed=1)
+    ticks = Ticks("acme")
+    assert ticks.tick() == [] and ticks.tick() == []
+    # Dagster's logger writes to stderr, not through the root logger caplog reads.
+    assert capfd.readouterr().err.count("outside the tenant's months 2026-06..") == 1
+
+    write_config([{**entry, "first_billing_month": "2026-01"}])  # the operator widens the months
+    widened = Ticks("acme", cursor=ticks.cursor)
+    (request,) = widened.tick()
+    assert request.partition_key == "2026-03-01|acme"
+    assert widened.tick() == []
+
+
+def test_the_sensor_requests_no_month_before_the_tenants_first_billing_month(
+    finops_home: Path, write_config: WriteConfig, tmp_path: Path
+) -> None:
+    write_config(
+        [
+            tenant_entry("old", tmp_path / "old", first_billing_month="2026-01"),
+            tenant_entry("newbie", tmp_path / "new", first_billing_month="2026-06"),
+        ]
+    )
+    for org in ("old", "new"):
+        generate_month(tmp_path / org, month=dt.date(2026, 5, 1), rows=600, fmt="cur2", seed=1)
+    (request,) = Ticks("old").tick()
+    assert request.partition_key == "2026-05-01|old"
+    assert Ticks("newbie").tick() == []
+
+
+def test_the_daily_schedule_starts_each_tenant_at_its_first_billing_month(
+    finops_home: Path, write_config: WriteConfig, tmp_path: Path
+) -> None:
+    write_config(
+        [
+            tenant_entry("old", tmp_path / "old", first_billing_month="2026-01"),
+            tenant_entry("newbie", tmp_path / "new", first_billing_month="2026-11"),
+        ]
+    )
+    defs = build_definitions(load_settings())
+    schedule = defs.resolve_schedule_def("daily_tenant_refresh")
+    context = dg.build_schedule_context(
+        scheduled_execution_time=dt.datetime(2026, 11, 10, 6, tzinfo=dt.UTC),
+        repository_def=defs.get_repository_def(),
+    )
+    keys = sorted(r.partition_key for r in schedule.evaluate_tick(context).run_requests)
+    # Not 2026-10-01|newbie: newbie has no October delivery, so that run would fail every day.
+    assert keys == ["2026-10-01|old", "2026-11-01|newbie", "2026-11-01|old"]
 
 
 @pytest.mark.parametrize("day", [dt.date(2026, 11, 28), dt.date(2026, 12, 1)])

@@ -120,3 +120,24 @@ def test_a_tenant_never_loaded_breaches_from_the_month_start(
     assert code == 0 and rows["quiet"]["hours_lag"] == 23.0
     code, rows = sla_cli("2026-11-02T01:00")
     assert code == 1 and rows["quiet"]["last_usage_start"] is None
+
+
+def test_a_month_start_without_new_data_keeps_a_stale_tenant_in_breach(
+    tenants: dict[str, Path],
+) -> None:
+    # December has no rows yet: the lag still counts from the last usage hour, 2026-11-20 09:00,
+    # not from 2026-12-01 00:00 (which made a stale tenant "recover" at every month start).
+    at_month_start = dt.datetime(2026, 12, 1, 0, 5)
+    verdicts = scheduled_verdicts(at_month_start)
+    assert {org: v["status"] for org, v in verdicts.items()} == {
+        "alpha": "SLA_BREACH",
+        "beta": "SLA_BREACH",
+    }
+    assert not verdicts["beta"]["passed"] and verdicts["beta"]["hours_lag"] == 255.08
+    assert verdicts["beta"]["last_usage_start"] == "2026-11-20 09:00:00"
+
+    code, rows = sla_cli(at_month_start.isoformat())
+    assert code == 1
+    assert rows["beta"]["status"] == "SLA_BREACH" and rows["beta"]["hours_lag"] == 255.08
+    assert rows["beta"]["last_usage_start"] == "2026-11-20T09:00:00"
+    assert rows["beta"]["month"] == "2026-12"

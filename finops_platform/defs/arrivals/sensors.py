@@ -3,7 +3,9 @@
 A new manifest, or a changed one (AWS restates the current month several times a day, and can
 refresh a closed month), requests that tenant x month again. The cursor remembers each
 manifest's ETag, and the run key is the partition plus that ETag, so one delivery is never
-requested twice. Deliveries without a manifest yet are partial and wait.
+requested twice. Deliveries without a manifest yet are partial and wait, and so do those for a
+month outside the tenant's months (before its first billing month, or not begun): they are
+requested once the months include them.
 """
 
 import datetime as dt
@@ -24,6 +26,11 @@ if TYPE_CHECKING:
     )
 
 
+# The cursor: manifest URI -> ETag, of the deliveries requested and of those skipped (warned of).
+REQUESTED = "requested"
+SKIPPED = "skipped"
+
+
 def arrival_sensor_name(org_id: str) -> str:
     return f"cur_arrivals_{org_id}"
 
@@ -41,21 +48,30 @@ def build_arrival_sensor(
     def cur_arrivals(
         context: dg.SensorEvaluationContext, finops: FinOpsSettings, store: ObjectStore
     ) -> dg.SensorResult:
-        seen: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
-        first = finops.settings.first_month
+        state = json.loads(context.cursor) if context.cursor else {}
+        requested: dict[str, str] = state.get(REQUESTED, {})
+        skipped: dict[str, str] = state.get(SKIPPED, {})
+        configured = finops.tenant(tenant.org_id)
+        first = finops.settings.tenant_first_month(configured)
         current = dt.datetime.now(dt.UTC).date().replace(day=1)
         requests = []
-        for arrival in find_arrivals(store, finops.tenant(tenant.org_id)):
+        for arrival in find_arrivals(store, configured):
             manifest = arrival.manifest
-            if seen.get(manifest.uri) == manifest.etag:
+            if requested.get(manifest.uri) == manifest.etag:
                 continue
-            seen[manifest.uri] = manifest.etag
             if not first <= arrival.month <= current:
-                context.log.warning(
-                    f"{tenant.org_id}: {manifest.uri} is for {arrival.month:%Y-%m}, outside the "
-                    f"partitions {first:%Y-%m}..{current:%Y-%m}; not loaded"
-                )
+                # Not marked requested, so it is requested once the months are widened (or the
+                # month begins); marked skipped, so the warning is logged once, not every tick.
+                if skipped.get(manifest.uri) != manifest.etag:
+                    context.log.warning(
+                        f"{tenant.org_id}: {manifest.uri} is for {arrival.month:%Y-%m}, outside "
+                        f"the tenant's months {first:%Y-%m}..{current:%Y-%m} (from its "
+                        "first_billing_month); not loaded until they include it"
+                    )
+                    skipped[manifest.uri] = manifest.etag
                 continue
+            requested[manifest.uri] = manifest.etag
+            skipped.pop(manifest.uri, None)
             key = partition_key(tenant.org_id, arrival.month)
             requests.append(
                 dg.RunRequest(
@@ -64,7 +80,8 @@ def build_arrival_sensor(
                     tags={"finops/manifest": manifest.uri, "finops/manifest_etag": manifest.etag},
                 )
             )
-        return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))
+        state = {REQUESTED: requested, SKIPPED: skipped}
+        return dg.SensorResult(run_requests=requests, cursor=json.dumps(state, sort_keys=True))
 
     return cur_arrivals
 

@@ -28,8 +28,9 @@ def build_freshness_check(tenant: TenantConfig) -> dg.AssetChecksDefinition:
         name=freshness_check_name(tenant.org_id),
         blocking=False,
         description=(
-            f"{tenant.org_id}: the current month's last usage hour is at most "
-            f"{tenant.sla_hours:g} h old (sla_hours)."
+            f"{tenant.org_id}: the last usage hour (the current month's, or before its first "
+            f"delivery the latest earlier month's) is at most {tenant.sla_hours:g} h old "
+            "(sla_hours)."
         ),
     )
     def freshness_sla(

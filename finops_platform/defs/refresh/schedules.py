@@ -1,4 +1,5 @@
-"""D-1 freshness: every day, reload the current and previous month of every active tenant.
+"""D-1 freshness: every day, reload the current and previous month of every active tenant
+(those from its first billing month on).
 
 AWS restates the current month several times a day and can still refresh the previous one early
 in the next month, so both are reloaded; the cross-org totals follow two hours later.
@@ -47,7 +48,8 @@ def build_daily_refresh(
                 run_key=f"{day}:{tenant.org_id}:{month:%Y-%m}",
             )
             for tenant in settings.tenants.active()
-            for month in refreshed_months(day, settings.first_month)
+            # A tenant's months before its first_billing_month have no delivery to load.
+            for month in refreshed_months(day, settings.tenant_first_month(tenant))
         ]
 
     return daily_tenant_refresh
