@@ -28,7 +28,7 @@ class AnyParams(dict):
     def __missing__(self, key: str) -> object:
         if key in ("database", "central_database", "relation"):
             return Identifier("custos_a_db")
-        if key in ("tag_keys", "tag_map_keys"):
+        if key in ("tag_keys", "tag_match_keys"):
             return ["cost_center"]
         return 1
 

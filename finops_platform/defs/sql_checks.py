@@ -13,7 +13,7 @@ import dagster as dg
 
 from finops_platform.defs.partition_range import BlockingCheckFailed
 from finops_platform.lib.cur.manifest import next_month
-from finops_platform.lib.cur.schema import resource_tag_key
+from finops_platform.lib.cur.schema import TAG_KEY_SEPARATORS, tag_match_key
 from finops_platform.lib.engine import EngineSession
 from finops_platform.lib.sql import Identifier, SqlValue
 from finops_platform.settings import TenantConfig
@@ -95,6 +95,7 @@ def partition_params(tenant: TenantConfig, month: dt.date) -> dict[str, SqlValue
         "previous_month": previous.month,
         "previous_period_start": previous,
         "tag_keys": list(tenant.cost_allocation_tags),
-        "tag_map_keys": [resource_tag_key(key) for key in tenant.cost_allocation_tags],
+        "tag_match_keys": [tag_match_key(key) for key in tenant.cost_allocation_tags],
+        "tag_key_separators": TAG_KEY_SEPARATORS,
         "untagged": UNTAGGED,
     }

@@ -3,9 +3,9 @@
 -- configured key, under its value or under the untagged value, so each key's rows add up to the
 -- tenant's total. A key `cost_center` is the user tag `user:cost_center` (map key
 -- `user_cost_center`); `aws:createdBy` names an AWS tag (map key `aws_created_by`). Keys match
--- case-insensitively.
--- Parameters: database, org, year, month, period_start, tag_keys and tag_map_keys (arrays),
--- untagged.
+-- ignoring case, spaces and punctuation.
+-- Parameters: database, org, year, month, period_start, tag_keys and tag_match_keys (arrays),
+-- tag_key_separators (a regular expression), untagged.
 WITH line_items AS (
     {{ include fragments/line_item_costs.sql }}
 ),
@@ -23,10 +23,11 @@ tag_sets AS (
     FROM line_items
     GROUP BY usage_date, account_id, product_code, resource_tags
 ),
--- Each configured key with its key in resource_tags, as AWS spells it (`aws:createdBy` is
--- `aws_created_by`): computed in Python, `tag_map_keys` is in the order of `tag_keys`.
+-- Each configured key with the form map keys are compared in: lower case without separators,
+-- so the console's spelling (`aws:createdBy`, `CostCenter`) meets the CUR's (`aws_created_by`,
+-- `user_cost_center`). Computed in Python; `tag_match_keys` is in the order of `tag_keys`.
 tag_keys AS (
-    SELECT tag_key, element_at({{ tag_map_keys }}, position) AS map_key
+    SELECT tag_key, element_at({{ tag_match_keys }}, position) AS match_key
     FROM UNNEST({{ tag_keys }}) WITH ORDINALITY AS configured (tag_key, position)
 ),
 tagged AS (
@@ -36,7 +37,11 @@ tagged AS (
             element_at(
                 tag_sets.resource_tags,
                 element_at(
-                    filter(map_keys(tag_sets.resource_tags), k -> lower(k) = tag_keys.map_key),
+                    filter(
+                        map_keys(tag_sets.resource_tags),
+                        k -> regexp_replace(lower(k), {{ tag_key_separators }}, '')
+                            = tag_keys.match_key
+                    ),
                     1
                 )
             ),

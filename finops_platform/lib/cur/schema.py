@@ -9,6 +9,8 @@ lake path (`custos/cur/org=.../year=.../month=...`), as in the Glue/Athena table
 
 from __future__ import annotations
 
+import re
+
 import pyarrow as pa
 
 TIMESTAMP = pa.timestamp("ms")
@@ -225,19 +227,16 @@ LINE_ITEM_TYPES: tuple[str, ...] = (
 )
 
 
-def resource_tag_key(tag_key: str) -> str:
-    """The key a cost allocation tag has in `resource_tags` (its legacy column name without
-    `resource_tags_`), as AWS names it: a key without a prefix is a user tag (`user:`); every
-    capital after a letter or digit starts a new word (`aws:createdBy` is `aws_created_by`,
-    `user:CostCenter` is `user_cost_center`, as `ReservationARN` is `reservation_a_r_n`); any
-    other character than a letter or digit becomes `_`; all lower case."""
+# What tells words apart in a tag key: whitespace and the punctuation AWS allows in tag keys.
+# AWS respells keys in the CUR (`aws:createdBy` is `aws_created_by`, `user:Cost Center` is
+# `user_cost_center`), so keys are compared lower case without these.
+TAG_KEY_SEPARATORS = r"[\s_:.+=/@-]"
+
+
+def tag_match_key(tag_key: str) -> str:
+    """A configured cost allocation tag key as `resource_tags` keys are compared with it: a key
+    without a prefix is a user tag (`user:`); lower case, without separators. `CostCenter`,
+    `cost_center` and `user:Cost Center` all match the CUR's `user_cost_center`."""
     if ":" not in tag_key:
         tag_key = f"user:{tag_key}"
-    key = []
-    after_word_character = False
-    for character in tag_key:
-        if character.isupper() and after_word_character:
-            key.append("_")
-        key.append(character.lower() if character.isalnum() else "_")
-        after_word_character = character.isalnum()
-    return "".join(key)
+    return re.sub(TAG_KEY_SEPARATORS, "", tag_key.lower())
