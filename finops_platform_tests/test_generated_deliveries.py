@@ -23,6 +23,10 @@ RAW_TOTALS = (
     "count(DISTINCT bill_payer_account_id) AS payers "
     "FROM tb_cur_raw WHERE year = 2026 AND month = 9"
 )
+CROSS_ORG_CURRENCIES = (
+    "SELECT DISTINCT org, currency FROM cost_cross_org_monthly WHERE year = 2026 AND month = 9 "
+    "ORDER BY org, currency"
+)
 
 
 def finops(*args: str) -> Result:
@@ -66,7 +70,7 @@ def test_both_formats_ingest_and_pass_every_check(sources: dict[str, Path]) -> N
     cur2 = deliver(sources["cur2_org"], "cur2")
     result = finops("run", "--month", "2026-09")
     assert result.exit_code == 0, result.output
-    assert result.output.count("10/10 passed") == 2
+    assert result.output.count("11/11 passed") == 2
     assert_loaded("legacy_org", legacy)
     assert_loaded("cur2_org", cur2)
 
@@ -124,15 +128,19 @@ def test_a_closed_month_that_stops_early_warns_incomplete(sources: dict[str, Pat
     assert "failed: month_complete WARN" in result.output
 
 
-def blank_out(delivery: GeneratedDelivery, column: str, every: int) -> int:
-    """Set `column` to NULL on every `every`-th row of the delivery's first file."""
+def overwrite(
+    delivery: GeneratedDelivery, column: str, every: int, value: str | None = None
+) -> int:
+    """Set `column` to `value` (NULL) on every `every`-th row of the delivery's first file."""
     path = delivery.data_files[0]
     table = pq.read_table(path)
     mask = pa.array([i % every == 0 for i in range(table.num_rows)])
     index = table.schema.get_field_index(column)
-    blanked = pc.if_else(mask, pa.nulls(table.num_rows, table.field(column).type), table[column])
+    kind = table.field(column).type
+    values = pa.array([value] * table.num_rows, kind)
+    changed = pc.if_else(mask, values, table[column])
     field = table.field(column).with_nullable(True)
-    pq.write_table(table.set_column(index, field, blanked), path)
+    pq.write_table(table.set_column(index, field, changed), path)
     return sum(mask.to_pylist())
 
 
@@ -145,11 +153,11 @@ def test_rows_without_a_line_item_type_or_service_still_reconcile(
         delivery = generate_month(
             sources["legacy_org"], month=month, rows=3000, fmt="legacy", seed=11
         )
-        assert blank_out(delivery, "line_item_line_item_type", every=97) > 0
-        blank_out(delivery, "line_item_product_code", every=13)
+        assert overwrite(delivery, "line_item_line_item_type", every=97) > 0
+        overwrite(delivery, "line_item_product_code", every=13)
     result = finops("run", "--tenant", "legacy_org")
     assert result.exit_code == 0, result.output
-    assert result.output.count("10/10 passed") == 2, result.output
+    assert result.output.count("11/11 passed") == 2, result.output
     rows = query(
         "legacy_org",
         "SELECT account_id, count(*) AS n, count(previous_amortized_cost) AS with_previous "
@@ -157,3 +165,43 @@ def test_rows_without_a_line_item_type_or_service_still_reconcile(
         "GROUP BY account_id",
     )
     assert rows and all(row["n"] == 1 == row["with_previous"] for row in rows), rows
+
+
+def test_costs_in_two_currencies_stay_apart_and_fail_one_currency(
+    sources: dict[str, Path],
+) -> None:
+    legacy = deliver(sources["legacy_org"], "legacy", rows=3000)
+    assert overwrite(legacy, "line_item_currency_code", every=7, value="INR") > 0
+    cur2 = deliver(sources["cur2_org"], "cur2", rows=3000)
+    overwrite(cur2, "line_item_currency_code", every=1, value="EUR")  # all of it
+    result = finops("run")
+    assert result.exit_code == 1, result.output  # an ERROR check failed, nothing was blocked
+    lines = result.output.splitlines()
+    assert any(
+        "legacy_org" in line and "10/11 passed; failed: one_currency" in line for line in lines
+    )
+    assert any("cur2_org" in line and "11/11 passed" in line for line in lines)  # all in EUR
+    assert any("(all tenants)" in line and "failed: one_currency" in line for line in lines)
+    central = finops("query", "--central", "--format", "json", CROSS_ORG_CURRENCIES)
+    assert json.loads(central.output) == [
+        {"org": "cur2_org", "currency": "EUR"},
+        {"org": "legacy_org", "currency": "INR"},
+        {"org": "legacy_org", "currency": "USD"},
+    ]
+
+    by_currency = (
+        "SELECT {currency} AS currency, CAST(sum(CAST({cost} AS DECIMAL(38, 10))) AS VARCHAR) "
+        "AS cost FROM {table} WHERE year = 2026 AND month = 9 GROUP BY 1 ORDER BY 1"
+    )
+    raw = query(
+        "legacy_org",
+        by_currency.format(
+            currency="line_item_currency_code", cost="line_item_unblended_cost", table="tb_cur_raw"
+        ),
+    )
+    daily = query(
+        "legacy_org",
+        by_currency.format(currency="currency", cost="unblended_cost", table="cost_daily"),
+    )
+    assert [r["currency"] for r in raw] == ["INR", "USD"]
+    assert daily == raw  # each currency's total exactly, never added to another's

@@ -150,6 +150,14 @@ def test_one_tenant_month_through_s3_glue_and_athena(prod: Path, aws: str, tmp_p
             canned(  # reconciles_with_raw
                 [column("passed", "boolean"), column("line_item_types", "bigint")], ["true", "15"]
             ),
+            canned(  # one_currency
+                [
+                    column("passed", "boolean"),
+                    column("currencies", "bigint"),
+                    column("currency_codes", "varchar"),
+                ],
+                ["true", "1", "USD"],
+            ),
             canned(  # cost_daily's totals, as metadata
                 [column("unblended_cost", "double"), column("line_items", "bigint")],
                 ["1234.5", "2000"],
@@ -197,6 +205,7 @@ def test_one_tenant_month_through_s3_glue_and_athena(prod: Path, aws: str, tmp_p
 
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert checks["reconciles_with_raw"] and checks["raw_unique_line_items"]
+    assert checks["one_currency"]
     metadata = next(
         e.step_materialization_data.materialization.metadata
         for e in result.get_asset_materialization_events()

@@ -1,5 +1,6 @@
 -- Daily cost of one tenant x month. Grain: one row per usage_date, account_id, product_code,
--- usage_type, operation, region and line_item_type. Unblended, amortized (CID formula), net
+-- usage_type, operation, region, line_item_type and currency (the CUR's line item currency: a
+-- payer billed in INR and one in USD stay apart). Unblended, amortized (CID formula), net
 -- amortized (NULL where the CUR has no net columns) and public on-demand cost, usage and the
 -- number of line items.
 -- Parameters: database, org, year, month, period_start.
@@ -16,6 +17,7 @@ SELECT
     region,
     line_item_type,
     charge_category,
+    line_item_currency_code AS currency,
     sum(unblended_cost) AS unblended_cost,
     sum(amortized_cost) AS amortized_cost,
     sum(net_amortized_cost) AS net_amortized_cost,
@@ -24,4 +26,4 @@ SELECT
     count(*) AS line_items
 FROM line_items
 GROUP BY usage_date, account_id, product_code, usage_type, operation, region, line_item_type,
-    charge_category
+    charge_category, line_item_currency_code

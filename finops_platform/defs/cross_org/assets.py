@@ -28,6 +28,15 @@ TOTALS = SqlCheck(
     description="Per tenant, the cross-org totals equal that tenant's curated cost_daily.",
     blocking=True,
 )
+CURRENCIES = SqlCheck(
+    name="one_currency",
+    sql="validation/cross_org_currencies.sql",
+    description=(
+        "All tenants' costs of the month are in one currency; totals across tenants would add "
+        "up several as one (each row keeps its currency)."
+    ),
+)
+CHECKS = (TOTALS, CURRENCIES)
 
 
 def build_cross_org_asset(
@@ -52,7 +61,7 @@ def build_cross_org_asset(
             "Month totals per tenant, account and service across all tenants, in the central "
             "database, built from the tenants' curated cost_daily only."
         ),
-        check_specs=[TOTALS.spec(key, month_partitions)],
+        check_specs=[check.spec(key, month_partitions) for check in CHECKS],
     )
     def cost_cross_org_monthly(
         context: dg.AssetExecutionContext,
@@ -106,9 +115,9 @@ def build(
         athena_select=render(load_sql(f"cross_org/{CROSS_ORG}.sql"), params),
     ) as written:
         with engine.session(central) as session:
-            check = TOTALS.evaluate(session, params)
+            results = [check.evaluate(session, params) for check in CHECKS]
             metrics = query_metrics(session, "metrics/cross_org_totals.sql", params)
-        keep_if_blocking_checks_pass([TOTALS], [check])
+        keep_if_blocking_checks_pass(CHECKS, results)
     return dg.MaterializeResult(
         metadata={
             **table_metadata(central, CROSS_ORG, written),
@@ -116,5 +125,5 @@ def build(
             "tenants": ", ".join(tenants),
             **written.stats.plus(session.stats).metadata(),
         },
-        check_results=[check],
+        check_results=results,
     )

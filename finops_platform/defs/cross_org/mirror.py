@@ -30,12 +30,13 @@ def mirror_tenant_partition(
     partition = registered_partition(catalog, tenant.database, SOURCE, values)
     if table is None or partition is None:
         return False
-    if catalog.get_table(central, SOURCE) is None:
-        catalog.upsert_table(
-            table.model_copy(
-                update={"database": central, "location": curated_location(lake_root, SOURCE)}
-            )
-        )
+    mirror = catalog.get_table(central, SOURCE) or table.model_copy(
+        update={"database": central, "location": curated_location(lake_root, SOURCE), "columns": {}}
+    )
+    # Columns a newer cost_daily added (older partitions keep theirs, read as NULL).
+    added = {name: kind for name, kind in table.columns.items() if name not in mirror.columns}
+    if added:
+        catalog.upsert_table(mirror.model_copy(update={"columns": {**mirror.columns, **added}}))
     catalog.upsert_partition(central, SOURCE, partition)
     return True
 

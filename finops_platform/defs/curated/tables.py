@@ -28,7 +28,7 @@ CURATED_TABLES: tuple[CuratedTable, ...] = (
         sql="curated/cost_daily.sql",
         description=(
             "Daily unblended, amortized, net amortized and public cost per account, service, "
-            "usage type, operation, region and line item type."
+            "usage type, operation, region, line item type and currency."
         ),
         deps=("tb_cur_raw",),
         metrics_sql="metrics/cost_daily_totals.sql",
@@ -42,6 +42,14 @@ CURATED_TABLES: tuple[CuratedTable, ...] = (
                     "equal tb_cur_raw's, to the cent."
                 ),
                 blocking=True,
+            ),
+            SqlCheck(
+                name="one_currency",
+                sql="validation/cost_daily_currencies.sql",
+                description=(
+                    "The month's costs are in one currency; totals over the month would add "
+                    "up several as one (each row keeps its currency)."
+                ),
             ),
         ),
     ),
