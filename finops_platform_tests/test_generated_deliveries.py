@@ -12,7 +12,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 from finops_platform.cli import main
+from finops_platform.dashboard.periods import month_params
 from finops_platform.lib.cur.generator import GeneratedDelivery, generate_month
+from finops_platform.lib.sql import Identifier, load_sql, render
+from finops_platform.settings import load_settings
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
 
 MONTH = dt.date(2026, 9, 1)
@@ -160,11 +163,51 @@ def test_rows_without_a_line_item_type_or_service_still_reconcile(
     assert result.output.count("11/11 passed") == 2, result.output
     rows = query(
         "legacy_org",
-        "SELECT account_id, count(*) AS n, count(previous_amortized_cost) AS with_previous "
-        "FROM cost_monthly_summary WHERE year = 2026 AND month = 9 AND service IS NULL "
-        "GROUP BY account_id",
+        "SELECT account_id, count(*) AS n FROM cost_monthly_summary "
+        "WHERE year = 2026 AND month = 9 AND service IS NULL GROUP BY account_id",
     )
-    assert rows and all(row["n"] == 1 == row["with_previous"] for row in rows), rows
+    assert rows and all(row["n"] == 1 for row in rows), rows
+    (unnamed,) = [row for row in top_services("legacy_org") if row["service"] is None]
+    assert unnamed["previous"] is not None  # September's NULL service met August's
+
+
+def top_services(org: str) -> list[dict]:
+    """The dashboard's top services of September: amortized cost and last month's, as text."""
+    params = {
+        **month_params(MONTH),
+        "database": Identifier(load_settings().tenants.get(org).database),
+        "relation": Identifier("cost_monthly_summary"),
+        "limit": 1000,
+    }
+    top = render(load_sql("dashboard/top_services.sql"), params)
+    return query(
+        org,
+        "SELECT service, CAST(amortized_cost AS VARCHAR) AS amortized, "
+        f"CAST(previous_amortized_cost AS VARCHAR) AS previous FROM ({top})",
+    )
+
+
+def test_a_restated_last_month_moves_this_months_change(sources: dict[str, Path]) -> None:
+    august = MONTH.replace(month=8)
+    for month in (august, MONTH):
+        generate_month(sources["cur2_org"], month=month, rows=3000, fmt="cur2", seed=11)
+    assert finops("run", "--tenant", "cur2_org").exit_code == 0
+    first = august_total()
+    # AWS restates August; only August is run again, as the arrival sensor requests it.
+    generate_month(sources["cur2_org"], month=august, rows=3000, fmt="cur2", seed=12)
+    assert finops("run", "--tenant", "cur2_org", "--month", "2026-08").exit_code == 0
+    assert august_total() != first
+    previous = sum(Decimal(row["previous"] or 0) for row in top_services("cur2_org"))
+    assert previous == august_total()  # September's change follows the restated August
+
+
+def august_total() -> Decimal:
+    (row,) = query(
+        "cur2_org",
+        "SELECT CAST(sum(amortized_cost) AS VARCHAR) AS cost FROM cost_daily "
+        "WHERE year = 2026 AND month = 8",
+    )
+    return Decimal(row["cost"])
 
 
 def test_costs_in_two_currencies_stay_apart_and_fail_one_currency(

@@ -1,5 +1,6 @@
-"""Overview page: the figures shown equal the curated tables (cost_daily, cost_monthly_summary,
-cost_cross_org_monthly), for one tenant and for all tenants side by side."""
+"""Overview page: the figures shown equal the curated tables (cost_daily; the top services and
+accounts, read from cost_monthly_summary and cost_cross_org_monthly, equal cost_daily's), for one
+tenant and for all tenants side by side."""
 
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ DAILY_SQL = """
 SELECT usage_date, sum(unblended_cost) AS unblended, sum(amortized_cost) AS amortized
 FROM cost_daily WHERE year = 2026 AND month = {month} GROUP BY usage_date
 """
-SUMMARY_SQL = """
-SELECT {key} AS key, sum(amortized_cost) AS amortized, sum(unblended_cost) AS unblended,
-    sum(previous_amortized_cost) AS previous, sum(amortized_change) AS change
-FROM cost_monthly_summary WHERE year = 2026 AND month = 9 GROUP BY {key}
+# Each key's September and August amortized cost, straight from cost_daily.
+BY_KEY_SQL = """
+SELECT {key} AS key, sum(CASE WHEN month = 9 THEN amortized_cost END) AS amortized,
+    sum(CASE WHEN month = 8 THEN amortized_cost END) AS previous
+FROM cost_daily WHERE year = 2026 AND month IN (8, 9) GROUP BY {key}
 """
 
 
@@ -51,14 +53,21 @@ def test_tenant_overview_shows_cost_daily_and_the_monthly_summary(app, generated
         (r.billing_period, r.amortized_cost, int(r.line_items)) for r in monthly.itertuples()
     ) == sorted((m, cents(r["amortized"]), int(r["line_items"])) for m, r in months.items())
 
-    for key, column in (("service", "service"), ("account_id", "account_id")):
+    for key, column in (("product_code", "service"), ("account_id", "account_id")):
         shown = table(at, column, "amortized_cost")
-        expected = generated.query("tenant_beta", SUMMARY_SQL.format(key=key))
+        expected = generated.query("tenant_beta", BY_KEY_SQL.format(key=key))
+        for row in expected:
+            row["amortized"] = row["amortized"] or Decimal(0)  # gone this month
         expected.sort(key=lambda r: (-r["amortized"], r["key"]))
-        assert list(shown[column]) == [r["key"] for r in expected[:10]]
-        assert list(shown.amortized_cost) == [cents(r["amortized"]) for r in expected[:10]]
-        assert list(shown.amortized_change) == [cents(r["change"]) for r in expected[:10]]
-        assert list(shown.previous_amortized_cost) == [cents(r["previous"]) for r in expected[:10]]
+        top = expected[:10]
+        assert list(shown[column]) == [r["key"] for r in top]
+        assert list(shown.amortized_cost) == [cents(r["amortized"]) for r in top]
+        assert list(shown.previous_amortized_cost) == [
+            cents(r["previous"]) if r["previous"] is not None else None for r in top
+        ]
+        assert list(shown.amortized_change) == [
+            cents(r["amortized"] - (r["previous"] or 0)) for r in top
+        ]
 
 
 def test_choosing_another_month_shows_that_month(app, generated: Generated):
@@ -104,8 +113,8 @@ def test_all_tenants_side_by_side_equal_each_tenants_curated_totals(app, generat
 
     services: dict[str, Decimal] = defaultdict(Decimal)
     for org in september:
-        for r in generated.query(org, SUMMARY_SQL.format(key="service")):
-            services[r["key"]] += r["amortized"]
+        for r in generated.query(org, BY_KEY_SQL.format(key="product_code")):
+            services[r["key"]] += r["amortized"] or 0
     top = sorted(services.items(), key=lambda item: (-item[1], item[0]))[:10]
     shown = table(at, "service", "amortized_cost")
     assert list(zip(shown.service, shown.amortized_cost, strict=True)) == [

@@ -23,6 +23,7 @@ from finops_platform.lib.cur.schema import tag_match_key
 from finops_platform_tests.conftest import tenant_entry
 
 MONTHS = (dt.date(2026, 8, 1), dt.date(2026, 9, 1))
+SUMMARY = "cost_monthly_summary"
 # As a user types them: the console's spelling, the CUR's, another case, an AWS tag.
 TAGS = ["CostCenter", "user:team", "Environment", "aws:createdBy"]
 FOCUS_MANDATORY = {
@@ -247,27 +248,19 @@ def test_cost_by_tag_parts_add_up_per_key_spelled_as_in_the_console_or_the_cur(
     ]
 
 
-def test_monthly_summary_reports_the_change_versus_last_month(generated: Path) -> None:
-    rows = query(
-        "cur2_org",
-        "SELECT s.service, s.account_id, CAST(s.amortized_cost AS VARCHAR) AS cost, "
-        "CAST(s.previous_amortized_cost AS VARCHAR) AS previous, "
-        "CAST(s.amortized_change AS VARCHAR) AS change FROM cost_monthly_summary AS s "
-        "WHERE year = 2026 AND month = 9",
+def test_monthly_summary_is_cost_daily_per_account_service_and_currency(generated: Path) -> None:
+    totals = (
+        "SELECT {account} AS account_id, {service} AS service, currency, "
+        "CAST(sum(amortized_cost) AS VARCHAR) AS amortized, "
+        "CAST(sum(net_amortized_cost) AS VARCHAR) AS net, sum(line_items) AS line_items "
+        "FROM {table} WHERE year = 2026 AND month = 9 GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
     )
-    august = {
-        (r["account_id"], r["product_code"]): Decimal(r["cost"])
-        for r in query(
-            "cur2_org",
-            "SELECT account_id, product_code, CAST(sum(amortized_cost) AS VARCHAR) AS cost "
-            "FROM cost_daily WHERE year = 2026 AND month = 8 GROUP BY 1, 2",
+    for org in ("legacy_org", "cur2_org"):
+        summary = query(org, totals.format(account="account_id", service="service", table=SUMMARY))
+        daily = query(
+            org, totals.format(account="account_id", service="product_code", table="cost_daily")
         )
-    }
-    assert rows
-    for row in rows:
-        previous = august.get((row["account_id"], row["service"]))
-        assert (Decimal(row["previous"]) if row["previous"] else None) == previous
-        assert Decimal(row["change"]) == Decimal(row["cost"]) - (previous or 0)
+        assert summary and summary == daily
 
 
 def test_cross_org_totals_equal_the_tenants_curated_totals(generated: Path) -> None:

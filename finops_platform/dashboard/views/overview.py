@@ -12,14 +12,19 @@ import streamlit as st
 
 from finops_platform.dashboard import ui
 from finops_platform.dashboard.context import View, current_view
+from finops_platform.dashboard.data import Reader
 from finops_platform.dashboard.frames import cents, exact_sum, to_frame, with_change_ratio
 from finops_platform.dashboard.periods import month_label, month_params, shift_month, trend_params
+from finops_platform.defs.cross_org.assets import CROSS_ORG
+from finops_platform.lib.sql import Identifier
 
 TOP = 10
 COSTS = ["unblended_cost", "amortized_cost"]
 MONTH_COLUMNS = [*COSTS, "net_amortized_cost"]
 AXES = {"x_label": "", "y_label": "USD"}
 SIDE_BY_SIDE_COLUMNS = ["org", *MONTH_COLUMNS, "previous_amortized_cost", "amortized_change"]
+# A tenant's monthly totals per account and service (a curated table).
+MONTHLY_SUMMARY = "cost_monthly_summary"
 
 
 def charts(daily: pd.DataFrame, monthly: pd.DataFrame, by_tenant: bool) -> None:
@@ -44,6 +49,12 @@ def charts(daily: pd.DataFrame, monthly: pd.DataFrame, by_tenant: bool) -> None:
         ui.table(monthly)
 
 
+def top_frames(reader: Reader, month: dt.date, table: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The month's top services and accounts in `table`, with their change versus last month."""
+    params = {**month_params(month), "relation": Identifier(table), "limit": TOP}
+    return reader.frame("top_services", **params), reader.frame("top_accounts", **params)
+
+
 def top_tables(services: pd.DataFrame, accounts: pd.DataFrame, suffix: str) -> None:
     left, right = st.columns(2)
     with left:
@@ -59,8 +70,7 @@ def tenant_overview(view: View) -> None:
     with view.data.reader(view.org_id) as reader:
         monthly_table = reader.table("monthly_cost", **trend_params(month))
         daily = reader.frame("daily_cost", **month_params(month))
-        services = reader.frame("top_services", **month_params(month), limit=TOP)
-        accounts = reader.frame("top_accounts", **month_params(month), limit=TOP)
+        services, accounts = top_frames(reader, month, MONTHLY_SUMMARY)
     by_month = {row["billing_period"]: row for row in monthly_table.to_pylist()}
     this, previous = by_month[month], by_month.get(shift_month(month, -1))
     first, second, third, fourth = st.columns(4)
@@ -84,7 +94,7 @@ def tenant_overview(view: View) -> None:
     with fourth:
         st.metric("Line items", f"{int(this['line_items']):,}", border=True)
     charts(daily, to_frame(monthly_table), by_tenant=False)
-    top_tables(services, accounts, "")
+    top_tables(services, accounts.drop(columns="org"), "")  # one tenant: its org says nothing
 
 
 def side_by_side(rows: list[dict], month: dt.date) -> pd.DataFrame:
@@ -111,8 +121,7 @@ def central_overview(view: View) -> None:
     with view.data.reader(None) as reader:
         monthly_table = reader.table("central_monthly_cost", **trend_params(month))
         daily = reader.frame("central_daily_cost", **month_params(month))
-        services = reader.frame("central_top_services", **month_params(month), limit=TOP)
-        accounts = reader.frame("central_top_accounts", **month_params(month), limit=TOP)
+        services, accounts = top_frames(reader, month, CROSS_ORG)
     rows = [row for row in monthly_table.to_pylist() if row["billing_period"] == month]
     first, second, third = st.columns(3)
     with first:

@@ -73,7 +73,7 @@ CURATED_TABLES: tuple[CuratedTable, ...] = (
     CuratedTable(
         name="cost_monthly_summary",
         sql="curated/cost_monthly_summary.sql",
-        description="Month total per account and service, and the change versus last month.",
+        description="Month totals per account, service and currency.",
         deps=("cost_daily",),
         checks=(
             SqlCheck(
