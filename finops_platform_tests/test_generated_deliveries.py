@@ -169,6 +169,15 @@ def test_rows_without_a_line_item_type_or_service_still_reconcile(
     assert rows and all(row["n"] == 1 for row in rows), rows
     (unnamed,) = [row for row in top_services("legacy_org") if row["service"] is None]
     assert unnamed["previous"] is not None  # September's NULL service met August's
+    categories = query(
+        "legacy_org",
+        "SELECT charge_category, CAST(sum(unblended_cost) AS VARCHAR) AS cost FROM cost_daily "
+        "WHERE year = 2026 AND month = 9 AND line_item_type IS NULL GROUP BY 1",
+    )
+    # Without a type, a line item is a credit when it reduces the bill, else usage.
+    assert {row["charge_category"] for row in categories} == {"Usage", "Credit"}
+    for row in categories:
+        assert (Decimal(row["cost"]) < 0) == (row["charge_category"] == "Credit")
 
 
 def top_services(org: str) -> list[dict]:

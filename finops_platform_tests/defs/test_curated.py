@@ -217,6 +217,30 @@ def test_focus_cost_has_every_mandatory_column_and_adds_up(generated: Path) -> N
     assert focus["cats"] >= 4  # Usage, Purchase, Tax, Credit (and Adjustment)
 
 
+def contracted(row: dict) -> Decimal:
+    """FOCUS ContractedCost of one line item: before commitment discounts."""
+    kind = row["line_item_line_item_type"]
+    if kind == "DiscountedUsage":
+        return money(row["pricing_public_on_demand_cost"])
+    if kind == "SavingsPlanNegation":
+        return Decimal(0)
+    net = row["line_item_net_unblended_cost"]
+    return money(net if net is not None else row["line_item_unblended_cost"])
+
+
+def test_focus_contracted_cost_leaves_commitment_discounts_out(generated: Path) -> None:
+    for org in ("legacy_org", "cur2_org"):
+        (row,) = query(
+            org,
+            "SELECT CAST(sum(ContractedCost) AS VARCHAR) AS contracted FROM focus_cost "
+            "WHERE year = 2026 AND month = 9",
+        )
+        raw = raw_rows(generated, org, MONTHS[1])
+        kinds = {r["line_item_line_item_type"] for r in raw}
+        assert {"DiscountedUsage", "SavingsPlanNegation"} <= kinds  # the data exercises it
+        assert Decimal(row["contracted"]) == sum(contracted(r) for r in raw)
+
+
 def test_cost_by_tag_parts_add_up_per_key_spelled_as_in_the_console_or_the_cur(
     generated: Path,
 ) -> None:

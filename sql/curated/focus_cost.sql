@@ -2,7 +2,8 @@
 -- x_ extensions. Grain: one row per charge day, billing and sub account, service, region, line
 -- item type (x_LineItemType), usage type, pricing unit and billing entity.
 -- BilledCost is unblended, EffectiveCost amortized (CID formula), ContractedCost net where the CUR
--- has net columns, ListCost public on-demand. Costs are DECIMAL(38, 10).
+-- has net columns and before commitment discounts, ListCost public on-demand. Costs are
+-- DECIMAL(38, 10).
 -- Parameters: database, org, year, month.
 WITH line_items AS (
     {{ include fragments/line_item_costs.sql }}
@@ -19,7 +20,16 @@ SELECT
     max(line_item_line_item_description) AS ChargeDescription,
     CAST(usage_date AS TIMESTAMP) AS ChargePeriodStart,
     CAST(date_add('day', 1, usage_date) AS TIMESTAMP) AS ChargePeriodEnd,
-    sum(coalesce(net_unblended_cost, unblended_cost)) AS ContractedCost,
+    -- FOCUS: the contracted price (negotiated discounts in), without commitment discounts. Usage
+    -- a Reserved Instance covered is billed at 0, so it counts at its on-demand cost (the CUR has
+    -- no negotiated price for it); a Savings Plan's negation of the usage it covered counts 0.
+    sum(
+        CASE
+            WHEN line_item_type = 'DiscountedUsage' THEN coalesce(public_cost, 0)
+            WHEN line_item_type = 'SavingsPlanNegation' THEN 0
+            ELSE coalesce(net_unblended_cost, unblended_cost)
+        END
+    ) AS ContractedCost,
     sum(amortized_cost) AS EffectiveCost,
     coalesce(max(bill_invoicing_entity), 'Amazon Web Services, Inc.') AS InvoiceIssuerName,
     sum(coalesce(public_cost, 0)) AS ListCost,

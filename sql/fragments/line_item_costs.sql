@@ -88,7 +88,13 @@ SELECT
         ) THEN 'Purchase'
         WHEN line_item_line_item_type = 'Tax' THEN 'Tax'
         WHEN line_item_line_item_type = 'Refund' THEN 'Adjustment'
-        ELSE 'Credit'
+        WHEN line_item_line_item_type IN (
+            'Credit', 'BundledDiscount', 'EdpDiscount', 'PrivateRateDiscount', 'RiVolumeDiscount',
+            'DistributorDiscount', 'SppDiscount'
+        ) THEN 'Credit'
+        -- A type this list does not know (or none): a cost reduces the bill, else it is usage.
+        WHEN line_item_unblended_cost < 0 THEN 'Credit'
+        ELSE 'Usage'
     END AS charge_category
 FROM {{ database }}.tb_cur_raw
 WHERE org = {{ org }} AND year = {{ year }} AND month = {{ month }}
