@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 
 from finops_platform.cli import main
 from finops_platform.dashboard.periods import month_params
+from finops_platform.defs.sql_checks import UNTAGGED
 from finops_platform.lib.cur.generator import GeneratedDelivery, generate_month
 from finops_platform.lib.sql import Identifier, load_sql, render
 from finops_platform.settings import load_settings
@@ -73,7 +74,7 @@ def test_both_formats_ingest_and_pass_every_check(sources: dict[str, Path]) -> N
     cur2 = deliver(sources["cur2_org"], "cur2")
     result = finops("run", "--month", "2026-09")
     assert result.exit_code == 0, result.output
-    assert result.output.count("11/11 passed") == 2
+    assert result.output.count("12/12 passed") == 2
     assert_loaded("legacy_org", legacy)
     assert_loaded("cur2_org", cur2)
 
@@ -160,7 +161,7 @@ def test_rows_without_a_line_item_type_or_service_still_reconcile(
         overwrite(delivery, "line_item_product_code", every=13)
     result = finops("run", "--tenant", "legacy_org")
     assert result.exit_code == 0, result.output
-    assert result.output.count("11/11 passed") == 2, result.output
+    assert result.output.count("12/12 passed") == 2, result.output
     rows = query(
         "legacy_org",
         "SELECT account_id, count(*) AS n FROM cost_monthly_summary "
@@ -230,9 +231,9 @@ def test_costs_in_two_currencies_stay_apart_and_fail_one_currency(
     assert result.exit_code == 1, result.output  # an ERROR check failed, nothing was blocked
     lines = result.output.splitlines()
     assert any(
-        "legacy_org" in line and "10/11 passed; failed: one_currency" in line for line in lines
+        "legacy_org" in line and "11/12 passed; failed: one_currency" in line for line in lines
     )
-    assert any("cur2_org" in line and "11/11 passed" in line for line in lines)  # all in EUR
+    assert any("cur2_org" in line and "12/12 passed" in line for line in lines)  # all in EUR
     assert any("(all tenants)" in line and "failed: one_currency" in line for line in lines)
     central = finops("query", "--central", "--format", "json", CROSS_ORG_CURRENCIES)
     assert json.loads(central.output) == [
@@ -257,3 +258,25 @@ def test_costs_in_two_currencies_stay_apart_and_fail_one_currency(
     )
     assert [r["currency"] for r in raw] == ["INR", "USD"]
     assert daily == raw  # each currency's total exactly, never added to another's
+
+
+def test_a_misspelled_tag_key_warns_by_name(
+    tmp_path: Path, finops_home: Path, write_config: WriteConfig
+) -> None:
+    source = tmp_path / "acme"
+    tags = ["CostCentre", "team"]  # user_cost_centre is no key in the CUR; user_team is
+    write_config([tenant_entry("acme", source, cost_allocation_tags=tags)])
+    deliver(source, "cur2", rows=2000)
+    result = finops("run", "--month", "2026-09")
+    assert result.exit_code == 0, result.output  # a warning, not a failure
+    assert "11/12 passed; failed: tag_keys_found WARN" in result.output
+    params = {
+        "database": Identifier(load_settings().tenants.get("acme").database),
+        "org": "acme",
+        "year": 2026,
+        "month": 9,
+        "untagged": UNTAGGED,
+    }
+    found = render(load_sql("validation/cost_by_tag_keys_found.sql"), params)
+    (verdict,) = query("acme", f"SELECT * FROM ({found})")
+    assert verdict == {"passed": False, "tag_keys": 2, "keys_tagging_nothing": "CostCentre"}

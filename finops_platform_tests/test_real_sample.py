@@ -42,7 +42,7 @@ def test_real_sample_runs_and_reruns_without_duplicates(
     for _ in range(2):
         result = finops("run", "--tenant", "real_sample", "--month", "2018-10")
         assert result.returncode == 0, result.stdout + result.stderr
-        assert "119,307" in result.stdout and "11/11 passed" in result.stdout
+        assert "119,307" in result.stdout and "12/12 passed" in result.stdout
         row = query_count_and_cost()
         assert row["n"] == 119307
         assert row["cost"] == pytest.approx(4064.483132, abs=1e-6)

@@ -346,7 +346,7 @@ def test_real_sample_cost_daily_matches_raw_and_the_cid_amortized_total(
 ) -> None:
     write_config([tenant_entry("real_sample", real_sample, first_billing_month="2018-10")])
     output = finops("run", "--tenant", "real_sample", "--month", "2018-10")
-    assert "11/11 passed" in output
+    assert "12/12 passed" in output
     (row,) = query(
         "real_sample",
         "SELECT sum(unblended_cost) AS unblended, sum(amortized_cost) AS amortized "

@@ -6,6 +6,8 @@ table and its checks are built from the entry.
 
 from dataclasses import dataclass
 
+import dagster as dg
+
 from finops_platform.defs.sql_checks import SqlCheck
 
 
@@ -67,6 +69,15 @@ CURATED_TABLES: tuple[CuratedTable, ...] = (
                 sql="validation/cost_by_tag_parts.sql",
                 description="Each tag key's values plus untagged add up to the total, to the cent.",
                 blocking=True,
+            ),
+            SqlCheck(
+                name="tag_keys_found",
+                sql="validation/cost_by_tag_keys_found.sql",
+                description=(
+                    "Every configured tag key tags some of the month's cost; one that tags none "
+                    "is likely misspelled in cost_allocation_tags or not activated in AWS."
+                ),
+                severity=dg.AssetCheckSeverity.WARN,
             ),
         ),
     ),
