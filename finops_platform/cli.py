@@ -261,11 +261,15 @@ def run(obj: Context, tenants: tuple[str, ...], months: list[dt.date]) -> None:
                 f"warning: tenant {t.org_id!r}: no CUR delivery found in {t.source_path}", err=True
             )
         plan += [(t.org_id, month) for month in wanted]
-    first, last = settings.first_month, _current_month()
-    outside = [f"{org} {m:%Y-%m}" for org, m in plan if not first <= m <= last]
+    last = _current_month()
+    outside = []
+    for org, month in plan:
+        first = settings.tenant_first_month(settings.tenants.get(org))
+        if not first <= month <= last:
+            outside.append(f"{org} {month:%Y-%m} (its months: {first:%Y-%m}..{last:%Y-%m})")
     if outside:
         raise ConfigError(
-            f"month(s) outside the partitions {first:%Y-%m}..{last:%Y-%m}: {', '.join(outside)}; "
+            f"month(s) outside the tenant's months: {', '.join(outside)}; "
             "set the tenant's first_billing_month to load earlier months"
         )
     os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))

@@ -28,6 +28,21 @@ def test_malformed_months_are_refused(finops_home: Path, month: str) -> None:
     assert "is not a month; use YYYY-MM" in output
 
 
+def test_a_month_before_the_tenants_first_billing_month_is_refused_by_name(
+    finops_home: Path, write_config: WriteConfig, tmp_path: Path
+) -> None:
+    write_config(
+        [
+            tenant_entry("old", tmp_path / "old", first_billing_month="2026-01"),
+            tenant_entry("newbie", tmp_path / "new", first_billing_month="2026-06"),
+        ]
+    )
+    code, output = finops("run", "--tenant", "newbie", "--month", "2026-03")
+    assert code == 2
+    assert "newbie 2026-03 (its months: 2026-06.." in output
+    assert "first_billing_month" in output
+
+
 def test_an_unknown_environment_is_named(finops_home: Path) -> None:
     code, output = finops("--env", "qa", "tenant", "list")
     assert code == 2
