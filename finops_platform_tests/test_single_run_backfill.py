@@ -22,7 +22,7 @@ from finops_platform_tests.support.slack_receiver import SlackReceiver
 
 MONTHS = [dt.date(2026, 6, 1), dt.date(2026, 7, 1), dt.date(2026, 8, 1)]
 # Every check of a tenant x month: raw (5), tb_cur_raw (1), one per curated table (4).
-CHECKS_PER_PARTITION = 10
+CHECKS_PER_PARTITION = 12
 
 
 def finops(*args: str) -> Result:
