@@ -83,7 +83,6 @@ def metadata_value(value: object) -> object:
 
 def partition_params(tenant: TenantConfig, month: dt.date) -> dict[str, SqlValue]:
     """The parameters of every tenant x month query in `sql/`."""
-    previous = (month - dt.timedelta(days=1)).replace(day=1)
     return {
         "database": Identifier(tenant.database),
         "org": tenant.org_id,
@@ -91,9 +90,6 @@ def partition_params(tenant: TenantConfig, month: dt.date) -> dict[str, SqlValue
         "month": month.month,
         "period_start": month,
         "last_day": next_month(month) - dt.timedelta(days=1),
-        "previous_year": previous.year,
-        "previous_month": previous.month,
-        "previous_period_start": previous,
         "tag_keys": list(tenant.cost_allocation_tags),
         "tag_match_keys": [tag_match_key(key) for key in tenant.cost_allocation_tags],
         "tag_key_separators": TAG_KEY_SEPARATORS,
