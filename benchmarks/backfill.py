@@ -17,7 +17,7 @@ import dagster as dg
 
 from benchmarks.home import BenchHome, bench_home, step_seconds
 from benchmarks.measure import Timer
-from finops_platform.partitions import partition_key, tenant_month_partitions
+from finops_platform.defs.common.partitions import partition_key, tenant_month_partitions
 from finops_platform.runner import run_tenant_months
 
 

@@ -19,7 +19,7 @@ from sqlglot import exp
 
 from benchmarks.home import bench_home
 from benchmarks.measure import Timer
-from finops_platform.defs.sql_checks import partition_params
+from finops_platform.defs.common.sql_checks import partition_params
 from finops_platform.lib.engine.duckdb import DuckDBSession
 from finops_platform.lib.sql import load_sql, render
 from finops_platform.runner import run_partition

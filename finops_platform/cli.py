@@ -18,12 +18,14 @@ import duckdb
 import sqlglot
 from tabulate import tabulate
 
+from finops_platform.core import ConfigError
 from finops_platform.dashboard.cli import dashboard
 from finops_platform.lib.cur.delivery import DeliveryError, delivered_months
 from finops_platform.lib.engine import QueryEngine
 from finops_platform.lib.freshness import Freshness, tenant_freshness
 from finops_platform.lib.store import ObjectStore
-from finops_platform.settings import ConfigError, Settings, TenantConfig, load_settings
+from finops_platform.resources import build_resources, settings_from
+from finops_platform.settings import Settings, TenantConfig
 
 
 def _parse_month(
@@ -52,7 +54,7 @@ class Context:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = load_settings(self.config, self.env)
+            self._settings = settings_from(self.config, self.env)
         return self._settings
 
     def tenants(self, selected: tuple[str, ...]) -> list[TenantConfig]:
@@ -62,8 +64,6 @@ class Context:
 
     @cached_property
     def resources(self) -> dict:
-        from finops_platform.resources import build_resources
-
         return build_resources(self.settings)
 
     def store(self) -> ObjectStore:
@@ -121,6 +121,7 @@ def config() -> None:
 def config_validate(obj: Context) -> None:
     """Check tenants_config.json and the environment settings; exit 2 on a problem."""
     settings = obj.settings
+    build_resources(settings)  # the embedded store checks its folders when it is built
     env = settings.environment
     click.echo(
         f"{settings.config_path}: {len(settings.tenants.tenants)} tenant(s) valid; "

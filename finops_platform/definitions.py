@@ -12,16 +12,22 @@ import dagster as dg
 from finops_platform.defs.alerts.sensors import build_alert_sensors
 from finops_platform.defs.arrivals.sensors import build_arrival_sensors
 from finops_platform.defs.catalog.assets import build_tb_cur_raw
+from finops_platform.defs.common.keys import CROSS_ORG_JOB, TENANT_MONTH_JOB
+from finops_platform.defs.common.partitions import month_partitions, tenant_month_partitions
 from finops_platform.defs.cross_org.assets import build_cross_org_asset
 from finops_platform.defs.curated.assets import build_curated_assets
 from finops_platform.defs.freshness.checks import build_freshness_checks
 from finops_platform.defs.freshness.schedules import build_freshness_schedule
 from finops_platform.defs.raw.assets import build_raw_cur
-from finops_platform.defs.refresh.jobs import build_cross_org_job, build_tenant_month_job
+from finops_platform.defs.refresh.jobs import (
+    CROSS_ORG_DESCRIPTION,
+    CROSS_ORG_SELECTION,
+    TENANT_MONTH_DESCRIPTION,
+    tenant_month_selection,
+)
 from finops_platform.defs.refresh.schedules import build_daily_cross_org, build_daily_refresh
-from finops_platform.partitions import month_partitions, tenant_month_partitions
-from finops_platform.resources import build_resources
-from finops_platform.settings import Settings, load_settings
+from finops_platform.resources import build_resources, settings_from
+from finops_platform.settings import Settings
 
 # Per-partition check results (partitions_def on AssetCheckSpec) are a preview feature in the
 # pinned Dagster 1.13.27; without it the UI would show one tenant-month's verdict for all.
@@ -49,8 +55,6 @@ def build_definitions(settings: Settings, now: dt.datetime | None = None) -> dg.
     partitions = tenant_month_partitions(settings)
     months = month_partitions(settings)
     kinds = _kinds(settings)
-    tenant_month_job = build_tenant_month_job(settings)
-    cross_org_job = build_cross_org_job()
     return dg.Definitions(
         assets=[
             build_raw_cur(partitions, kinds["raw"]),
@@ -59,18 +63,27 @@ def build_definitions(settings: Settings, now: dt.datetime | None = None) -> dg.
             build_cross_org_asset(months, kinds["curated"]),
         ],
         asset_checks=build_freshness_checks(settings),
-        jobs=[tenant_month_job, cross_org_job],
+        jobs=[
+            dg.define_asset_job(
+                TENANT_MONTH_JOB,
+                selection=tenant_month_selection(settings),
+                description=TENANT_MONTH_DESCRIPTION,
+            ),
+            dg.define_asset_job(
+                CROSS_ORG_JOB, selection=CROSS_ORG_SELECTION, description=CROSS_ORG_DESCRIPTION
+            ),
+        ],
         schedules=[
             build_freshness_schedule(settings),
-            build_daily_refresh(settings, tenant_month_job),
-            build_daily_cross_org(settings, cross_org_job),
+            build_daily_refresh(settings),
+            build_daily_cross_org(settings),
         ],
         sensors=[
-            *build_arrival_sensors(settings, tenant_month_job),
+            *build_arrival_sensors(settings),
             *build_alert_sensors(settings.environment.sensor_interval_seconds),
         ],
         resources=build_resources(settings, now),
     )
 
 
-defs = build_definitions(load_settings())
+defs = build_definitions(settings_from())

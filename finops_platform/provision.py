@@ -8,9 +8,11 @@ Each step looks before it acts, so running it twice changes nothing; a dry run o
 
 from dataclasses import dataclass
 
+from finops_platform.core import ConfigError
+from finops_platform.lake import crawler_name, raw_table_location
 from finops_platform.lib.catalog.glue import GlueCatalog
 from finops_platform.resources import build_resources
-from finops_platform.settings import ConfigError, Settings, TenantConfig
+from finops_platform.settings import Settings, TenantConfig
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,7 @@ def init_tenant(settings: Settings, tenant: TenantConfig, dry_run: bool) -> list
     resources = build_resources(settings)
     store, catalog, engine = resources["store"], resources["catalog"], resources["engine"]
     env = settings.environment
-    lake = f"{env.lake_root.rstrip('/')}/custos/cur/org={tenant.org_id}/"
+    lake = raw_table_location(env.lake_root, tenant.org_id)
     cutoff = env.athena_bytes_scanned_cutoff
     steps = [
         Step("lake prefix", lake, store.ensure_prefix(lake, dry_run)),
@@ -52,20 +54,17 @@ def init_tenant(settings: Settings, tenant: TenantConfig, dry_run: bool) -> list
     return steps
 
 
-def crawler_name(tenant: TenantConfig) -> str:
-    return f"custos_{tenant.org_id}_crawler"
-
-
 def _crawler_step(
     settings: Settings, tenant: TenantConfig, catalog: object, lake: str, dry_run: bool
 ) -> Step:
     role = settings.environment.glue_crawler_role_arn
+    name = crawler_name(tenant.org_id)
     if not isinstance(catalog, GlueCatalog):
-        return Step("Glue crawler", crawler_name(tenant), "not needed (local catalog)")
+        return Step("Glue crawler", name, "not needed (local catalog)")
     if not role:
         raise ConfigError(
             f"tenant {tenant.org_id!r}: glue_crawler is true but the environment "
             f"{settings.environment.name!r} sets no glue_crawler_role_arn"
         )
-    action = catalog.ensure_crawler(crawler_name(tenant), role, tenant.database, lake, dry_run)
-    return Step("Glue crawler", crawler_name(tenant), action)
+    action = catalog.ensure_crawler(name, role, tenant.database, lake, dry_run)
+    return Step("Glue crawler", name, action)

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import dagster as dg
 
+from finops_platform.core import ConfigError
 from finops_platform.lib.alerts.book import AlertBook
 from finops_platform.lib.alerts.slack import SlackNotifier
+from finops_platform.lib.aws import read_parameter
 from finops_platform.lib.catalog import LocalCatalog
 from finops_platform.lib.catalog.glue import GlueCatalog
 from finops_platform.lib.engine import DuckDBEngine
@@ -21,7 +23,16 @@ from finops_platform.lib.engine.athena import AthenaEngine
 from finops_platform.lib.secrets import resolve_secret
 from finops_platform.lib.store import LocalObjectStore
 from finops_platform.lib.store.s3 import S3ObjectStore
-from finops_platform.settings import ConfigError, Settings, TenantConfig, load_settings
+from finops_platform.settings import Settings, TenantConfig, load_settings
+
+
+def settings_from(
+    config_path: str | Path | None = None,
+    environment: str | None = None,
+    finops_home: str | Path | None = None,
+) -> Settings:
+    """The settings, loaded with the AWS parameter reader, so CONFIG_PATH may be `ssm:/name`."""
+    return load_settings(config_path, environment, finops_home, read_parameter=read_parameter)
 
 
 class FinOpsSettings(dg.ConfigurableResource):
@@ -33,7 +44,7 @@ class FinOpsSettings(dg.ConfigurableResource):
 
     @cached_property
     def settings(self) -> Settings:
-        return load_settings(self.config_path, self.environment, self.finops_home)
+        return settings_from(self.config_path, self.environment, self.finops_home)
 
     def tenant(self, org_id: str) -> TenantConfig:
         return self.settings.tenants.get(org_id)
@@ -96,6 +107,7 @@ def _backend(settings: Settings) -> str:
 def _embedded(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     env = settings.environment
     store = LocalObjectStore(root=str(local_buckets_root(settings)))
+    check_sources_outside_lake(settings, store)
     catalog = LocalCatalog(root=str(settings.finops_home / "catalog"))
     engine = DuckDBEngine(
         store=store,
@@ -104,6 +116,24 @@ def _embedded(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         threads=env.duckdb_threads,
     )
     return {"store": store, "catalog": catalog, "engine": engine}
+
+
+def check_sources_outside_lake(settings: Settings, store: LocalObjectStore) -> None:
+    """The embedded mode's check on folders: a plain local source_path can name the lake's local
+    folder past the settings' check on URIs. The raw asset copies whatever lies under a source
+    path, so a source there would ingest other tenants' raw and curated data as its own. The
+    store maps URIs to folders, so the check sees the very folders it reads and writes."""
+    env = settings.environment
+    lake = store.local_path(env.lake_root)
+    for tenant in settings.tenants.tenants:
+        source = store.local_path(tenant.source_path)
+        if source.is_relative_to(lake) or lake.is_relative_to(source):
+            raise ConfigError(
+                f"{settings.config_path}: tenant {tenant.org_id!r}: source_path "
+                f"{tenant.source_path!r} is the folder {source}, which overlaps the local lake "
+                f"folder {lake} (lake_root {env.lake_root!r}); a tenant's source may not lie "
+                "in, or contain, the lake"
+            )
 
 
 def _aws(settings: Settings) -> dict[str, dg.ConfigurableResource]:

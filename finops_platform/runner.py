@@ -11,11 +11,14 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from finops_platform.defs.cross_org.assets import CROSS_ORG
-from finops_platform.defs.raw.assets import RAW_CUR
-from finops_platform.defs.refresh.jobs import TENANT_MONTH_GROUPS
-from finops_platform.lib.cur.manifest import next_month
-from finops_platform.partitions import RANGE_END_TAG, RANGE_START_TAG, partition_key
+from finops_platform.defs.common.keys import (
+    CROSS_ORG,
+    CROSS_ORG_GROUP,
+    RAW_CUR,
+    TENANT_MONTH_GROUPS,
+)
+from finops_platform.defs.common.partitions import RANGE_END_TAG, RANGE_START_TAG, partition_key
+from finops_platform.months import next_month
 
 CROSS_ORG_LABEL = "(all tenants)"
 
@@ -147,8 +150,8 @@ def run_cross_org(
 ) -> PartitionReport:
     """The cross-org totals of one month, from the tenants' curated tables."""
     key = month.isoformat()
-    result = _materialize(defs, instance, ("cross_org",), partition=key)
-    return _report(result, CROSS_ORG_LABEL, month, dg.AssetKey(CROSS_ORG), key)
+    result = _materialize(defs, instance, (CROSS_ORG_GROUP,), partition=key)
+    return _report(result, CROSS_ORG_LABEL, month, CROSS_ORG, key)
 
 
 def failure_message(event: dg.DagsterEvent) -> str:

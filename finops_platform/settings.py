@@ -2,7 +2,8 @@
 
 `config/tenants_config.json` keeps the original format (a JSON list of tenants). The environment
 (`ENVIRONMENT` = dev / staging / prod) picks `config/environments/<env>.json`, which chooses the
-engine, object store, catalog, lake root and region. Nothing here touches a backend.
+engine, object store, catalog, lake root and region. Nothing here touches a backend: this is the
+bottom layer, and a config kept in SSM is read by the reader the caller passes in.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -26,6 +26,10 @@ from pydantic import (
     model_validator,
 )
 
+from finops_platform.core import SSM_PREFIX, ConfigError
+from finops_platform.lake import database_name, workgroup_name
+from finops_platform.months import parse_month
+
 ORG_ID_PATTERN = r"^[a-z][a-z0-9_]{1,62}$"
 DATABASE_PATTERN = r"^[a-z][a-z0-9_]{0,254}$"
 WORKGROUP_PATTERN = r"^[A-Za-z0-9._-]{1,128}$"
@@ -34,36 +38,12 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = Path("config") / "tenants_config.json"
 
 
-class ConfigError(ValueError):
-    """A configuration problem, worded for the person who edits the file."""
-
-
-def glue_database_name(org_id: str) -> str:
-    return f"custos_{org_id}_db"
-
-
-def athena_workgroup_name(org_id: str) -> str:
-    return f"wg_custos_{org_id}"
-
-
-def lake_prefix(org_id: str, year: int, month: int) -> str:
-    """The standardized raw prefix of one tenant x month, relative to the lake root."""
-    return f"custos/cur/org={org_id}/year={year}/month={month}/"
-
-
-def curated_prefix(table: str) -> str:
-    """Where a curated table's partitions live, relative to the lake root."""
-    return f"custos/curated/{table}/"
-
-
 def _parse_month(value: object) -> object:
     """Accept `YYYY-MM` (or a date) and return the first day of that month."""
     if isinstance(value, dt.date):
         return value.replace(day=1)
     if isinstance(value, str):
-        if not re.fullmatch(r"\d{4}-\d{2}", value):
-            raise ValueError(f"expected a month as YYYY-MM, got {value!r}")
-        return dt.date(int(value[:4]), int(value[5:]), 1)
+        return parse_month(value)
     return value
 
 
@@ -126,11 +106,11 @@ class TenantConfig(BaseModel):
 
     @property
     def database(self) -> str:
-        return self.glue_db or glue_database_name(self.org_id)
+        return self.glue_db or database_name(self.org_id)
 
     @property
     def workgroup(self) -> str:
-        return self.athena_workgroup or athena_workgroup_name(self.org_id)
+        return self.athena_workgroup or workgroup_name(self.org_id)
 
 
 def _normalized_prefix(source_path: str) -> str:
@@ -253,14 +233,17 @@ def parse_tenants(text: str, source: str) -> TenantsConfig:
         raise ConfigError(format_validation_error(exc, raw, source)) from exc
 
 
-SSM_PREFIX = "ssm:"
+# Reads an SSM parameter: (name, region) -> value. The libraries own AWS; callers pass theirs.
+ParameterReader = Callable[[str, str | None], str]
 
 
-def load_tenants(path: str | Path, region: str | None = None) -> TenantsConfig:
+def load_tenants(
+    path: str | Path, region: str | None = None, read_parameter: ParameterReader | None = None
+) -> TenantsConfig:
     """Tenants from a file, or from SSM Parameter Store when the path is `ssm:/name`."""
     if str(path).startswith(SSM_PREFIX):
-        from finops_platform.lib.aws import read_parameter
-
+        if read_parameter is None:
+            raise ConfigError(f"{path}: this command cannot read SSM parameters")
         return parse_tenants(read_parameter(str(path)[len(SSM_PREFIX) :], region), str(path))
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -315,29 +298,7 @@ class Settings(BaseModel):
                         f"the {field} {location!r} of environment {env.name!r}; a tenant's "
                         "source may not lie in, or contain, the platform's own data"
                     )
-        if env.object_store == "local":
-            self._local_sources_outside_the_lake()
         return self
-
-    def _local_sources_outside_the_lake(self) -> None:
-        """The embedded mode's check on folders: a plain local source_path names the lake's
-        local folder past the check on URIs above."""
-        # Imported here, as finops_platform.resources imports this module: the mapping of URIs
-        # to folders is theirs, so the check sees the very folders the store reads and writes.
-        from finops_platform.lib.store.local import LocalObjectStore
-        from finops_platform.resources import local_buckets_root
-
-        store = LocalObjectStore(root=str(local_buckets_root(self)))
-        lake = store.local_path(self.environment.lake_root)
-        for tenant in self.tenants.tenants:
-            source = store.local_path(tenant.source_path)
-            if source.is_relative_to(lake) or lake.is_relative_to(source):
-                raise ValueError(
-                    f"tenant {tenant.org_id!r}: source_path {tenant.source_path!r} is the folder "
-                    f"{source}, which overlaps the local lake folder {lake} (lake_root "
-                    f"{self.environment.lake_root!r}); a tenant's source may not lie in, or "
-                    "contain, the lake"
-                )
 
     @property
     def first_month(self) -> dt.date:
@@ -361,11 +322,13 @@ def load_settings(
     config_path: str | Path | None = None,
     environment: str | None = None,
     finops_home: str | Path | None = None,
+    read_parameter: ParameterReader | None = None,
 ) -> Settings:
     """Load settings the way the original design does: CONFIG_PATH, ENVIRONMENT, AWS_REGION.
 
-    CONFIG_PATH is a file, or `ssm:/name` for an SSM parameter. Environments are read from
-    `environments/` beside the tenants file, else from the repository's `config/`.
+    CONFIG_PATH is a file, or `ssm:/name` for an SSM parameter (read with `read_parameter`).
+    Environments are read from `environments/` beside the tenants file, else from the
+    repository's `config/`.
     """
     source = str(config_path or os.environ.get("CONFIG_PATH") or DEFAULT_CONFIG_PATH)
     path: Path | str = source
@@ -379,7 +342,7 @@ def load_settings(
     if region := os.environ.get("AWS_REGION"):
         env = env.model_copy(update={"region": region})
     home = Path(finops_home or os.environ.get("FINOPS_HOME") or ".finops").resolve()
-    tenants = load_tenants(path, env.region)
+    tenants = load_tenants(path, env.region, read_parameter)
     try:
         return Settings(config_path=path, tenants=tenants, environment=env, finops_home=home)
     except ValidationError as exc:

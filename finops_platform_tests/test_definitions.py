@@ -1,4 +1,5 @@
-"""The code location loads from the shipped config, with the asset graph DESIGN.md describes."""
+"""The code location loads from the shipped config, with the asset graph docs/ARCHITECTURE.md
+describes."""
 
 import dagster as dg
 

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from finops_platform.cli import main
-from finops_platform.defs.sql_checks import SqlCheck
+from finops_platform.defs.common.sql_checks import SqlCheck
 from finops_platform.lib.engine import EngineSession
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
 

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from finops_platform.settings import ConfigError, load_settings, load_tenants, parse_tenants
+from finops_platform.core import ConfigError
+from finops_platform.resources import build_resources
+from finops_platform.settings import load_settings, load_tenants, parse_tenants
 
 ALPHA = {
     "org_id": "tenant_alpha",
@@ -176,8 +178,10 @@ def test_a_local_source_path_may_not_overlap_the_local_lake_folder(
     config = tmp_path / "tenants.json"
     source = tmp_path / local_source
     config.write_text(json.dumps([ALPHA, {**BETA, "source_path": str(source)}]))
+    settings = load_settings(config, "dev", tmp_path / "home")
+    # The embedded resources check folders: a URI check cannot see a local path's folder.
     with pytest.raises(ConfigError) as error:
-        load_settings(config, "dev", tmp_path / "home")
+        build_resources(settings)
     assert f"tenant 'tenant_beta': source_path {str(source)!r}" in str(error.value)
     assert f"overlaps the local lake folder {tmp_path / 'home/buckets/finops-lake'}" in str(
         error.value
@@ -188,7 +192,8 @@ def test_sources_beside_the_lake_are_accepted(tmp_path: Path) -> None:
     config = tmp_path / "tenants.json"
     local = {**BETA, "source_path": str(tmp_path / "home" / "exports" / "beta")}
     config.write_text(json.dumps([ALPHA, local]))
-    assert len(load_settings(config, "dev", tmp_path / "home").tenants.tenants) == 2
+    settings = load_settings(config, "dev", tmp_path / "home")
+    assert len(build_resources(settings)["finops"].settings.tenants.tenants) == 2
     (tmp_path / "environments").mkdir()
     (tmp_path / "environments" / "aws.json").write_text(json.dumps(AWS_ENVIRONMENT))
     config.write_text(json.dumps([ALPHA, {**BETA, "source_path": "s3://lake/platform-exports/"}]))

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from finops_platform.core import ConfigError
 from finops_platform.dashboard.context import VIEW_KEY, View
 from finops_platform.dashboard.data import DashboardData
 from finops_platform.dashboard.scope import now_from_environment, scope_from_environment
 from finops_platform.dashboard.sidebar import choose_month, choose_tenant
-from finops_platform.resources import build_resources
-from finops_platform.settings import ConfigError, load_settings
+from finops_platform.resources import build_resources, settings_from
 
 PAGES = Path(__file__).resolve().parent / "views"
 HEALTH_PATH = "data_health"
@@ -30,7 +30,7 @@ navigation = st.navigation(
     ]
 )
 try:
-    settings = load_settings()
+    settings = settings_from()
     scope = scope_from_environment(settings)
     resources = build_resources(settings)
 except ConfigError as exc:

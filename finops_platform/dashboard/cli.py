@@ -17,8 +17,10 @@ from pathlib import Path
 
 import click
 
+from finops_platform.core import ConfigError
 from finops_platform.dashboard.scope import TENANT_ENV
-from finops_platform.settings import ConfigError, Settings, load_settings
+from finops_platform.resources import settings_from
+from finops_platform.settings import Settings
 
 APP = Path(__file__).resolve().parent / "app.py"
 HOST = "127.0.0.1"
@@ -91,7 +93,7 @@ def dashboard(ctx: click.Context, org_id: str | None, port: int) -> None:
     # The `finops` group's `finops_platform.cli.Context` (absent when run on its own).
     config, env = getattr(ctx.obj, "config", None), getattr(ctx.obj, "env", None)
     try:
-        settings = load_settings(config, env)
+        settings = settings_from(config, env)
         if org_id:
             settings.tenants.get(org_id)
     except ConfigError as exc:

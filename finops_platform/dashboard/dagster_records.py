@@ -15,10 +15,8 @@ import dagster as dg
 from dagster._core.event_api import PartitionKeyFilter
 from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
 
-from finops_platform.defs.catalog.assets import COMPLETENESS, TB_CUR_RAW
-from finops_platform.defs.curated.tables import CURATED_TABLES
-from finops_platform.defs.raw.assets import RAW_CHECKS, RAW_CUR
-from finops_platform.partitions import PARTITION_TAG
+from finops_platform.defs.common.keys import RAW_CUR, TENANT_MONTH_CHECKS
+from finops_platform.defs.common.partitions import PARTITION_TAG
 
 
 @dataclass(frozen=True)
@@ -41,18 +39,6 @@ class PartitionRecords:
     loaded_at: dt.datetime | None = None
     load_metadata: dict[str, object] = field(default_factory=dict)
     checks: list[CheckVerdict] = field(default_factory=list)
-
-
-def tenant_month_check_keys() -> list[dg.AssetCheckKey]:
-    """The checks of every tenant x month partition: raw, catalog and curated, in that order."""
-    keys = [dg.AssetCheckKey(RAW_CUR, name) for name in RAW_CHECKS]
-    keys.append(dg.AssetCheckKey(TB_CUR_RAW, COMPLETENESS.name))
-    keys += [
-        dg.AssetCheckKey(dg.AssetKey(table.name), check.name)
-        for table in CURATED_TABLES
-        for check in table.checks
-    ]
-    return keys
 
 
 def _utc(timestamp: float) -> dt.datetime:
@@ -82,7 +68,7 @@ def read_partition_records(
     records = {key: PartitionRecords() for key in keys}
     if not keys or not dagster_home.is_dir():
         return records
-    check_keys = tenant_month_check_keys()
+    check_keys = list(TENANT_MONTH_CHECKS)
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         for key, entry in records.items():
             _read_partition(instance, key, entry, check_keys)

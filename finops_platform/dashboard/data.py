@@ -16,12 +16,12 @@ import pyarrow as pa
 
 from finops_platform.dashboard.frames import to_frame
 from finops_platform.dashboard.scope import Scope
-from finops_platform.defs.cross_org.assets import CROSS_ORG
+from finops_platform.defs.common.keys import COST_DAILY, CROSS_ORG, table_name
 from finops_platform.lib.catalog import Catalog
 from finops_platform.lib.engine import EngineSession, QueryEngine
 from finops_platform.lib.sql import Identifier, SqlValue
 
-TENANT_MONTHS_TABLE = "cost_daily"
+TENANT_MONTHS_TABLE = table_name(COST_DAILY)
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class DashboardData:
 
     def months(self, org_id: str | None) -> list[dt.date]:
         """Billing months loaded for a tenant (its cost_daily) or centrally (cross-org table)."""
-        table = TENANT_MONTHS_TABLE if org_id else CROSS_ORG
+        table = TENANT_MONTHS_TABLE if org_id else table_name(CROSS_ORG)
         partitions = self.catalog.list_partitions(self.scope.database(org_id), table)
         return sorted(
             {dt.date(int(p.values["year"]), int(p.values["month"]), 1) for p in partitions}

@@ -17,13 +17,13 @@ from finops_platform.dashboard.dagster_records import (
     PartitionRecords,
     read_partition_records,
 )
-from finops_platform.dashboard.periods import shift_month
 from finops_platform.dashboard.scope import Scope
-from finops_platform.defs.catalog.tables import RAW_TABLE
+from finops_platform.defs.common.partitions import partition_key
+from finops_platform.lake import RAW_TABLE
 from finops_platform.lib.catalog import Catalog
 from finops_platform.lib.engine import QueryEngine
 from finops_platform.lib.freshness import SLA_BREACH, Freshness, tenant_freshness
-from finops_platform.partitions import partition_key
+from finops_platform.months import shift_month
 
 OK = "OK"
 WARN = "WARN"

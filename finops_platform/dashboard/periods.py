@@ -5,13 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from finops_platform.lib.sql import SqlValue
+from finops_platform.months import shift_month
 
 TREND_MONTHS = 12
-
-
-def shift_month(month: dt.date, delta: int) -> dt.date:
-    index = month.year * 12 + month.month - 1 + delta
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def month_params(month: dt.date) -> dict[str, SqlValue]:

@@ -12,7 +12,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from finops_platform.settings import ConfigError
+from finops_platform.core import ConfigError
 
 # Throttling and 5xx answers are retried with backoff before an error reaches the pipeline.
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 6})

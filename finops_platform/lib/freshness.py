@@ -13,12 +13,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from finops_platform.lake import RAW_TABLE
 from finops_platform.lib.catalog import Catalog
 from finops_platform.lib.engine import EngineSession, QueryEngine
 from finops_platform.lib.sql import Identifier, SqlValue
 from finops_platform.settings import TenantConfig
 
-RAW_TABLE = "tb_cur_raw"
 OK = "OK"
 SLA_BREACH = "SLA_BREACH"
 

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import os
 
+from finops_platform.core import ENV_PREFIX, SSM_PREFIX, ConfigError
 from finops_platform.lib.aws import read_parameter
-from finops_platform.settings import SSM_PREFIX, ConfigError
-
-ENV_PREFIX = "env:"
 
 
 def resolve_secret(reference: str, region: str | None) -> str | None:

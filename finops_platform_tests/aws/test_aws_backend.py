@@ -17,14 +17,16 @@ import pytest
 from click.testing import CliRunner
 
 from finops_platform.cli import main
+from finops_platform.core import ConfigError
 from finops_platform.definitions import build_definitions
-from finops_platform.defs.sql_checks import partition_params
+from finops_platform.defs.common.partitions import partition_key
+from finops_platform.defs.common.sql_checks import partition_params
 from finops_platform.lib.cur.generator import generate_month
 from finops_platform.lib.engine.athena import AthenaQueryError
 from finops_platform.lib.secrets import resolve_secret
 from finops_platform.lib.sql import load_sql, render
-from finops_platform.partitions import partition_key
-from finops_platform.settings import REPO_ROOT, ConfigError, load_settings
+from finops_platform.resources import settings_from
+from finops_platform.settings import REPO_ROOT, load_settings
 from finops_platform_tests.conftest import tenant_entry
 from finops_platform_tests.support.fault_proxy import Request, fault_proxy
 from finops_platform_tests.support.moto import queue_athena_results
@@ -290,7 +292,7 @@ def test_config_and_a_secret_come_from_ssm(
     webhook = "http://127.0.0.1:9/hooks/T000/B000/very-secret"
     ssm.put_parameter(Name="/finops/prod/slack_webhook", Value=webhook, Type="SecureString")
 
-    settings = load_settings("ssm:/finops/prod/tenants_config", "dev")
+    settings = settings_from("ssm:/finops/prod/tenants_config", "dev")
     assert [t.org_id for t in settings.tenants.tenants] == ["alpha"]
     assert resolve_secret("ssm:/finops/prod/slack_webhook", "us-east-1") == webhook
 
@@ -300,7 +302,7 @@ def test_config_and_a_secret_come_from_ssm(
     with pytest.raises(
         ConfigError, match="SSM parameter '/finops/prod/nope': cannot read it"
     ) as error:
-        load_settings("ssm:/finops/prod/nope", "dev")
+        settings_from("ssm:/finops/prod/nope", "dev")
     assert "very-secret" not in str(error.value)
 
 

@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from finops_platform.defs.catalog.tables import partition_values, replacing_partition
-from finops_platform.defs.cross_org.mirror import follow_tenant_partition, mirror_tenant_partition
+from finops_platform.defs.common.mirror import follow_tenant_partition, mirror_tenant_partition
+from finops_platform.defs.common.tables import partition_values, replacing_partition
 from finops_platform.lib.catalog.glue import GlueCatalog
 from finops_platform.lib.engine.base import PartitionWrite
 from finops_platform.lib.store import s3 as s3_store
@@ -64,7 +64,7 @@ def build(store: S3ObjectStore, catalog: GlueCatalog, table: pa.Table, passes: b
         table="cost_daily",
         lake_root=LAKE,
         month=MONTH,
-        athena_select="SELECT 1",
+        sql="SELECT 1",
         org_id=TENANT.org_id,
     ) as written:
         if not passes:

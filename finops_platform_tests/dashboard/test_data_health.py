@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from finops_platform.dashboard.dagster_records import tenant_month_check_keys
 from finops_platform.dashboard.health import BREACH, OK, WARN
 from finops_platform.dashboard.health_tables import COLOURS, styled
+from finops_platform.defs.common.keys import TENANT_MONTH_CHECKS
 from finops_platform_tests.dashboard.conftest import AUGUST, SEPTEMBER, Generated
 from finops_platform_tests.dashboard.shown import no_exceptions, table
 
@@ -21,7 +21,7 @@ def health_page(app, tenant: str | None = None):
 
 def test_matrix_shows_rows_checks_and_freshness_per_tenant_and_month(app, generated: Generated):
     at = health_page(app)
-    checks = len(tenant_month_check_keys())
+    checks = len(TENANT_MONTH_CHECKS)
     matrix = at.dataframe[0].value
     assert list(matrix.columns) == ["2026-08", "2026-09"]
     assert matrix.to_dict("index") == {

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
-from finops_platform.defs.sql_checks import UNTAGGED
+from finops_platform.defs.common.sql_checks import UNTAGGED
 from finops_platform_tests.dashboard.conftest import Generated
 from finops_platform_tests.dashboard.shown import cents, metric, no_exceptions, table
 

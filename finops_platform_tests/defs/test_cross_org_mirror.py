@@ -3,8 +3,8 @@
 import datetime as dt
 from pathlib import Path
 
-from finops_platform.defs.catalog.tables import partition_values
-from finops_platform.defs.cross_org.mirror import SOURCE, mirror_tenant_partition
+from finops_platform.defs.common.mirror import SOURCE, mirror_tenant_partition
+from finops_platform.defs.common.tables import partition_values
 from finops_platform.lib.catalog import CatalogPartition, CatalogTable
 from finops_platform.lib.catalog.local import LocalCatalog
 from finops_platform.settings import TenantConfig

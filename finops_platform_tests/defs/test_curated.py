@@ -1,7 +1,7 @@
 """Curated tables on real and generated CUR: right to the cent, FOCUS-shaped, cross-org totals.
 
 The expected figures are computed here independently, in Python, from the raw line items and the
-formulas in DESIGN.md, not by the SQL under test.
+formulas in docs/ARCHITECTURE.md, not by the SQL under test.
 """
 
 import datetime as dt
@@ -98,7 +98,7 @@ def raw_rows(lake: Path, org: str, month: dt.date) -> list[dict]:
 
 
 def amortized(row: dict) -> Decimal:
-    """DESIGN.md's amortized cost, row by row."""
+    """docs/ARCHITECTURE.md's amortized cost, row by row."""
     kind = row["line_item_line_item_type"]
     if kind == "SavingsPlanCoveredUsage":
         return money(row["savings_plan_savings_plan_effective_cost"])
@@ -182,7 +182,7 @@ def test_amortized_and_net_match_an_independent_computation(generated: Path, org
         totals["net"].append(net_amortized(row))
         totals["n"] += 1
     curated = curated_by_type(org, month)
-    assert len(curated) == 15  # every line item type of DESIGN.md
+    assert len(curated) == 15  # every line item type of docs/ARCHITECTURE.md
     for kind, totals in expected.items():
         assert curated[kind]["n"] == totals["n"]
         assert abs(Decimal(curated[kind]["amortized"]) - totals["amortized"]) < Decimal("1e-6"), (

@@ -1,6 +1,7 @@
 """`dagster dev` for real in tests: start and stop it by PID, and drive it through GraphQL.
 
-Launches go the way the UI launches them (DESIGN.md, "Dagster 1.13.27 facts verified here").
+Launches go the way the UI launches them (docs/ARCHITECTURE.md, "Dagster 1.13.27 facts verified
+here").
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ STOP_TIMEOUT_S = 30.0
 
 # The webserver spawns one process per run. DefaultRunCoordinator launches it at submit time
 # instead of waiting for the daemon's queue tick, and the in_process executor saves a process
-# per step; together they take the test from ~31 s to ~18 s (DESIGN.md).
+# per step; together they take the test from ~31 s to ~18 s (docs/ARCHITECTURE.md).
 DAGSTER_YAML = {
     "run_coordinator": {
         "module": "dagster._core.run_coordinator",
@@ -257,7 +258,8 @@ def dagster_executable() -> Path:
 
 def _reset_interrupt_signals() -> None:
     # A shell without job control starts background jobs with SIGINT ignored, and `dagster dev`
-    # then also ignores SIGTERM (DESIGN.md). Restore the defaults so it always stops on SIGTERM.
+    # then also ignores SIGTERM (docs/ARCHITECTURE.md). Restore the defaults so it always stops on
+    # SIGTERM.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 

@@ -14,9 +14,10 @@ from finops_platform.dashboard import ui
 from finops_platform.dashboard.context import View, current_view
 from finops_platform.dashboard.data import Reader
 from finops_platform.dashboard.frames import cents, exact_sum, to_frame, with_change_ratio
-from finops_platform.dashboard.periods import month_label, month_params, shift_month, trend_params
-from finops_platform.defs.cross_org.assets import CROSS_ORG
+from finops_platform.dashboard.periods import month_label, month_params, trend_params
+from finops_platform.defs.common.keys import COST_MONTHLY_SUMMARY, CROSS_ORG, table_name
 from finops_platform.lib.sql import Identifier
+from finops_platform.months import shift_month
 
 TOP = 10
 COSTS = ["unblended_cost", "amortized_cost"]
@@ -24,7 +25,7 @@ MONTH_COLUMNS = [*COSTS, "net_amortized_cost"]
 AXES = {"x_label": "", "y_label": "USD"}
 SIDE_BY_SIDE_COLUMNS = ["org", *MONTH_COLUMNS, "previous_amortized_cost", "amortized_change"]
 # A tenant's monthly totals per account and service (a curated table).
-MONTHLY_SUMMARY = "cost_monthly_summary"
+MONTHLY_SUMMARY = table_name(COST_MONTHLY_SUMMARY)
 
 
 def charts(daily: pd.DataFrame, monthly: pd.DataFrame, by_tenant: bool) -> None:
@@ -121,7 +122,7 @@ def central_overview(view: View) -> None:
     with view.data.reader(None) as reader:
         monthly_table = reader.table("central_monthly_cost", **trend_params(month))
         daily = reader.frame("central_daily_cost", **month_params(month))
-        services, accounts = top_frames(reader, month, CROSS_ORG)
+        services, accounts = top_frames(reader, month, table_name(CROSS_ORG))
     rows = [row for row in monthly_table.to_pylist() if row["billing_period"] == month]
     first, second, third = st.columns(3)
     with first:

@@ -13,7 +13,7 @@ from finops_platform.dashboard import ui
 from finops_platform.dashboard.context import View, current_view
 from finops_platform.dashboard.frames import to_csv
 from finops_platform.dashboard.periods import month_label, month_params
-from finops_platform.defs.sql_checks import UNTAGGED
+from finops_platform.defs.common.sql_checks import UNTAGGED
 
 
 def coverage_metrics(coverage: pd.DataFrame) -> None:

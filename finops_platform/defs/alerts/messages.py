@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluation
+from dagster import AssetCheckEvaluation
 
-from finops_platform.partitions import tenant_and_month
+from finops_platform.defs.common.partitions import tenant_and_month
 
 # Figures worth a glance in the message, when the check reports them.
 KEY_FIGURES = (

@@ -4,21 +4,20 @@ Runs never alert themselves, so an unreachable Slack cannot fail a data run: whe
 these sensors read its check evaluations, update the alert book (alert once, re-alert after a
 period, announce recoveries) and post what is due. What cannot be posted stays pending and the
 retry sensor posts it later. (A run status sensor, not an event-log polling one: the latter
-breaks on Dagster's default SQLite storage, DESIGN.md.)
+breaks on Dagster's default SQLite storage, docs/ARCHITECTURE.md.)
 """
 
 import datetime as dt
 
 import dagster as dg
-from dagster._core.definitions.asset_checks.asset_check_evaluation import AssetCheckEvaluation
 
 from finops_platform.defs.alerts.messages import (
     check_messages,
     run_failure_message,
     run_recovery_message,
 )
+from finops_platform.defs.common.partitions import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
 from finops_platform.lib.alerts.book import AlertBook, NotifyError
-from finops_platform.partitions import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
 from finops_platform.resources import AlertSettings, Clock
 from finops_platform.runner import failure_message
 
@@ -46,7 +45,7 @@ def record_run(
         partition = f"{run.tags[RANGE_START_TAG]}...{run.tags[RANGE_END_TAG]}"
     records = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
     for record in records:
-        evaluation: AssetCheckEvaluation = record.dagster_event.event_specific_data
+        evaluation: dg.AssetCheckEvaluation = record.dagster_event.event_specific_data
         if ranged and evaluation.partition is None:
             continue  # the verdict over the range: each partition's evaluation alerts itself
         # An unpartitioned check (a tenant's freshness) has no partition, even inside a

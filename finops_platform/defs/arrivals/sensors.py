@@ -8,23 +8,17 @@ month outside the tenant's months (before its first billing month, or not begun)
 requested once the months include them.
 """
 
-import datetime as dt
 import json
-from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from finops_platform.defs.common.keys import TENANT_MONTH_JOB
+from finops_platform.defs.common.partitions import partition_key
 from finops_platform.lib.cur.arrivals import find_arrivals
 from finops_platform.lib.store import ObjectStore
-from finops_platform.partitions import partition_key
+from finops_platform.months import current_month
 from finops_platform.resources import FinOpsSettings
 from finops_platform.settings import Settings, TenantConfig
-
-if TYPE_CHECKING:
-    from dagster._core.definitions.unresolved_asset_job_definition import (
-        UnresolvedAssetJobDefinition,
-    )
-
 
 # The cursor: manifest URI -> ETag, of the deliveries requested and of those skipped (warned of).
 REQUESTED = "requested"
@@ -35,12 +29,10 @@ def arrival_sensor_name(org_id: str) -> str:
     return f"cur_arrivals_{org_id}"
 
 
-def build_arrival_sensor(
-    tenant: TenantConfig, job: "UnresolvedAssetJobDefinition", interval_seconds: int
-) -> dg.SensorDefinition:
+def build_arrival_sensor(tenant: TenantConfig, interval_seconds: int) -> dg.SensorDefinition:
     @dg.sensor(
         name=arrival_sensor_name(tenant.org_id),
-        job=job,
+        job_name=TENANT_MONTH_JOB,
         minimum_interval_seconds=interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=f"New or restated CUR deliveries in {tenant.source_path}",
@@ -53,7 +45,7 @@ def build_arrival_sensor(
         skipped: dict[str, str] = state.get(SKIPPED, {})
         configured = finops.tenant(tenant.org_id)
         first = finops.settings.tenant_first_month(configured)
-        current = dt.datetime.now(dt.UTC).date().replace(day=1)
+        current = current_month()
         requests = []
         for arrival in find_arrivals(store, configured):
             manifest = arrival.manifest
@@ -86,8 +78,6 @@ def build_arrival_sensor(
     return cur_arrivals
 
 
-def build_arrival_sensors(
-    settings: Settings, job: "UnresolvedAssetJobDefinition"
-) -> list[dg.SensorDefinition]:
+def build_arrival_sensors(settings: Settings) -> list[dg.SensorDefinition]:
     interval = settings.environment.sensor_interval_seconds
-    return [build_arrival_sensor(t, job, interval) for t in settings.tenants.active()]
+    return [build_arrival_sensor(t, interval) for t in settings.tenants.active()]

@@ -1,5 +1,8 @@
 """tb_cur_raw: the raw month registered in the tenant's catalog database.
 
+It registers the very version `raw_cur` published and checked (the `dagster/uri` of raw_cur's
+latest materialization of the partition), not whatever the store holds now.
+
 In the embedded mode the catalog is local (views over the lake's Parquet); in AWS it is Glue.
 After registering, the asset reads the partition back through the query engine, so a
 materialization proves the month is queryable as `custos_<org>_db.tb_cur_raw`. A closed month is
@@ -11,25 +14,22 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from finops_platform.defs.catalog.tables import (
-    RAW_TABLE,
-    partition_location,
-    partition_values,
-    raw_table,
-)
-from finops_platform.defs.partition_range import Reported, materialize_each
-from finops_platform.defs.raw.assets import RAW_CUR
-from finops_platform.defs.sql_checks import SqlCheck, partition_params
+from finops_platform.defs.common import keys
+from finops_platform.defs.common.history import latest_metadata
+from finops_platform.defs.common.partition_range import Reported, materialize_each
+from finops_platform.defs.common.partitions import tenant_and_month
+from finops_platform.defs.common.sql_checks import SqlCheck, partition_params
+from finops_platform.defs.common.tables import raw_table
+from finops_platform.lake import RAW_TABLE, partition_location, partition_values
 from finops_platform.lib.catalog import Catalog, CatalogPartition
 from finops_platform.lib.engine import QueryEngine
 from finops_platform.lib.store import ObjectStore
-from finops_platform.partitions import tenant_and_month
 from finops_platform.resources import Clock, FinOpsSettings
 
-TB_CUR_RAW = dg.AssetKey(RAW_TABLE)
+TB_CUR_RAW = keys.TB_CUR_RAW
 
 COMPLETENESS = SqlCheck(
-    name="month_complete",
+    name=keys.MONTH_COMPLETE,
     sql="validation/month_completeness.sql",
     description="A closed billing month's data reaches the month's last day.",
     severity=dg.AssetCheckSeverity.WARN,
@@ -41,8 +41,8 @@ def build_tb_cur_raw(
 ) -> dg.AssetsDefinition:
     @dg.asset(
         key=TB_CUR_RAW,
-        deps=[RAW_CUR],
-        group_name="catalog",
+        deps=[keys.RAW_CUR],
+        group_name=keys.CATALOG_GROUP,
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds=kinds,
@@ -61,13 +61,14 @@ def build_tb_cur_raw(
         clock: Clock,
     ) -> Iterator[Reported]:
         yield from materialize_each(
-            context, lambda key: register(key, finops, catalog, engine, store, clock)
+            context, lambda key: register(context, key, finops, catalog, engine, store, clock)
         )
 
     return tb_cur_raw
 
 
 def register(
+    context: dg.AssetExecutionContext,
     key: dg.MultiPartitionKey,
     finops: FinOpsSettings,
     catalog: Catalog,
@@ -83,9 +84,13 @@ def register(
     catalog.upsert_table(table)
     values = partition_values(month, org_id)
     month_uri = partition_location(table.location, month)
-    location = store.current_version(month_uri)
-    if location is None:
-        raise dg.Failure(description=f"tenant {org_id!r}: no raw data at {month_uri}")
+    published = latest_metadata(context.instance, keys.RAW_CUR, str(key))
+    if published is None:
+        raise dg.Failure(
+            description=f"tenant {org_id!r}, month {month:%Y-%m}: raw_cur has not loaded this "
+            "month yet; materialize raw_cur of the partition first"
+        )
+    location = str(published["dagster/uri"])
     catalog.upsert_partition(
         tenant.database, RAW_TABLE, CatalogPartition(values=values, location=location)
     )

@@ -1,7 +1,7 @@
 """cost_cross_org_monthly: month totals across tenants, in the central database.
 
 It reads curated data only: the central `cost_daily`, which mirrors every tenant's curated
-cost_daily partitions (mirror.py).
+cost_daily partitions (defs/common/mirror.py).
 """
 
 import datetime as dt
@@ -9,27 +9,32 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from finops_platform.defs.catalog.tables import replacing_partition, table_metadata
-from finops_platform.defs.cross_org.mirror import SOURCE, mirror_tenant_partition
-from finops_platform.defs.partition_range import Reported, materialize_each
-from finops_platform.defs.sql_checks import SqlCheck, keep_if_blocking_checks_pass, query_metrics
+from finops_platform.defs.common import keys
+from finops_platform.defs.common.mirror import mirror_tenant_partition
+from finops_platform.defs.common.partition_range import Reported, materialize_each
+from finops_platform.defs.common.partitions import MONTH
+from finops_platform.defs.common.sql_checks import (
+    SqlCheck,
+    keep_if_blocking_checks_pass,
+    query_metrics,
+)
+from finops_platform.defs.common.tables import replacing_partition, table_metadata
 from finops_platform.lib.catalog import Catalog
 from finops_platform.lib.engine import QueryEngine
 from finops_platform.lib.sql import Identifier, SqlValue, load_sql, render
 from finops_platform.lib.store import ObjectStore
-from finops_platform.partitions import MONTH
 from finops_platform.resources import FinOpsSettings
 
-CROSS_ORG = "cost_cross_org_monthly"
+CROSS_ORG = keys.table_name(keys.CROSS_ORG)
 
 TOTALS = SqlCheck(
-    name="matches_tenant_totals",
+    name=keys.MATCHES_TENANT_TOTALS,
     sql="validation/cross_org_totals.sql",
     description="Per tenant, the cross-org totals equal that tenant's curated cost_daily.",
     blocking=True,
 )
 CURRENCIES = SqlCheck(
-    name="one_currency",
+    name=keys.ONE_CURRENCY,
     sql="validation/cross_org_currencies.sql",
     description=(
         "All tenants' costs of the month are in one currency; totals across tenants would add "
@@ -42,19 +47,19 @@ CHECKS = (TOTALS, CURRENCIES)
 def build_cross_org_asset(
     month_partitions: dg.PartitionsDefinition, kinds: set[str]
 ) -> dg.AssetsDefinition:
-    key = dg.AssetKey(CROSS_ORG)
+    key = keys.CROSS_ORG
 
     @dg.asset(
         key=key,
         deps=[
             dg.AssetDep(
-                SOURCE,
+                keys.COST_DAILY,
                 partition_mapping=dg.MultiToSingleDimensionPartitionMapping(
                     partition_dimension_name=MONTH
                 ),
             )
         ],
-        group_name="cross_org",
+        group_name=keys.CROSS_ORG_GROUP,
         partitions_def=month_partitions,
         kinds=kinds,
         description=(
@@ -112,7 +117,7 @@ def build(
         table=CROSS_ORG,
         lake_root=finops.lake_root,
         month=month,
-        athena_select=render(load_sql(f"cross_org/{CROSS_ORG}.sql"), params),
+        sql=render(load_sql(f"cross_org/{CROSS_ORG}.sql"), params),
     ) as written:
         with engine.session(central) as session:
             results = [check.evaluate(session, params) for check in CHECKS]

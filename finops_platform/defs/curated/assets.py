@@ -4,32 +4,33 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from finops_platform.defs.catalog.tables import replacing_partition, table_metadata
-from finops_platform.defs.cross_org.mirror import follow_tenant_partition
-from finops_platform.defs.curated.tables import CURATED_TABLES, CuratedTable
-from finops_platform.defs.partition_range import Reported, materialize_each
-from finops_platform.defs.sql_checks import (
+from finops_platform.defs.common import keys
+from finops_platform.defs.common.mirror import follow_tenant_partition
+from finops_platform.defs.common.partition_range import Reported, materialize_each
+from finops_platform.defs.common.partitions import tenant_and_month
+from finops_platform.defs.common.sql_checks import (
     keep_if_blocking_checks_pass,
     partition_params,
     query_metrics,
 )
+from finops_platform.defs.common.tables import replacing_partition, table_metadata
+from finops_platform.defs.curated.tables import CURATED_TABLES, CuratedTable
 from finops_platform.lib.catalog import Catalog
 from finops_platform.lib.engine import QueryEngine
 from finops_platform.lib.sql import load_sql, render
 from finops_platform.lib.store import ObjectStore
-from finops_platform.partitions import tenant_and_month
 from finops_platform.resources import FinOpsSettings
 
 
 def build_curated_asset(
     spec: CuratedTable, partitions_def: dg.PartitionsDefinition, kinds: set[str]
 ) -> dg.AssetsDefinition:
-    key = dg.AssetKey(spec.name)
+    key = spec.key
 
     @dg.asset(
         key=key,
-        deps=[dg.AssetKey(dep) for dep in spec.deps],
-        group_name="curated",
+        deps=list(spec.deps),
+        group_name=keys.CURATED_GROUP,
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds=kinds,
@@ -71,7 +72,7 @@ def build(
         table=spec.name,
         lake_root=finops.lake_root,
         month=month,
-        athena_select=render(load_sql(spec.sql), params),
+        sql=render(load_sql(spec.sql), params),
         org_id=org_id,
     ) as written:
         with engine.session(tenant.database) as session:

@@ -8,36 +8,42 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from finops_platform.defs.sql_checks import SqlCheck
+from finops_platform.defs.common import keys
+from finops_platform.defs.common.sql_checks import SqlCheck
 
 
 @dataclass(frozen=True)
 class CuratedTable:
-    name: str
+    key: dg.AssetKey
     sql: str
     description: str
-    deps: tuple[str, ...]
+    deps: tuple[dg.AssetKey, ...]
     checks: tuple[SqlCheck, ...] = ()
     # One-row query whose figures become numeric metadata, plotted per partition in the UI.
     metrics_sql: str | None = None
-    # The central database mirrors its partitions (defs/cross_org/mirror.py).
+    # The central database mirrors its partitions (defs/common/mirror.py).
     mirrored_centrally: bool = False
+
+    @property
+    def name(self) -> str:
+        """Its catalog table's name."""
+        return keys.table_name(self.key)
 
 
 CURATED_TABLES: tuple[CuratedTable, ...] = (
     CuratedTable(
-        name="cost_daily",
+        key=keys.COST_DAILY,
         sql="curated/cost_daily.sql",
         description=(
             "Daily unblended, amortized, net amortized and public cost per account, service, "
             "usage type, operation, region, line item type and currency."
         ),
-        deps=("tb_cur_raw",),
+        deps=(keys.TB_CUR_RAW,),
         metrics_sql="metrics/cost_daily_totals.sql",
         mirrored_centrally=True,
         checks=(
             SqlCheck(
-                name="reconciles_with_raw",
+                name=keys.RECONCILES_WITH_RAW,
                 sql="validation/reconcile_cost_daily.sql",
                 description=(
                     "Per line item type, line item counts and unblended and amortized totals "
@@ -46,7 +52,7 @@ CURATED_TABLES: tuple[CuratedTable, ...] = (
                 blocking=True,
             ),
             SqlCheck(
-                name="one_currency",
+                name=keys.ONE_CURRENCY,
                 sql="validation/cost_daily_currencies.sql",
                 description=(
                     "The month's costs are in one currency; totals over the month would add "
@@ -56,22 +62,22 @@ CURATED_TABLES: tuple[CuratedTable, ...] = (
         ),
     ),
     CuratedTable(
-        name="cost_by_tag",
+        key=keys.COST_BY_TAG,
         sql="curated/cost_by_tag.sql",
         description=(
             "Showback by the tenant's cost allocation tag keys: cost per tag value (or "
             "'(untagged)'), day, account and service."
         ),
-        deps=("tb_cur_raw", "cost_daily"),
+        deps=(keys.TB_CUR_RAW, keys.COST_DAILY),
         checks=(
             SqlCheck(
-                name="tag_parts_add_up",
+                name=keys.TAG_PARTS_ADD_UP,
                 sql="validation/cost_by_tag_parts.sql",
                 description="Each tag key's values plus untagged add up to the total, to the cent.",
                 blocking=True,
             ),
             SqlCheck(
-                name="tag_keys_found",
+                name=keys.TAG_KEYS_FOUND,
                 sql="validation/cost_by_tag_keys_found.sql",
                 description=(
                     "Every configured tag key tags some of the month's cost; one that tags none "
@@ -82,13 +88,13 @@ CURATED_TABLES: tuple[CuratedTable, ...] = (
         ),
     ),
     CuratedTable(
-        name="cost_monthly_summary",
+        key=keys.COST_MONTHLY_SUMMARY,
         sql="curated/cost_monthly_summary.sql",
         description="Month totals per account, service and currency.",
-        deps=("cost_daily",),
+        deps=(keys.COST_DAILY,),
         checks=(
             SqlCheck(
-                name="summary_adds_up",
+                name=keys.SUMMARY_ADDS_UP,
                 sql="validation/monthly_summary_totals.sql",
                 description="The summary's amortized total equals cost_daily's, to the cent.",
                 blocking=True,
@@ -96,13 +102,13 @@ CURATED_TABLES: tuple[CuratedTable, ...] = (
         ),
     ),
     CuratedTable(
-        name="focus_cost",
+        key=keys.FOCUS_COST,
         sql="curated/focus_cost.sql",
         description="The tenant's cost in FOCUS 1.2 shape, with all mandatory columns.",
-        deps=("tb_cur_raw", "cost_daily"),
+        deps=(keys.TB_CUR_RAW, keys.COST_DAILY),
         checks=(
             SqlCheck(
-                name="focus_adds_up",
+                name=keys.FOCUS_ADDS_UP,
                 sql="validation/focus_totals.sql",
                 description=(
                     "BilledCost equals the unblended and EffectiveCost the amortized total of "

@@ -1,25 +1,19 @@
 """Per-tenant freshness SLA checks, generated from config.
 
-One unpartitioned, non-blocking check per active tenant on tb_cur_raw (DESIGN.md: Dagster's
-built-in freshness checks do not fit a per-tenant SLA on a tenant x month asset, and a blocking
-one would fail an old month's run on today's freshness). A schedule runs them every few minutes,
-so a tenant whose data stops arriving breaches even though nothing is materialized.
+One unpartitioned, non-blocking check per active tenant on tb_cur_raw (docs/ARCHITECTURE.md:
+Dagster's built-in freshness checks do not fit a per-tenant SLA on a tenant x month asset, and a
+blocking one would fail an old month's run on today's freshness). A schedule runs them every few
+minutes, so a tenant whose data stops arriving breaches even though nothing is materialized.
 """
 
 import dagster as dg
 
-from finops_platform.defs.catalog.assets import TB_CUR_RAW
+from finops_platform.defs.common.keys import TB_CUR_RAW, freshness_check_name
 from finops_platform.lib.catalog import Catalog
 from finops_platform.lib.engine import QueryEngine
 from finops_platform.lib.freshness import OK, tenant_freshness
 from finops_platform.resources import Clock, FinOpsSettings
 from finops_platform.settings import Settings, TenantConfig
-
-FRESHNESS_PREFIX = "freshness_sla_"
-
-
-def freshness_check_name(org_id: str) -> str:
-    return f"{FRESHNESS_PREFIX}{org_id}"
 
 
 def build_freshness_check(tenant: TenantConfig) -> dg.AssetChecksDefinition:
@@ -57,10 +51,3 @@ def build_freshness_check(tenant: TenantConfig) -> dg.AssetChecksDefinition:
 
 def build_freshness_checks(settings: Settings) -> list[dg.AssetChecksDefinition]:
     return [build_freshness_check(tenant) for tenant in settings.tenants.active()]
-
-
-def freshness_check_keys(settings: Settings) -> list[dg.AssetCheckKey]:
-    return [
-        dg.AssetCheckKey(TB_CUR_RAW, freshness_check_name(t.org_id))
-        for t in settings.tenants.active()
-    ]

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from finops_platform.defs.freshness.checks import freshness_check_keys
+from finops_platform.defs.common.keys import freshness_check_keys
 from finops_platform.settings import Settings
 
 FRESHNESS_JOB = "freshness_sla_checks"

@@ -1,45 +1,47 @@
 """raw_cur: each tenant's CUR delivery for a month, normalized into the lake.
 
-The delivery is validated on a staged copy before it replaces the live month (DESIGN.md: a check
-that fails after the swap would already have replaced good data), so the checks below report
-what was validated; a delivery that fails an ERROR check fails the run and changes nothing.
+The delivery is validated on a staged copy before it replaces the live month
+(docs/ARCHITECTURE.md: a check that fails after the swap would already have replaced good data),
+so the checks below report what was validated; a delivery that fails an ERROR check fails the run
+and changes nothing.
 """
 
 from collections.abc import Iterator
 
 import dagster as dg
 
-from finops_platform.defs.catalog.tables import column_schema, raw_table_partition
-from finops_platform.defs.partition_range import Reported, materialize_each
-from finops_platform.lib.catalog import Catalog
+from finops_platform.defs.common import keys
+from finops_platform.defs.common.history import latest_metadata
+from finops_platform.defs.common.partition_range import Reported, materialize_each
+from finops_platform.defs.common.partitions import tenant_and_month
+from finops_platform.defs.common.tables import column_schema
 from finops_platform.lib.cur.delivery import DeliveryError
 from finops_platform.lib.cur.ingest import IngestResult, ingest_month
 from finops_platform.lib.cur.schema import CANONICAL_SCHEMA
 from finops_platform.lib.store import ObjectStore
-from finops_platform.partitions import tenant_and_month
 from finops_platform.resources import FinOpsSettings
 
-RAW_CUR = dg.AssetKey("raw_cur")
+RAW_CUR = keys.RAW_CUR
 
 RAW_CHECKS = {
-    "raw_schema": (
+    keys.RAW_SCHEMA: (
         True,
         "Blocking. Every required CUR column is present with a usable type, and the delivery "
         "maps onto the canonical schema.",
     ),
-    "raw_partition_validity": (
+    keys.RAW_PARTITION_VALIDITY: (
         False,
         "Every row's usage start and billing period lie in the partition's month.",
     ),
-    "raw_row_count": (
+    keys.RAW_ROW_COUNT: (
         False,
         "The month has rows; a restatement losing over half its rows warns.",
     ),
-    "raw_unique_line_items": (
+    keys.RAW_UNIQUE_LINE_ITEMS: (
         False,
         "(identity_line_item_id, identity_time_interval) is unique.",
     ),
-    "raw_finite_costs": (
+    keys.RAW_FINITE_COSTS: (
         False,
         "No cost is NaN or infinite (a single one would poison every total).",
     ),
@@ -48,7 +50,7 @@ RAW_CHECKS = {
 
 def _check_results(result: IngestResult) -> list[dg.AssetCheckResult]:
     schema = dg.AssetCheckResult(
-        check_name="raw_schema",
+        check_name=keys.RAW_SCHEMA,
         passed=True,
         metadata={
             "format": result.delivery.format,
@@ -71,7 +73,7 @@ def _check_results(result: IngestResult) -> list[dg.AssetCheckResult]:
 def build_raw_cur(partitions_def: dg.PartitionsDefinition, kinds: set[str]) -> dg.AssetsDefinition:
     @dg.asset(
         key=RAW_CUR,
-        group_name="raw",
+        group_name=keys.RAW_GROUP,
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         kinds=kinds,
@@ -96,11 +98,8 @@ def build_raw_cur(partitions_def: dg.PartitionsDefinition, kinds: set[str]) -> d
         context: dg.AssetExecutionContext,
         finops: FinOpsSettings,
         store: ObjectStore,
-        catalog: Catalog,
     ) -> Iterator[Reported]:
-        yield from materialize_each(
-            context, lambda key: ingest(context, key, finops, store, catalog)
-        )
+        yield from materialize_each(context, lambda key: ingest(context, key, finops, store))
 
     return raw_cur
 
@@ -110,20 +109,20 @@ def ingest(
     key: dg.MultiPartitionKey,
     finops: FinOpsSettings,
     store: ObjectStore,
-    catalog: Catalog,
 ) -> dg.MaterializeResult:
-    """raw_cur of one tenant x month."""
+    """raw_cur of one tenant x month. The row count of its own last load is the baseline a
+    restatement that loses rows is compared with."""
     org_id, month = tenant_and_month(key)
     tenant = finops.tenant(org_id)
     env = finops.settings.environment
-    previous = raw_table_partition(catalog, tenant, month)
+    previous = latest_metadata(context.instance, RAW_CUR, str(key))
     try:
         result = ingest_month(
             store,
             tenant,
             month,
             finops.lake_root,
-            previous_row_count=int(previous.parameters["row_count"]) if previous else None,
+            previous_row_count=int(previous["dagster/row_count"]) if previous else None,
             memory_limit=env.duckdb_memory_limit,
             threads=env.duckdb_threads,
         )

@@ -6,17 +6,13 @@ in the next month, so both are reloaded; the cross-org totals follow two hours l
 """
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from finops_platform.partitions import partition_key
+from finops_platform.defs.common.keys import CROSS_ORG_JOB, TENANT_MONTH_JOB
+from finops_platform.defs.common.partitions import partition_key
+from finops_platform.months import shift_month
 from finops_platform.settings import Settings
-
-if TYPE_CHECKING:
-    from dagster._core.definitions.unresolved_asset_job_definition import (
-        UnresolvedAssetJobDefinition,
-    )
 
 TENANT_CRON = "0 6 * * *"
 CROSS_ORG_CRON = "0 8 * * *"
@@ -25,16 +21,14 @@ CROSS_ORG_CRON = "0 8 * * *"
 def refreshed_months(day: dt.date, first: dt.date) -> list[dt.date]:
     """The current and the previous billing month of `day`, not before the first partition."""
     current = day.replace(day=1)
-    previous = (current - dt.timedelta(days=1)).replace(day=1)
+    previous = shift_month(current, -1)
     return [month for month in (previous, current) if month >= first]
 
 
-def build_daily_refresh(
-    settings: Settings, job: "UnresolvedAssetJobDefinition"
-) -> dg.ScheduleDefinition:
+def build_daily_refresh(settings: Settings) -> dg.ScheduleDefinition:
     @dg.schedule(
         name="daily_tenant_refresh",
-        job=job,
+        job_name=TENANT_MONTH_JOB,
         cron_schedule=TENANT_CRON,
         execution_timezone="UTC",
         default_status=dg.DefaultScheduleStatus.RUNNING,
@@ -55,12 +49,10 @@ def build_daily_refresh(
     return daily_tenant_refresh
 
 
-def build_daily_cross_org(
-    settings: Settings, job: "UnresolvedAssetJobDefinition"
-) -> dg.ScheduleDefinition:
+def build_daily_cross_org(settings: Settings) -> dg.ScheduleDefinition:
     @dg.schedule(
         name="daily_cross_org_refresh",
-        job=job,
+        job_name=CROSS_ORG_JOB,
         cron_schedule=CROSS_ORG_CRON,
         execution_timezone="UTC",
         default_status=dg.DefaultScheduleStatus.RUNNING,

@@ -46,6 +46,7 @@ from tqdm import tqdm
 
 from finops_platform.lib.cur import manifest as mf
 from finops_platform.lib.cur.schema import CUR2_COLUMNS, PRODUCT_COLUMNS
+from finops_platform.months import next_month
 
 Format = Literal["legacy", "cur2"]
 
@@ -458,7 +459,7 @@ class _Context:
     ) -> _Context:
         rng = np.random.default_rng([seed, month.year, month.month, _FMT_CODE[fmt]])
         start = dt.datetime(month.year, month.month, 1, tzinfo=dt.UTC)
-        end = dt.datetime.combine(mf.next_month(month), dt.time(), tzinfo=dt.UTC)
+        end = dt.datetime.combine(next_month(month), dt.time(), tzinfo=dt.UTC)
         hours, invoiced = _delivered_hours(start, end, until)
         offerings = _expand_offerings()
         products = [p for _, p in offerings]

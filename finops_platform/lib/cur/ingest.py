@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from finops_platform.lake import raw_month
 from finops_platform.lib.cur.delivery import Delivery, DeliveryError, find_delivery
 from finops_platform.lib.cur.normalize import (
     Lineage,
@@ -25,7 +26,7 @@ from finops_platform.lib.cur.validation import (
 from finops_platform.lib.engine.connection import restricted_connection
 from finops_platform.lib.engine.duckdb import DuckDBSession, sql_string_list
 from finops_platform.lib.store import ObjectStore
-from finops_platform.settings import TenantConfig, lake_prefix
+from finops_platform.settings import TenantConfig
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def ingest_month(
     """Replace the lake's copy of `tenant`'s `month` with its current CUR delivery."""
     where = describe(tenant.org_id, month)
     delivery = find_delivery(store, tenant, month)
-    lake_uri = lake_root.rstrip("/") + "/" + lake_prefix(tenant.org_id, month.year, month.month)
+    lake_uri = raw_month(lake_root, tenant.org_id, month)
     lineage = Lineage(
         format=delivery.format,
         assembly_id=delivery.assembly_id,

@@ -37,6 +37,8 @@ from pydantic import (
     field_validator,
 )
 
+from finops_platform.months import next_month
+
 ManifestFormat = Literal["legacy", "cur2"]
 
 LEGACY_MANIFEST_RE = re.compile(
@@ -64,11 +66,6 @@ class Manifest:
 
 
 # --- paths ---------------------------------------------------------------------------------
-
-
-def next_month(month: dt.date) -> dt.date:
-    """First day of the month after `month`."""
-    return dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
 def legacy_manifest_key(name: str, month: dt.date) -> str:

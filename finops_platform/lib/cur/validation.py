@@ -11,9 +11,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from finops_platform.lib.cur.manifest import next_month
 from finops_platform.lib.engine.base import EngineSession
 from finops_platform.lib.sql import Identifier
+from finops_platform.months import next_month
 
 # A restated month that loses more than this share of its rows versus the previous load warns.
 SHRINK_WARNING_RATIO = 0.5

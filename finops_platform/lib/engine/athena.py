@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-import uuid
 from contextlib import AbstractContextManager, nullcontext
 from decimal import Decimal
 from typing import Any
 
 import pyarrow as pa
 
+from finops_platform.lake import new_version
 from finops_platform.lib.aws import aws_client
 from finops_platform.lib.engine.base import EngineSession, PartitionWrite, QueryEngine, QueryStats
 from finops_platform.lib.store.s3 import S3ObjectStore
@@ -173,14 +173,12 @@ class AthenaEngine(QueryEngine):
         # An Athena session holds no connection, so there is nothing to close.
         return nullcontext(AthenaSession(self, database, self.workgroup_of(database)))
 
-    def write_partition(self, database: str, athena_select: str, location: str) -> PartitionWrite:
+    def write_partition(self, database: str, sql: str, location: str) -> PartitionWrite:
         session = AthenaSession(self, database, self.workgroup_of(database))
-        schema = session.query_native(f"SELECT * FROM ({athena_select}) LIMIT 0").schema
-        stamp = f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
-        version = f"{location.rstrip('/')}/v={stamp}/"
+        schema = session.query_native(f"SELECT * FROM ({sql}) LIMIT 0").schema
+        version = new_version(location)
         session.execute(
-            f"UNLOAD ({athena_select}) TO '{version}' "
-            "WITH (format = 'PARQUET', compression = 'SNAPPY')"
+            f"UNLOAD ({sql}) TO '{version}' WITH (format = 'PARQUET', compression = 'SNAPPY')"
         )
         return PartitionWrite(
             location=version,

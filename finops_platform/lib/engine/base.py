@@ -56,9 +56,9 @@ class EngineSession:
         """Run SQL already in the engine's dialect."""
         raise NotImplementedError
 
-    def query(self, athena_sql: str) -> pa.Table:
+    def query(self, sql: str) -> pa.Table:
         """Run Athena (Trino) SQL, transpiled for the engine."""
-        return self.query_native(transpile(athena_sql, self.dialect))
+        return self.query_native(transpile(sql, self.dialect))
 
     def query_file(self, relative_path: str, params: dict[str, SqlValue]) -> pa.Table:
         """Run `sql/<relative_path>` with its parameters."""
@@ -83,7 +83,7 @@ class QueryEngine(dg.ConfigurableResource):
         """A session that sees only the tables of one catalog database and their data."""
         raise NotImplementedError
 
-    def write_partition(self, database: str, athena_select: str, location: str) -> PartitionWrite:
+    def write_partition(self, database: str, sql: str, location: str) -> PartitionWrite:
         """Write the result of a query in `database` as a new version of the prefix `location`.
 
         The old version stays readable: the caller registers the new version's location

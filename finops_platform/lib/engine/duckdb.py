@@ -56,8 +56,8 @@ class DuckDBEngine(QueryEngine):
             connection.execute(f'USE "{schema}"')
             yield DuckDBSession(connection)
 
-    def write_partition(self, database: str, athena_select: str, location: str) -> PartitionWrite:
-        select = transpile(athena_select, "duckdb")
+    def write_partition(self, database: str, sql: str, location: str) -> PartitionWrite:
+        select = transpile(sql, "duckdb")
         with (
             self.store.staging_dir(location) as staged,
             self.session(database, writable=[staged]) as session,

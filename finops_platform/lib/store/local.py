@@ -14,12 +14,9 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
+from finops_platform.lake import LOCKS, REPLACED, STAGING, beside_lake
 from finops_platform.lib.locks import file_lock
 from finops_platform.lib.store.base import ObjectStore, StoredObject, iter_files
-
-_STAGING = "_staging"
-_REPLACED = "_replaced"
-_LOCKS = "_locks"
 
 
 class LocalObjectStore(ObjectStore):
@@ -83,7 +80,7 @@ class LocalObjectStore(ObjectStore):
     def staging_dir(self, final_uri: str) -> Iterator[Path]:
         # Same file system as the final prefix, so the swap is a rename.
         final = self.local_path(final_uri)
-        staged = _sibling_root(final, _STAGING) / uuid.uuid4().hex
+        staged = beside_lake(final, STAGING) / uuid.uuid4().hex
         staged.mkdir(parents=True)
         try:
             yield staged
@@ -100,7 +97,7 @@ class LocalObjectStore(ObjectStore):
 
     def recover_prefix(self, final_uri: str) -> None:
         final = self.local_path(final_uri)
-        replaced = _sibling_root(final, _REPLACED)
+        replaced = beside_lake(final, REPLACED)
         if replaced.exists():
             with file_lock(_lock_path(replaced)):
                 _recover(final, replaced)
@@ -109,7 +106,7 @@ class LocalObjectStore(ObjectStore):
         # A local month is one folder swapped by two renames: the version is the prefix itself.
         # The version it replaces is kept aside until `retire` (or `discard` puts it back).
         final = self.local_path(final_uri)
-        replaced = _sibling_root(final, _REPLACED)
+        replaced = beside_lake(final, REPLACED)
         final.parent.mkdir(parents=True, exist_ok=True)
         replaced.parent.mkdir(parents=True, exist_ok=True)
         with file_lock(_lock_path(replaced)):
@@ -135,7 +132,7 @@ class LocalObjectStore(ObjectStore):
         final = self.local_path(final_uri)
         replaced = self._replaced_of(final_uri, version)
         with file_lock(_lock_path(replaced)):
-            failed = _sibling_root(final, _STAGING) / f"discarded-{uuid.uuid4().hex}"
+            failed = beside_lake(final, STAGING) / f"discarded-{uuid.uuid4().hex}"
             failed.parent.mkdir(parents=True, exist_ok=True)
             if final.exists():
                 os.rename(final, failed)
@@ -144,14 +141,14 @@ class LocalObjectStore(ObjectStore):
             _remove(failed)
 
     def exclusive(self, final_uri: str) -> AbstractContextManager[None]:
-        held = _sibling_root(self.local_path(final_uri), _LOCKS)
+        held = beside_lake(self.local_path(final_uri), LOCKS)
         return file_lock(held.with_name(held.name + ".lock"))
 
     def _replaced_of(self, final_uri: str, version: str) -> Path:
         """Where the version before `version` is kept aside (a local prefix has one version)."""
         if version != final_uri:
             raise ValueError(f"{version!r} is not a version of {final_uri!r} in the local store")
-        return _sibling_root(self.local_path(final_uri), _REPLACED)
+        return beside_lake(self.local_path(final_uri), REPLACED)
 
 
 def _remove(folder: Path) -> None:
@@ -163,15 +160,6 @@ def _stored(path: Path, uri: str) -> StoredObject:
     # Modification time and size stand in for S3's ETag: both change when a file is rewritten.
     stat = path.stat()
     return StoredObject(uri=uri, size=stat.st_size, etag=f"{stat.st_mtime_ns:x}-{stat.st_size:x}")
-
-
-def _sibling_root(final: Path, kind: str) -> Path:
-    """`.../custos/cur/org=a/year=2026/month=1` -> `.../custos/_<kind>/cur/org=a/...`.
-
-    Kept beside the lake under a `_` folder so readers of the lake never see it.
-    """
-    anchor = next((parent for parent in final.parents if parent.name == "custos"), final.parent)
-    return anchor / kind / final.relative_to(anchor)
 
 
 def _lock_path(replaced: Path) -> Path:

@@ -15,7 +15,6 @@ import os
 import posixpath
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,12 +24,11 @@ import pyarrow.parquet as pq
 from botocore.exceptions import ClientError
 from pyarrow import fs
 
+from finops_platform.core import ConfigError
+from finops_platform.lake import SUCCESS_MARKER, VERSION_PREFIX, new_version
 from finops_platform.lib.aws import aws_client, split_s3_uri
 from finops_platform.lib.store.base import ObjectStore, StoredObject
-from finops_platform.settings import ConfigError
 
-SUCCESS_MARKER = "_SUCCESS"
-VERSION_PREFIX = "v="
 # Held by the run replacing a month (`exclusive`); hidden from readers like every `_` object.
 LOCK_OBJECT = "_lock"
 # A lock older than this was left by a killed run: any partition is rebuilt well within it.
@@ -130,8 +128,7 @@ class S3ObjectStore(ObjectStore):
             yield Path(folder)
 
     def publish(self, staged: Path, final_uri: str) -> str:
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
-        version = f"{final_uri.rstrip('/')}/{VERSION_PREFIX}{stamp}-{uuid.uuid4().hex[:8]}/"
+        version = new_version(final_uri)
         bucket, prefix = split_s3_uri(version)
         client = self._s3()
         for path in sorted(staged.glob("*")):

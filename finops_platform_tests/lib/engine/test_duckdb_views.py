@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from finops_platform.defs.catalog.tables import replacing_partition
+from finops_platform.defs.common.tables import replacing_partition
 from finops_platform.lib.catalog.base import CatalogPartition
 from finops_platform.lib.catalog.local import LocalCatalog
 from finops_platform.lib.engine.duckdb import DuckDBEngine
@@ -32,7 +32,7 @@ def publish(engine: DuckDBEngine, month: int, select: str) -> None:
         table=TABLE,
         lake_root="s3://lake/custos",
         month=dt.date(2026, month, 1),
-        athena_select=select,
+        sql=select,
         org_id="a",
     ):
         pass

@@ -14,31 +14,22 @@ from contextlib import contextmanager
 import dagster as dg
 import pyarrow as pa
 
+from finops_platform.lake import (
+    RAW_TABLE,
+    curated_location,
+    partition_location,
+    partition_values,
+    raw_table_location,
+)
 from finops_platform.lib.catalog import Catalog, CatalogPartition, CatalogTable
 from finops_platform.lib.catalog.types import glue_type
 from finops_platform.lib.cur.schema import CANONICAL_SCHEMA, PARTITION_COLUMNS
 from finops_platform.lib.engine.base import PartitionWrite, QueryEngine
 from finops_platform.lib.store import ObjectStore
-from finops_platform.settings import TenantConfig, curated_prefix
+from finops_platform.settings import TenantConfig
 
-RAW_TABLE = "tb_cur_raw"
 TENANT_PARTITION_KEYS = {name: glue_type(kind) for name, kind in PARTITION_COLUMNS.items()}
 MONTH_PARTITION_KEYS = {"year": "int", "month": "int"}
-
-
-def _join(root: str, *parts: str) -> str:
-    return "/".join([root.rstrip("/"), *[p.strip("/") for p in parts]]) + "/"
-
-
-def partition_values(month: dt.date, org_id: str | None = None) -> dict[str, str]:
-    """Partition key values in key order: (org,) year, month."""
-    values = {"org": org_id} if org_id else {}
-    return {**values, "year": str(month.year), "month": str(month.month)}
-
-
-def partition_location(table_location: str, month: dt.date) -> str:
-    """`<table location>year=YYYY/month=M/` (a tenant table's location already holds `org=`)."""
-    return _join(table_location, f"year={month.year}", f"month={month.month}")
 
 
 def column_schema(schema: pa.Schema) -> dg.TableSchema:
@@ -50,15 +41,10 @@ def raw_table(tenant: TenantConfig, lake_root: str) -> CatalogTable:
     return CatalogTable(
         database=tenant.database,
         name=RAW_TABLE,
-        location=_join(lake_root, "custos/cur", f"org={tenant.org_id}"),
+        location=raw_table_location(lake_root, tenant.org_id),
         columns={field.name: glue_type(field.type) for field in CANONICAL_SCHEMA},
         partition_keys=TENANT_PARTITION_KEYS,
     )
-
-
-def curated_location(lake_root: str, name: str, org_id: str | None = None) -> str:
-    """A curated table's location: a tenant's under `org=<org_id>/`, or a central one."""
-    return _join(lake_root, curated_prefix(name), *([f"org={org_id}"] if org_id else []))
 
 
 def curated_table(
@@ -103,7 +89,7 @@ def replacing_partition(
     table: str,
     lake_root: str,
     month: dt.date,
-    athena_select: str,
+    sql: str,
     org_id: str | None = None,
 ) -> Iterator[PartitionWrite]:
     """Write a query's result as the new version of one partition of a curated table and point
@@ -111,7 +97,8 @@ def replacing_partition(
 
     Leaving the context retires the old version. An exception (a failed blocking check) puts
     back the table and partition as they were and discards the new version, so a result that
-    failed its checks never replaces good data (DESIGN.md: a check after the swap is too late).
+    failed its checks never replaces good data (docs/ARCHITECTURE.md: a check after the swap is
+    too late).
     Runs of one partition take turns (`store.exclusive`), so none rolls back over another.
     """
     location = partition_location(curated_location(lake_root, table, org_id), month)
@@ -119,7 +106,7 @@ def replacing_partition(
     with store.exclusive(location):
         previous_table = catalog.get_table(database, table)
         previous = registered_partition(catalog, database, table, values)
-        written = engine.write_partition(database, athena_select, location)
+        written = engine.write_partition(database, sql, location)
         try:
             catalog.upsert_table(curated_table(database, table, lake_root, written.schema, org_id))
             catalog.upsert_partition(

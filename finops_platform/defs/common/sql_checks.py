@@ -11,11 +11,11 @@ from decimal import Decimal
 
 import dagster as dg
 
-from finops_platform.defs.partition_range import BlockingCheckFailed
-from finops_platform.lib.cur.manifest import next_month
+from finops_platform.defs.common.partition_range import BlockingCheckFailed
 from finops_platform.lib.cur.schema import TAG_KEY_SEPARATORS, tag_match_key
 from finops_platform.lib.engine import EngineSession
 from finops_platform.lib.sql import Identifier, SqlValue
+from finops_platform.months import last_day
 from finops_platform.settings import TenantConfig
 
 UNTAGGED = "(untagged)"
@@ -89,7 +89,7 @@ def partition_params(tenant: TenantConfig, month: dt.date) -> dict[str, SqlValue
         "year": month.year,
         "month": month.month,
         "period_start": month,
-        "last_day": next_month(month) - dt.timedelta(days=1),
+        "last_day": last_day(month),
         "tag_keys": list(tenant.cost_allocation_tags),
         "tag_match_keys": [tag_match_key(key) for key in tenant.cost_allocation_tags],
         "tag_key_separators": TAG_KEY_SEPARATORS,

@@ -9,15 +9,13 @@ whenever it is replaced, not only when the cross-org table is built.
 
 import datetime as dt
 
-from finops_platform.defs.catalog.tables import (
-    curated_location,
-    partition_values,
-    registered_partition,
-)
+from finops_platform.defs.common.keys import COST_DAILY, table_name
+from finops_platform.defs.common.tables import registered_partition
+from finops_platform.lake import curated_location, partition_values
 from finops_platform.lib.catalog import Catalog
 from finops_platform.settings import TenantConfig
 
-SOURCE = "cost_daily"
+SOURCE = table_name(COST_DAILY)
 
 
 def mirror_tenant_partition(
