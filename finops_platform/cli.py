@@ -66,6 +66,11 @@ def _parse_month(
     return months
 
 
+def _parse_one_month(ctx: click.Context, param: click.Parameter, value: str) -> dt.date:
+    (month,) = _parse_month(ctx, param, (value,))
+    return month
+
+
 def _current_month() -> dt.date:
     return dt.datetime.now(dt.UTC).date().replace(day=1)
 
@@ -131,15 +136,15 @@ def _fail(message: str, code: int = EXIT_USAGE) -> None:
 
 
 def _aws_call(tb: TracebackType | None) -> str:
-    """'glue GetTable', from the botocore client call on the traceback, else 'AWS'."""
-    call = "AWS"
+    """'glue GetTable', from the botocore client call on the traceback, else ''."""
+    call = ""
     while tb is not None:
         frame = tb.tb_frame
         if frame.f_code.co_name == "_make_api_call":
             client = frame.f_locals.get("self")
             service = getattr(getattr(client, "meta", None), "service_model", None)
             name = getattr(service, "service_name", "")
-            call = f"{name} {frame.f_locals.get('operation_name', '')}".strip() or call
+            call = f"{name} {frame.f_locals.get('operation_name', '')}".strip()
         tb = tb.tb_next
     return call
 
@@ -147,26 +152,28 @@ def _aws_call(tb: TracebackType | None) -> str:
 def aws_message(exc: BotoCoreError | ClientError) -> str:
     """One line for a boto error: which service and operation, what happened, what to do."""
     call = _aws_call(exc.__traceback__)
+    if not call and isinstance(exc, ClientError):
+        call = exc.operation_name
+    aws = f"AWS {call}".strip()
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return (
-            f"error: AWS {call}: {exc}; set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
+            f"error: {aws}: {exc}; set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
             "AWS_SECRET_ACCESS_KEY, or run where an instance role gives credentials"
         )
     if isinstance(exc, NoRegionError):
-        return f"error: AWS {call}: {exc}; set AWS_REGION (or the environment's region)"
+        return f"error: {aws}: {exc}; set AWS_REGION (or the environment's region)"
     if isinstance(exc, BotoConnectionError):
         return (
-            f"error: cannot reach AWS {call}: {exc}; check AWS_ENDPOINT_URL, AWS_REGION "
-            "and the network"
+            f"error: cannot reach {aws}: {exc}; check AWS_ENDPOINT_URL, AWS_REGION and the network"
         )
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         return (
-            f"error: AWS {call} refused: {error.get('Code', '?')}: {error.get('Message', '')}; "
+            f"error: {aws} refused: {error.get('Code', '?')}: {error.get('Message', '')}; "
             "check the credentials (AWS_PROFILE), their permissions and AWS_REGION"
         )
     return (
-        f"error: AWS {call} failed: {type(exc).__name__}: {exc}; check AWS_ENDPOINT_URL, "
+        f"error: {aws} failed: {type(exc).__name__}: {exc}; check AWS_ENDPOINT_URL, "
         "AWS_REGION and the credentials"
     )
 
@@ -484,7 +491,13 @@ def run(obj: Context, tenants: tuple[str, ...], months: list[dt.date], fmt: str)
             "\nFreshness SLA now (judged every 5 minutes by the schedule and by `finops sla`; "
             "not part of this run's status):\n" + freshness_table(obj.freshness(involved), "table")
         )
-    if not all(report.ok for report in reports):
+    failed = [f"{r.org_id} {r.month:%Y-%m}" for r in reports if not r.ok]
+    if failed:
+        click.echo(
+            f"error: {len(failed)} of {len(reports)} partition(s) failed: {', '.join(failed)}; "
+            "the summary says why and the Dagster UI has the stack traces",
+            err=True,
+        )
         sys.exit(1)
 
 
@@ -580,10 +593,10 @@ def query(obj: Context, org_id: str | None, central: bool, fmt: str, sql: str) -
 @click.option("--central", is_flag=True, help="a table of the central database instead")
 @click.option(
     "--month",
-    "months",
+    "month",
     required=True,
     metavar="YYYY-MM",
-    callback=_parse_month,
+    callback=_parse_one_month,
     help="the partition (year and month) to write",
 )
 @click.option(
@@ -599,7 +612,7 @@ def export(
     table_name: str,
     org_id: str | None,
     central: bool,
-    months: list[dt.date],
+    month: dt.date,
     output: Path,
 ) -> None:
     """Write one month of a catalog table (tb_cur_raw, cost_daily, ...) to Parquet or CSV.
@@ -613,7 +626,6 @@ def export(
     from finops_platform.summary import csv_ready
 
     database, who = _database(obj, org_id, central)
-    (month,) = months
     suffix = output.suffix.lower()
     if suffix not in (".parquet", ".csv"):
         raise click.BadParameter(
