@@ -47,8 +47,11 @@ def _text(value: object) -> str:
 
 
 def _json_value(value: object) -> object:
-    """One value for JSON: decimals as exact strings, dates and times as ISO strings."""
+    """One value for JSON: decimals as exact strings (whole ones, such as a sum of integers,
+    as integers), dates and times as ISO strings."""
     if isinstance(value, Decimal):
+        if value.is_finite() and value.as_tuple().exponent >= 0:
+            return int(value)
         return format(value, "f")
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
