@@ -88,3 +88,31 @@ def test_tenant_list_and_sla_have_every_format(acme: None) -> None:
         assert "acme" in finops(*args).stdout
     (tenant,) = json.loads(finops("tenant", "list", "--format", "json").stdout)
     assert tenant["active"] is True and tenant["sla_hours"] == 24
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_run_progress_rewrites_the_step_line_only_on_a_terminal() -> None:
+    import datetime as dt
+
+    from finops_platform.summary import RunProgress
+
+    months = [dt.date(2026, 6, 1), dt.date(2026, 7, 1)]
+    for stream, live in ((io.StringIO(), False), (_Terminal(), True)):
+        progress = RunProgress(3, stream=stream)
+        progress.run("acme", months)
+        progress.step("acme", months, "raw_cur")
+        progress.step("acme", months, "tb_cur_raw")
+        progress.close()
+        text = stream.getvalue()
+        assert ("\r" in text) == live
+        lines = [line.split("\r\033[K")[-1] for line in text.split("\n") if line]
+        assert lines[0] == "[1-2/3] running acme 2026-06..2026-07 ..."
+        if not live:
+            assert lines[1:] == [
+                "[1-2/3] acme 2026-06..2026-07: raw_cur ...",
+                "[1-2/3] acme 2026-06..2026-07: tb_cur_raw ...",
+            ]
