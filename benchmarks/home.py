@@ -15,8 +15,8 @@ from pathlib import Path
 import dagster as dg
 
 from finops_platform.definitions import build_definitions
+from finops_platform.runner import ensure_dagster_home
 from finops_platform.settings import Settings, load_settings
-from finops_platform.summary import ensure_dagster_home
 
 FIRST_BILLING_MONTH = "2024-01"
 TAG_KEYS = ["cost_center", "environment", "team"]

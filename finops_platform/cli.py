@@ -1,31 +1,60 @@
-"""The `finops` command: validate config, list tenants, make demo data, run, and query."""
+"""The `finops` command: validate config, list tenants, make demo data, run, query, export.
+
+Every problem reaches the user as one line on stderr, `error: ...` naming what is wrong and
+what to do, with exit code 2 (Ctrl-C: `interrupted: ...`, exit code 130). `--debug` (or
+FINOPS_DEBUG=1) shows the traceback of an unexpected error instead.
+"""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
 import os
-import re
 import sys
 import zlib
-from decimal import Decimal
 from functools import cached_property
+from pathlib import Path
+from types import TracebackType
 
 import click
 import duckdb
 import sqlglot
-from tabulate import tabulate
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+)
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from finops_platform.core import ConfigError
 from finops_platform.dashboard.cli import dashboard
 from finops_platform.lib.cur.delivery import DeliveryError, delivered_months
 from finops_platform.lib.engine import QueryEngine
+from finops_platform.lib.engine.athena import AthenaQueryError
 from finops_platform.lib.freshness import Freshness, tenant_freshness
 from finops_platform.lib.store import ObjectStore
+from finops_platform.months import current_month, parse_month, shift_month
+from finops_platform.output import FORMATS, format_dicts, format_rows
 from finops_platform.resources import build_resources, settings_from
 from finops_platform.settings import Settings, TenantConfig
+
+EXIT_USAGE = 2  # a user mistake or a backend failure: one line says what to do
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT), as shells report it: 128 + 2
+DEBUG_ENV = "FINOPS_DEBUG"
+
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="table for people; csv or json (decimals as exact strings) for other tools",
+)
+
+
+class UserError(Exception):
+    """A problem the user can fix; the message says what is wrong and what to do."""
 
 
 def _parse_month(
@@ -33,14 +62,18 @@ def _parse_month(
 ) -> list[dt.date]:
     months = []
     for value in values:
-        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
-            raise click.BadParameter(f"{value!r} is not a month; use YYYY-MM, e.g. 2026-11")
-        months.append(dt.date(int(value[:4]), int(value[5:]), 1))
+        try:
+            months.append(parse_month(value))
+        except ValueError:
+            raise click.BadParameter(
+                f"{value!r} is not a month; use YYYY-MM, e.g. 2026-11"
+            ) from None
     return months
 
 
-def _current_month() -> dt.date:
-    return dt.datetime.now(dt.UTC).date().replace(day=1)
+def _parse_one_month(ctx: click.Context, param: click.Parameter, value: str) -> dt.date:
+    (month,) = _parse_month(ctx, param, (value,))
+    return month
 
 
 class Context:
@@ -81,15 +114,134 @@ class Context:
         return [tenant_freshness(self.engine(), catalog, tenant, now) for tenant in tenants]
 
 
+# Errors whose message already says what is wrong; they print as they are.
+USER_ERRORS = (
+    UserError,
+    ConfigError,
+    DeliveryError,
+    duckdb.Error,
+    sqlglot.errors.SqlglotError,
+    AthenaQueryError,
+)
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> None:
+    click.echo(_one_line(message), err=True)
+    sys.exit(code)
+
+
+def _aws_call(tb: TracebackType | None) -> str:
+    """'glue GetTable', from the botocore client call on the traceback, else ''."""
+    call = ""
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_name == "_make_api_call":
+            client = frame.f_locals.get("self")
+            service = getattr(getattr(client, "meta", None), "service_model", None)
+            name = getattr(service, "service_name", "")
+            call = f"{name} {frame.f_locals.get('operation_name', '')}".strip()
+        tb = tb.tb_next
+    return call
+
+
+def aws_message(exc: BotoCoreError | ClientError) -> str:
+    """One line for a boto error: which service and operation, what happened, what to do."""
+    call = _aws_call(exc.__traceback__)
+    if not call and isinstance(exc, ClientError):
+        call = exc.operation_name
+    aws = f"AWS {call}".strip()
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return (
+            f"error: {aws}: {exc}; set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY, or run where an instance role gives credentials"
+        )
+    if isinstance(exc, NoRegionError):
+        return f"error: {aws}: {exc}; set AWS_REGION (or the environment's region)"
+    if isinstance(exc, BotoConnectionError):
+        return (
+            f"error: cannot reach {aws}: {exc}; check AWS_ENDPOINT_URL, AWS_REGION and the network"
+        )
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return (
+            f"error: {aws} refused: {error.get('Code', '?')}: {error.get('Message', '')}; "
+            "check the credentials (AWS_PROFILE), their permissions and AWS_REGION"
+        )
+    return (
+        f"error: {aws} failed: {type(exc).__name__}: {exc}; check AWS_ENDPOINT_URL, "
+        "AWS_REGION and the credentials"
+    )
+
+
+def _interrupted_message(exc: KeyboardInterrupt, command: str) -> str:
+    from finops_platform.runner import RunInterrupted
+
+    if isinstance(exc, RunInterrupted):
+        span = f"{exc.months[0]:%Y-%m}" + (
+            f"..{exc.months[-1]:%Y-%m}" if len(exc.months) > 1 else ""
+        )
+        return (
+            f"interrupted: Ctrl-C stopped `finops run` during {exc.org_id} {span} (Dagster run "
+            f"{exc.run_id[:8]} is recorded as failed); months loaded before it are kept; run "
+            "the same command again to finish"
+        )
+    return f"interrupted: Ctrl-C stopped `{command}`; what it finished before is kept"
+
+
 class FinOpsGroup(click.Group):
-    """Turns the errors a user can fix into one clear line and exit code 2."""
+    """Turns every error into one line on stderr: exit code 2, or 130 for Ctrl-C."""
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: object,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:
+            _fail(_usage_message(exc))
+            raise  # unreachable: _fail exits
 
     def invoke(self, ctx: click.Context) -> object:
+        debug = ctx.params.get("debug") or os.environ.get(DEBUG_ENV, "") not in ("", "0")
         try:
             return super().invoke(ctx)
-        except (ConfigError, DeliveryError, duckdb.Error, sqlglot.errors.SqlglotError) as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:
+            _fail(_usage_message(exc))
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt as exc:
+            command = f"finops {ctx.invoked_subcommand or ''}".strip()
+            _fail(_interrupted_message(exc, command), EXIT_INTERRUPTED)
+        except USER_ERRORS as exc:
+            _fail(f"error: {exc}")
+        except (BotoCoreError, ClientError) as exc:
+            if debug:
+                raise
+            _fail(aws_message(exc))
+        except Exception as exc:
+            if debug:
+                raise
+            _fail(
+                f"error: unexpected {type(exc).__name__}: {exc} (a bug? run again with --debug "
+                f"or {DEBUG_ENV}=1 for the traceback)"
+            )
+        return None
+
+
+def _usage_message(exc: click.UsageError) -> str:
+    path = exc.ctx.command_path if exc.ctx else "finops"
+    return f"error: {exc.format_message()} (see `{path} --help`)"
 
 
 @click.group(cls=FinOpsGroup)
@@ -102,9 +254,18 @@ class FinOpsGroup(click.Group):
 @click.option(
     "--env", "env", metavar="ENV", help="dev, staging or prod (default: $ENVIRONMENT or dev)"
 )
+@click.option(
+    "--debug",
+    is_flag=True,
+    help=f"show the traceback of an unexpected error (also: {DEBUG_ENV}=1)",
+)
 @click.pass_context
-def main(ctx: click.Context, config: str | None, env: str | None) -> None:
-    """Multi-tenant AWS CUR pipeline on Dagster. Local state lives in $FINOPS_HOME (.finops)."""
+def main(ctx: click.Context, config: str | None, env: str | None, debug: bool) -> None:
+    """Multi-tenant AWS CUR pipeline on Dagster. Local state lives in $FINOPS_HOME (.finops).
+
+    Errors print as one line on stderr with exit code 2; Ctrl-C stops a command with exit
+    code 130.
+    """
     ctx.obj = Context(config, env)
 
 
@@ -136,15 +297,16 @@ def tenant() -> None:
 
 
 @tenant.command("list")
+@format_option
 @click.pass_obj
-def tenant_list(obj: Context) -> None:
+def tenant_list(obj: Context, fmt: str) -> None:
     """List the configured tenants."""
     rows = [
         [
             t.org_id,
-            "yes" if t.active else "no",
+            t.active,
             t.cur_format,
-            f"{t.sla_hours:g}",
+            t.sla_hours,
             t.database,
             t.workgroup,
             t.source_path,
@@ -152,7 +314,7 @@ def tenant_list(obj: Context) -> None:
         for t in obj.settings.tenants.tenants
     ]
     headers = ["tenant", "active", "format", "sla_hours", "database", "workgroup", "source_path"]
-    click.echo(tabulate(rows, headers=headers))
+    click.echo(format_rows(headers, rows, fmt), nl=False)
 
 
 @tenant.command("init")
@@ -174,16 +336,38 @@ def tenant_init(obj: Context, org_id: str, dry_run: bool) -> None:
         else {"create": "created", "update": "updated"}
     )
     rows = [[s.resource, s.name, verb.get(s.action, s.action)] for s in steps]
-    click.echo(tabulate(rows, headers=["resource", "name", "plan" if dry_run else "done"]))
+    click.echo(format_rows(["resource", "name", "plan" if dry_run else "done"], rows, "table"))
+
+
+def _rows_per_month(_ctx: click.Context, _param: click.Parameter, value: int) -> int:
+    from finops_platform.lib.cur.generator import MIN_ROWS
+
+    if value < MIN_ROWS:
+        raise click.BadParameter(
+            f"{value} is too few: a demo month needs at least {MIN_ROWS} rows to hold every "
+            "line item type"
+        )
+    return value
 
 
 @main.command("demo-data")
 @click.option("--tenant", "tenants", multiple=True, metavar="ORG", help="default: all active")
 @click.option("--months", default=2, show_default=True, type=click.IntRange(1, 120))
-@click.option("--rows-per-month", default=20_000, show_default=True, type=click.IntRange(1))
 @click.option(
-    "--format", "fmt", type=click.Choice(["legacy", "cur2"]), help="default: the tenant's"
+    "--rows-per-month",
+    default=20_000,
+    show_default=True,
+    type=int,
+    callback=_rows_per_month,
+    help="at least 500",
 )
+@click.option(
+    "--cur-format",
+    "cur_format",
+    type=click.Choice(["legacy", "cur2"]),
+    help="CUR format of the files (default: the tenant's)",
+)
+@format_option
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.pass_obj
 def demo_data(
@@ -191,23 +375,30 @@ def demo_data(
     tenants: tuple[str, ...],
     months: int,
     rows_per_month: int,
-    fmt: str | None,
+    cur_format: str | None,
+    fmt: str,
     seed: int,
 ) -> None:
     """Write sample CUR deliveries (with manifests) into each tenant's source path.
 
-    The last MONTHS billing months up to the current one, which is month-to-date.
+    The last MONTHS billing months up to the current one, which is month-to-date. Names each
+    tenant and month on stderr as it writes it.
     """
     from finops_platform.lib.cur.generator import generate_month
 
     store = obj.store()
     now = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0, tzinfo=None)
-    current = _current_month()
+    current = current_month()
     rows = []
     for t in obj.tenants(tenants):
-        tenant_format = fmt or ("legacy" if t.cur_format == "auto" else t.cur_format)
+        tenant_format = cur_format or ("legacy" if t.cur_format == "auto" else t.cur_format)
         for back in range(months - 1, -1, -1):
-            month = _shift_month(current, -back)
+            month = shift_month(current, -back)
+            click.echo(
+                f"writing {t.org_id} {month:%Y-%m}: {rows_per_month:,} rows, {tenant_format} "
+                f"CUR, into {t.source_path} ...",
+                err=True,
+            )
             with store.writable_copy(t.source_path) as folder:
                 delivery = generate_month(
                     folder,
@@ -225,17 +416,12 @@ def demo_data(
                     f"{month:%Y-%m}",
                     tenant_format,
                     delivery.rows,
-                    f"{delivery.unblended_total:.2f}",
+                    delivery.unblended_total,
                     delivery.assembly_id,
                 ]
             )
     headers = ["tenant", "month", "format", "rows", "unblended", "assembly_id"]
-    click.echo(tabulate(rows, headers=headers))
-
-
-def _shift_month(month: dt.date, delta: int) -> dt.date:
-    index = month.year * 12 + month.month - 1 + delta
-    return dt.date(index // 12, index % 12 + 1, 1)
+    click.echo(format_rows(headers, rows, fmt), nl=False)
 
 
 @main.command("run")
@@ -248,21 +434,35 @@ def _shift_month(month: dt.date, delta: int) -> dt.date:
     callback=_parse_month,
     help="default: every month delivered in the tenant's source path",
 )
+@format_option
 @click.pass_obj
-def run(obj: Context, tenants: tuple[str, ...], months: list[dt.date]) -> None:
-    """Materialize every asset and check of the tenant x month partitions through Dagster."""
-    from finops_platform.summary import print_summary, run_all
+def run(obj: Context, tenants: tuple[str, ...], months: list[dt.date], fmt: str) -> None:
+    """Materialize every asset and check of the tenant x month partitions through Dagster.
+
+    Progress goes to stderr, one line per step (rewritten in place on a terminal); the
+    summary goes to stdout. Exits 1 when a partition failed (the summary says why; the
+    Dagster UI has the stack traces).
+    """
+    from finops_platform.output import RunProgress, print_summary
+    from finops_platform.runner import run_all
 
     settings = obj.settings
     plan = []
+    undelivered = []
     for t in obj.tenants(tenants):
         wanted = months or delivered_months(obj.store(), t)
         if not wanted:
-            click.echo(
-                f"warning: tenant {t.org_id!r}: no CUR delivery found in {t.source_path}", err=True
-            )
+            undelivered.append(f"{t.org_id} ({t.source_path})")
         plan += [(t.org_id, month) for month in wanted]
-    last = _current_month()
+    if not plan:
+        raise UserError(
+            f"nothing to run: no CUR delivery found for {', '.join(undelivered)}; run "
+            "`finops demo-data` to write sample deliveries there, or deliver the CUR to the "
+            "tenant's source_path"
+        )
+    for where in undelivered:
+        click.echo(f"warning: no CUR delivery found for {where}; skipping it", err=True)
+    last = current_month()
     outside = []
     for org, month in plan:
         first = settings.tenant_first_month(settings.tenants.get(org))
@@ -274,15 +474,82 @@ def run(obj: Context, tenants: tuple[str, ...], months: list[dt.date]) -> None:
             "set the tenant's first_billing_month to load earlier months"
         )
     os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
-    reports = run_all(settings, plan)
-    print_summary(settings, reports)
-    involved = [settings.tenants.get(org) for org in dict.fromkeys(org for org, _ in plan)]
-    click.echo(
-        "\nFreshness SLA now (judged every 5 minutes by the schedule and by `finops sla`; "
-        "not part of this run's status):\n" + freshness_table(obj.freshness(involved), "table")
-    )
-    if not all(report.ok for report in reports):
+    progress = RunProgress(len(plan))
+    try:
+        reports = run_all(settings, plan, on_run=progress.run, on_step=progress.step)
+    finally:
+        progress.close()
+    print_summary(settings, reports, fmt)
+    if fmt == "table":
+        involved = [settings.tenants.get(org) for org in dict.fromkeys(org for org, _ in plan)]
+        click.echo(
+            "\nFreshness SLA now (judged every 5 minutes by the schedule and by `finops sla`; "
+            "not part of this run's status):\n" + freshness_table(obj.freshness(involved), "table")
+        )
+    failed = [f"{r.org_id} {r.month:%Y-%m}" for r in reports if not r.ok]
+    if failed:
+        click.echo(
+            f"error: {len(failed)} of {len(reports)} partition(s) failed: {', '.join(failed)}; "
+            "the summary says why and the Dagster UI has the stack traces",
+            err=True,
+        )
         sys.exit(1)
+
+
+def _database(obj: Context, org_id: str | None, central: bool) -> tuple[str, str]:
+    """(catalog database, who it belongs to) of --tenant ORG or --central."""
+    if central == bool(org_id):
+        raise click.UsageError("give exactly one of --tenant ORG or --central")
+    settings = obj.settings
+    if central:
+        return settings.environment.central_database, "the central database"
+    return settings.tenants.get(org_id).database, f"tenant {org_id}"
+
+
+def _no_table(obj: Context, database: str, who: str, name: str) -> UserError:
+    """The error for a table `database` does not have, worded from what the catalog has."""
+    tables = sorted(t.name for t in obj.resources["catalog"].list_tables(database))
+    if tables:
+        return UserError(f"{who} has no table {name}; its tables: {', '.join(tables)}")
+    if who.startswith("tenant"):
+        return UserError(
+            f"{who} has no table {name} yet (no data loaded); run "
+            "`finops demo-data && finops run` first"
+        )
+    return UserError(
+        f"{who} has no table {name} yet; run `finops run` first (it writes the cross-org "
+        "tables after the tenants' months)"
+    )
+
+
+def _one_statement(sql: str) -> sqlglot.exp.Expression:
+    statements = [s for s in sqlglot.parse(sql, read="athena") if s is not None]
+    if not statements:
+        raise UserError(
+            'the SQL is empty; give one statement, e.g. "SELECT count(*) FROM tb_cur_raw"'
+        )
+    if len(statements) > 1:
+        raise UserError(
+            f"the SQL has {len(statements)} statements; `finops query` runs one at a time "
+            "(run each on its own)"
+        )
+    return statements[0]
+
+
+def _tables_named(statement: sqlglot.exp.Expression) -> list[str]:
+    """Unqualified tables the statement reads (not its CTEs): those must be in the catalog.
+    Qualified names and table functions are the engine's to refuse."""
+    ctes = {cte.alias_or_name.lower() for cte in statement.find_all(sqlglot.exp.CTE)}
+    names = []
+    for table in statement.find_all(sqlglot.exp.Table):
+        if table.args.get("db") or table.args.get("catalog"):
+            continue
+        if not isinstance(table.this, sqlglot.exp.Identifier):
+            continue
+        name = table.name.lower()
+        if name not in ctes and name not in names:
+            names.append(name)
+    return names
 
 
 @main.command("query")
@@ -290,24 +557,105 @@ def run(obj: Context, tenants: tuple[str, ...], months: list[dt.date]) -> None:
 @click.option(
     "--central", is_flag=True, help="query the central database (cross-org tables) instead"
 )
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@format_option
 @click.argument("sql")
 @click.pass_obj
 def query(obj: Context, org_id: str | None, central: bool, fmt: str, sql: str) -> None:
-    """Run Athena-dialect SQL in one catalog database (and only there)."""
-    if central == bool(org_id):
-        raise click.UsageError("give exactly one of --tenant ORG or --central")
-    settings = obj.settings
-    database = (
-        settings.environment.central_database if central else settings.tenants.get(org_id).database
-    )
+    """Run one Athena-dialect SQL statement in one catalog database (and only there)."""
+    from finops_platform.output import arrow_rows
+
+    database, who = _database(obj, org_id, central)
+    statement = _one_statement(sql)
+    catalog = obj.resources["catalog"]
+    for name in _tables_named(statement):
+        if catalog.get_table(database, name) is None:
+            raise _no_table(obj, database, who, name)
     with obj.engine().session(database) as session:
         table = session.query(sql)
-    click.echo(format_rows(table.column_names, table.to_pylist(), fmt), nl=False)
+    names = table.column_names
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise UserError(
+            f"the result has more than one column named {', '.join(duplicated)}; give each "
+            "column its own name with AS"
+        )
+    click.echo(format_rows(names, arrow_rows(table), fmt), nl=False)
+
+
+@main.command("export")
+@click.argument("table_name", metavar="TABLE")
+@click.option("--tenant", "org_id", metavar="ORG", help="a table of this tenant's database")
+@click.option("--central", is_flag=True, help="a table of the central database instead")
+@click.option(
+    "--month",
+    "month",
+    required=True,
+    metavar="YYYY-MM",
+    callback=_parse_one_month,
+    help="the partition (year and month) to write",
+)
+@click.option(
+    "--output",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="FILE.parquet or FILE.csv (the format follows the suffix)",
+)
+@click.pass_obj
+def export(
+    obj: Context,
+    table_name: str,
+    org_id: str | None,
+    central: bool,
+    month: dt.date,
+    output: Path,
+) -> None:
+    """Write one month of a catalog table (tb_cur_raw, cost_daily, ...) to Parquet or CSV.
+
+    Reads through the engine as `finops query` does. In CSV, maps, lists and structs are JSON
+    text and decimals keep every digit.
+    """
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
+    from finops_platform.output import csv_ready
+
+    database, who = _database(obj, org_id, central)
+    suffix = output.suffix.lower()
+    if suffix not in (".parquet", ".csv"):
+        raise click.BadParameter(
+            f"{str(output)!r} ends in neither .parquet nor .csv", param_hint="'--output'"
+        )
+    definition = obj.resources["catalog"].get_table(database, table_name.lower())
+    if definition is None:
+        raise _no_table(obj, database, who, table_name)
+    if not {"year", "month"} <= set(definition.partition_keys):
+        raise UserError(
+            f"{database}.{definition.name} is not partitioned by year and month "
+            f"(its partition keys: {', '.join(definition.partition_keys) or 'none'})"
+        )
+    sql = f'SELECT * FROM "{definition.name}" WHERE year = {month.year} AND month = {month.month}'
+    with obj.engine().session(database) as session:
+        table = session.query(sql)
+    if table.num_rows == 0:
+        raise UserError(
+            f"{who} table {definition.name} has no rows for {month:%Y-%m}; load the month with "
+            f"`finops run --month {month:%Y-%m}` first"
+        )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(output.name + ".partial")
+    if suffix == ".parquet":
+        pq.write_table(table, partial)
+    else:
+        pa_csv.write_csv(csv_ready(table), partial)
+    partial.replace(output)
+    click.echo(
+        f"wrote {table.num_rows:,} rows of {database}.{definition.name} {month:%Y-%m} to {output}"
+    )
 
 
 @main.command("sla")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@format_option
 @click.option(
     "--at",
     "at",
@@ -341,28 +689,4 @@ def freshness_table(results: list[Freshness], fmt: str) -> str:
         for r in results
     ]
     columns = ["tenant", "month", "last_usage_start", "hours_lag", "sla_hours", "status"]
-    return format_rows(columns, rows, fmt)
-
-
-def _json_value(value: object) -> object:
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    return value
-
-
-def format_rows(columns: list[str], rows: list[dict], fmt: str) -> str:
-    """Rows as an aligned table, CSV, or a JSON array of objects."""
-    if fmt == "json":
-        return (
-            json.dumps([{k: _json_value(v) for k, v in row.items()} for row in rows], default=str)
-            + "\n"
-        )
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(columns)
-        writer.writerows([row[c] for c in columns] for row in rows)
-        return out.getvalue()
-    return tabulate([[row[c] for c in columns] for row in rows], headers=columns) + "\n"
+    return format_dicts(columns, rows, fmt)

@@ -7,10 +7,14 @@ SLA checks are not part of these runs: they judge today's data, on their own sch
 """
 
 import datetime as dt
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
 
+from finops_platform.defs.alerts.messages import failure_message
 from finops_platform.defs.common.keys import (
     CROSS_ORG,
     CROSS_ORG_GROUP,
@@ -18,9 +22,39 @@ from finops_platform.defs.common.keys import (
     TENANT_MONTH_GROUPS,
 )
 from finops_platform.defs.common.partitions import RANGE_END_TAG, RANGE_START_TAG, partition_key
+from finops_platform.lib.locks import file_lock
 from finops_platform.months import next_month
+from finops_platform.settings import Settings
 
 CROSS_ORG_LABEL = "(all tenants)"
+
+DAGSTER_YAML = """\
+# Written by `finops run` for the embedded default: local SQLite storage, no telemetry.
+telemetry:
+  enabled: false
+"""
+
+# Told the tenant (or CROSS_ORG_LABEL), the months and the step of each step that starts.
+OnStep = Callable[[str, list[dt.date], str], None]
+# Told the tenant and months of each Dagster run before it starts.
+OnRun = Callable[[str, list[dt.date]], None]
+
+# What Dagster's errors are called when a run stopped because of Ctrl-C (SIGINT).
+_INTERRUPTIONS = {"KeyboardInterrupt", "DagsterExecutionInterruptedError"}
+# The job name `dg.materialize` gives its runs, so runs of `finops run` read as they always did.
+RUN_JOB = "__ephemeral_asset_job__"
+# The attribute under which Dagster hands its event to a run logger's records.
+EVENT_ATTR = "dagster_event"
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped the Dagster run of `org_id`'s `months`; nothing after it was started."""
+
+    def __init__(self, org_id: str, months: list[dt.date], run_id: str) -> None:
+        super().__init__(org_id, months, run_id)
+        self.org_id = org_id
+        self.months = months
+        self.run_id = run_id
 
 
 @dataclass(frozen=True)
@@ -50,24 +84,78 @@ class PartitionReport:
         return self.success and not self.failed_error_checks
 
 
+class _StepStarts(logging.Handler):
+    """Passes each step start of a run on; prints nothing."""
+
+    def __init__(self, on_step: Callable[[str], None]) -> None:
+        super().__init__(logging.DEBUG)
+        self.on_step = on_step
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, EVENT_ATTR, None)
+        if event is not None and event.event_type == dg.DagsterEventType.STEP_START:
+            self.on_step(event.step_key)
+
+
+def _step_logger(on_step: Callable[[str], None]) -> dg.LoggerDefinition:
+    """The run's only logger, in place of Dagster's console logger: errors and their stack
+    traces stay in the instance (the UI shows them) and `finops run` prints its own summary."""
+
+    def build(_context: dg.InitLoggerContext) -> logging.Logger:
+        log = logging.Logger("finops.run", logging.DEBUG)
+        log.addHandler(_StepStarts(on_step))
+        return log
+
+    return dg.LoggerDefinition(build, description="step starts to `finops run`'s progress")
+
+
 def _materialize(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
     groups: tuple[str, ...],
     partition: str | None = None,
     tags: dict[str, str] | None = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> dg.ExecuteInProcessResult:
-    return dg.materialize(
+    """What `dg.materialize` does, with the step logger instead of the console logger."""
+    run_defs = dg.Definitions(
+        jobs=[dg.define_asset_job(RUN_JOB, selection=dg.AssetSelection.groups(*groups))],
         assets=list(defs.assets or []),
         resources=defs.resources,
+        loggers={"console": _step_logger(on_step or (lambda _step: None))},
+    )
+    return run_defs.resolve_job_def(RUN_JOB).execute_in_process(
         instance=instance,
         partition_key=partition,
-        selection=dg.AssetSelection.groups(*groups),
         raise_on_error=False,
         tags={"finops/launched_by": "finops run", **(tags or {})},
-        # The CLI prints its own summary; Dagster's step-by-step DEBUG events stay in the UI.
-        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+        run_config={"loggers": {"console": {}}},
     )
+
+
+def _interrupted(result: dg.ExecuteInProcessResult) -> bool:
+    """Whether Ctrl-C stopped the run (Dagster records it as a failed run, not an error)."""
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.RUN_FAILURE:
+            data = event.event_specific_data
+            reason = getattr(data, "failure_reason", None)
+            if reason is not None and reason.value == "UNEXPECTED_TERMINATION":
+                return True
+        if event.event_type == dg.DagsterEventType.STEP_FAILURE:
+            error = event.step_failure_data.error
+            while error is not None:
+                if error.cls_name in _INTERRUPTIONS:
+                    return True
+                error = error.cause
+    return False
+
+
+def _checked(
+    result: dg.ExecuteInProcessResult, org_id: str, months: list[dt.date]
+) -> dg.ExecuteInProcessResult:
+    if _interrupted(result):
+        raise RunInterrupted(org_id, months, result.run_id)
+    return result
 
 
 def _report(
@@ -94,20 +182,49 @@ def _report(
     failures = result.get_step_failure_events()
     if failures:
         report.error = "; ".join(failure_message(event) for event in failures)
+    elif not result.success:
+        report.error = _run_failure(result)
     return report
 
 
+def _run_failure(result: dg.ExecuteInProcessResult) -> str:
+    """Why a run failed outside any step (a resource that did not start, say), in one line."""
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.RUN_FAILURE:
+            error = getattr(event.event_specific_data, "error", None)
+            while error is not None and error.cause is not None:
+                error = error.cause
+            if error is not None:
+                return error.message.strip().splitlines()[0]
+            return event.message or "the run failed"
+    return "the run failed"
+
+
 def run_partition(
-    defs: dg.Definitions, instance: dg.DagsterInstance, org_id: str, month: dt.date
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    org_id: str,
+    month: dt.date,
+    on_step: OnStep | None = None,
 ) -> PartitionReport:
     """Every asset and check of one tenant x month."""
     key = partition_key(org_id, month)
-    result = _materialize(defs, instance, TENANT_MONTH_GROUPS, partition=key)
-    return _report(result, org_id, month, RAW_CUR, key)
+    result = _materialize(
+        defs, instance, TENANT_MONTH_GROUPS, partition=key, on_step=_told(on_step, org_id, [month])
+    )
+    return _report(_checked(result, org_id, [month]), org_id, month, RAW_CUR, key)
+
+
+def _told(on_step: OnStep | None, org_id: str, months: list[dt.date]) -> Callable[[str], None]:
+    return lambda step: on_step(org_id, months, step) if on_step else None
 
 
 def run_tenant_months(
-    defs: dg.Definitions, instance: dg.DagsterInstance, org_id: str, months: list[dt.date]
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    org_id: str,
+    months: list[dt.date],
+    on_step: OnStep | None = None,
 ) -> list[PartitionReport]:
     """Every asset and check of consecutive months of one tenant, in a single run.
 
@@ -118,16 +235,17 @@ def run_tenant_months(
     if consecutive_runs(months) != [months]:
         raise ValueError(f"not consecutive months in order: {months}")
     if len(months) == 1:
-        return [run_partition(defs, instance, org_id, months[0])]
+        return [run_partition(defs, instance, org_id, months[0], on_step)]
     keys = [partition_key(org_id, month) for month in months]
     result = _materialize(
         defs,
         instance,
         TENANT_MONTH_GROUPS,
         tags={RANGE_START_TAG: str(keys[0]), RANGE_END_TAG: str(keys[-1])},
+        on_step=_told(on_step, org_id, months),
     )
-    if not result.success:
-        return [run_partition(defs, instance, org_id, month) for month in months]
+    if not _checked(result, org_id, months).success:
+        return [run_partition(defs, instance, org_id, month, on_step) for month in months]
     return [
         _report(result, org_id, month, RAW_CUR, key)
         for month, key in zip(months, keys, strict=True)
@@ -146,20 +264,62 @@ def consecutive_runs(months: list[dt.date]) -> list[list[dt.date]]:
 
 
 def run_cross_org(
-    defs: dg.Definitions, instance: dg.DagsterInstance, month: dt.date
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    month: dt.date,
+    on_step: OnStep | None = None,
 ) -> PartitionReport:
     """The cross-org totals of one month, from the tenants' curated tables."""
     key = month.isoformat()
-    result = _materialize(defs, instance, (CROSS_ORG_GROUP,), partition=key)
-    return _report(result, CROSS_ORG_LABEL, month, CROSS_ORG, key)
+    result = _materialize(
+        defs,
+        instance,
+        (CROSS_ORG_GROUP,),
+        partition=key,
+        on_step=_told(on_step, CROSS_ORG_LABEL, [month]),
+    )
+    checked = _checked(result, CROSS_ORG_LABEL, [month])
+    return _report(checked, CROSS_ORG_LABEL, month, CROSS_ORG, key)
 
 
-def failure_message(event: dg.DagsterEvent) -> str:
-    """What went wrong in a step: a Failure's description, else the innermost error."""
-    data = event.step_failure_data
-    if data.user_failure_data and data.user_failure_data.description:
-        return data.user_failure_data.description
-    error = data.error
-    while error is not None and error.cause is not None:
-        error = error.cause
-    return f"{event.step_key}: {error.message.strip()}" if error else f"{event.step_key} failed"
+def ensure_dagster_home(path: Path) -> None:
+    """Create DAGSTER_HOME with a dagster.yaml, unless one is already there."""
+    path.mkdir(parents=True, exist_ok=True)
+    config = path / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML, encoding="utf-8")
+
+
+def run_all(
+    settings: Settings,
+    plan: list[tuple[str, dt.date]],
+    on_run: OnRun | None = None,
+    on_step: OnStep | None = None,
+) -> list[PartitionReport]:
+    """A Dagster run per tenant and range of consecutive months (then one per cross-org
+    month), recorded in the instance at DAGSTER_HOME. Ctrl-C raises RunInterrupted (a
+    KeyboardInterrupt) and starts nothing more."""
+    from finops_platform.definitions import build_definitions
+
+    ensure_dagster_home(settings.dagster_home)
+    defs = build_definitions(settings)
+    reports: list[PartitionReport] = []
+    # Opening the instance creates its SQLite storage the first time; two `finops run`s
+    # starting together on a new DAGSTER_HOME would both try to, so one waits for the other.
+    with file_lock(settings.dagster_home / ".finops-init.lock"):
+        instance = dg.DagsterInstance.get()
+    with instance:
+        months_by_tenant: dict[str, list[dt.date]] = {}
+        for org_id, month in plan:
+            months_by_tenant.setdefault(org_id, []).append(month)
+        for org_id, months in months_by_tenant.items():
+            for run in consecutive_runs(months):
+                if on_run:
+                    on_run(org_id, run)
+                reports += run_tenant_months(defs, instance, org_id, run, on_step)
+        # Cross-org totals for the months where at least one tenant partition loaded.
+        for month in sorted({r.month for r in reports if r.success}):
+            if on_run:
+                on_run(CROSS_ORG_LABEL, [month])
+            reports.append(run_cross_org(defs, instance, month, on_step))
+    return reports

@@ -324,8 +324,8 @@ def test_cost_totals_are_numeric_metadata_for_the_ui_to_plot(generated: Path) ->
             limit=1,
         ).records
     metadata = record.asset_materialization.metadata
-    assert metadata["unblended_cost"].value == pytest.approx(row["u"])
-    assert metadata["amortized_cost"].value == pytest.approx(row["a"])
+    assert metadata["unblended_cost"].value == pytest.approx(float(row["u"]))
+    assert metadata["amortized_cost"].value == pytest.approx(float(row["a"]))
     assert metadata["line_items"].value == row["n"]
 
 
@@ -352,8 +352,8 @@ def test_real_sample_cost_daily_matches_raw_and_the_cid_amortized_total(
         "SELECT sum(unblended_cost) AS unblended, sum(amortized_cost) AS amortized "
         "FROM cost_daily WHERE year = 2018 AND month = 10",
     )
-    assert row["unblended"] == pytest.approx(4064.483132, abs=1e-6)
-    assert row["amortized"] == pytest.approx(4195.957109, abs=1e-6)
+    assert float(row["unblended"]) == pytest.approx(4064.483132, abs=1e-6)
+    assert float(row["amortized"]) == pytest.approx(4195.957109, abs=1e-6)
 
 
 def test_the_central_database_reads_curated_data_only(generated: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dagster as dg
 from dagster import AssetCheckEvaluation
 
 from finops_platform.defs.common.partitions import tenant_and_month
@@ -91,3 +92,14 @@ def run_recovery_message(job: str, run_id: str, partition: str | None, ui_url: s
         f":white_check_mark: Recovered: run of {job}{partition_label(partition)} succeeded "
         f"{run_link(ui_url, run_id)}"
     )
+
+
+def failure_message(event: dg.DagsterEvent) -> str:
+    """What went wrong in a step: a Failure's description, else the innermost error."""
+    data = event.step_failure_data
+    if data.user_failure_data and data.user_failure_data.description:
+        return data.user_failure_data.description
+    error = data.error
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return f"{event.step_key}: {error.message.strip()}" if error else f"{event.step_key} failed"

@@ -13,13 +13,13 @@ import dagster as dg
 
 from finops_platform.defs.alerts.messages import (
     check_messages,
+    failure_message,
     run_failure_message,
     run_recovery_message,
 )
 from finops_platform.defs.common.partitions import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
 from finops_platform.lib.alerts.book import AlertBook, NotifyError
 from finops_platform.resources import AlertSettings, Clock
-from finops_platform.runner import failure_message
 
 
 def _deliver(alerts: AlertSettings, book: AlertBook, log: dg.DagsterLogManager) -> None:

@@ -1,0 +1,240 @@
+"""`finops demo-data`, `finops run` and `finops export` as a user runs them: progress on
+stderr, data on stdout, one line for a problem, Ctrl-C stops everything."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+import pytest
+
+from finops_platform_tests.cli.support import PROGRESS, finops, messages, one_error
+from finops_platform_tests.conftest import WriteConfig, tenant_entry
+
+FINOPS = Path(sys.executable).parent / "finops"
+MONTH = f"{dt.datetime.now(dt.UTC).date():%Y-%m}"
+YEAR, MONTH_NUMBER = int(MONTH[:4]), int(MONTH[5:])
+
+
+@pytest.fixture
+def delivered(tmp_path: Path, finops_home: Path, write_config: WriteConfig) -> Path:
+    """One tenant with a demo delivery of the current month (not loaded)."""
+    source = tmp_path / "source"
+    write_config([tenant_entry("acme", source)])
+    result = finops(
+        "demo-data",
+        "--tenant",
+        "acme",
+        "--months",
+        "1",
+        "--rows-per-month",
+        "600",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        f"writing acme {MONTH}: 600 rows, legacy CUR, into {source} ..."
+    ]
+    (row,) = json.loads(result.stdout)
+    assert row["tenant"] == "acme" and row["rows"] == 600
+    return source
+
+
+@pytest.fixture
+def loaded(delivered: Path) -> Path:
+    result = finops("run", "--format", "json")
+    assert result.exit_code == 0, result.output
+    return delivered
+
+
+def test_run_prints_progress_on_stderr_and_json_on_stdout(delivered: Path) -> None:
+    result = finops("run", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [(r["tenant"], r["month"], r["status"]) for r in rows] == [
+        ("acme", MONTH, "ok"),
+        ("(all tenants)", MONTH, "ok"),
+    ]
+    assert rows[0]["rows"] == 600 and rows[0]["checks"] == "12/12 passed"
+    lines = result.stderr.splitlines()
+    assert messages(result.stderr) == []  # progress only: no Dagster log lines
+    assert lines[0] == f"[1/1] running acme {MONTH} ..."
+    assert f"[1/1] acme {MONTH}: raw_cur ..." in lines
+    assert f"[1/1] acme {MONTH}: tb_cur_raw ..." in lines
+
+
+def test_a_failed_month_shows_its_reason_without_stack_traces(delivered: Path) -> None:
+    (data_file,) = delivered.rglob("*.parquet")
+    data_file.write_bytes(b"not parquet")
+    result = finops("run")
+    assert "Traceback" not in result.output and "dagster - ERROR" not in result.output
+    assert "not a readable Parquet file" in result.stdout
+    one_error(result, "1 of 1 partition(s) failed", f"acme {MONTH}", code=1)
+
+
+def test_export_writes_a_partition_to_parquet_and_csv(loaded: Path, tmp_path: Path) -> None:
+    result = finops(
+        "export",
+        "tb_cur_raw",
+        "--tenant",
+        "acme",
+        "--month",
+        MONTH,
+        "--output",
+        str(tmp_path / "raw.parquet"),
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        f"wrote 600 rows of custos_acme_db.tb_cur_raw {MONTH} to {tmp_path / 'raw.parquet'}\n"
+    )
+    raw = pq.read_table(tmp_path / "raw.parquet")
+    assert raw.num_rows == 600
+    assert set(raw.column("year").to_pylist()) == {YEAR}
+
+    result = finops(
+        "export",
+        "cost_daily",
+        "--tenant",
+        "acme",
+        "--month",
+        MONTH,
+        "--output",
+        str(tmp_path / "daily.csv"),
+    )
+    assert result.exit_code == 0, result.output
+    daily = pa_csv.read_csv(tmp_path / "daily.csv")
+    query = finops(
+        "query",
+        "--tenant",
+        "acme",
+        "--format",
+        "json",
+        f"SELECT * FROM cost_daily WHERE year = {YEAR} AND month = {MONTH_NUMBER}",
+    )
+    queried = json.loads(query.stdout)
+    assert daily.num_rows == len(queried) > 0
+    assert daily.column_names == list(queried[0])
+
+    result = finops(
+        "export",
+        "cost_cross_org_monthly",
+        "--central",
+        "--month",
+        MONTH,
+        "--output",
+        str(tmp_path / "central.parquet"),
+    )
+    assert result.exit_code == 0, result.output
+    assert pq.read_table(tmp_path / "central.parquet").num_rows > 0
+
+
+def test_export_writes_maps_as_json_text_in_csv(loaded: Path, tmp_path: Path) -> None:
+    result = finops(
+        "export",
+        "tb_cur_raw",
+        "--tenant",
+        "acme",
+        "--month",
+        MONTH,
+        "--output",
+        str(tmp_path / "raw.csv"),
+    )
+    assert result.exit_code == 0, result.output
+    parquet = finops(
+        "export",
+        "tb_cur_raw",
+        "--tenant",
+        "acme",
+        "--month",
+        MONTH,
+        "--output",
+        str(tmp_path / "raw.parquet"),
+    )
+    assert parquet.exit_code == 0, parquet.output
+    table = pq.read_table(tmp_path / "raw.parquet")
+    nested = [f.name for f in table.schema if pa.types.is_nested(f.type)]
+    text = pa_csv.read_csv(
+        tmp_path / "raw.csv",
+        convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(nested, pa.string())),
+    )
+    assert text.num_rows == 600
+    for name in nested:
+        for value in text.column(name).to_pylist():
+            assert value is None or isinstance(json.loads(value), dict | list)
+
+
+def test_export_refuses_an_unknown_table_listing_the_tenants_tables(
+    loaded: Path, tmp_path: Path
+) -> None:
+    one_error(
+        finops(
+            "export",
+            "nope",
+            "--tenant",
+            "acme",
+            "--month",
+            MONTH,
+            "--output",
+            str(tmp_path / "x.parquet"),
+        ),
+        "tenant acme has no table nope",
+        "tb_cur_raw",
+        "cost_daily",
+    )
+    one_error(
+        finops(
+            "export",
+            "tb_cur_raw",
+            "--tenant",
+            "acme",
+            "--month",
+            "2026-01",
+            "--output",
+            str(tmp_path / "x.parquet"),
+        ),
+        "no rows for 2026-01",
+        "finops run --month 2026-01",
+    )
+    one_error(
+        finops(
+            "export",
+            "tb_cur_raw",
+            "--tenant",
+            "acme",
+            "--month",
+            MONTH,
+            "--output",
+            str(tmp_path / "x.xlsx"),
+        ),
+        ".parquet",
+        ".csv",
+    )
+    assert not list(tmp_path.glob("x.*"))
+
+
+def test_ctrl_c_stops_the_whole_run_with_one_line_and_130(delivered: Path) -> None:
+    process = subprocess.Popen(
+        [str(FINOPS), "run"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stderr is not None
+    seen = []
+    for line in process.stderr:
+        seen.append(line.rstrip("\n"))
+        if line.endswith(": tb_cur_raw ...\n"):
+            process.send_signal(signal.SIGINT)
+            break
+    stdout, rest = process.communicate(timeout=120)
+    lines = seen + rest.splitlines()
+    assert process.returncode == 130, lines
+    assert all(PROGRESS.match(line) for line in lines[:-1]), lines
+    assert lines[-1].startswith("interrupted: Ctrl-C stopped `finops run` during acme")
+    assert "cross-org" not in rest  # nothing after the interrupted run started
+    assert stdout == ""
