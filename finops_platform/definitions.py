@@ -30,6 +30,8 @@ warnings.filterwarnings("ignore", category=dg.PreviewWarning, message=".*AssetCh
 warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*MultiToSingleDimension.*")
 # Single-run backfills (one run for a range of partitions) are beta too.
 warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_policy.*")
+# Sensors carry their tenant's owners (checks cannot take owners); `owners` of a sensor is beta.
+warnings.filterwarnings("ignore", category=dg.BetaWarning, message="Parameter `owners`.*")
 
 
 def _kinds(settings: Settings) -> dict[str, set[str]]:

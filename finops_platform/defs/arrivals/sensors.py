@@ -44,6 +44,7 @@ def build_arrival_sensor(
         minimum_interval_seconds=interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=f"New or restated CUR deliveries in {tenant.source_path}",
+        owners=list(tenant.owners) or None,  # the tenant's owners (settings: Dagster's format)
     )
     def cur_arrivals(
         context: dg.SensorEvaluationContext, finops: FinOpsSettings, store: ObjectStore
