@@ -51,10 +51,8 @@ def beta(tmp_path: Path, finops_home: Path, write_config: WriteConfig) -> Path:
             tenant_entry("gamma", tmp_path / "gamma", first_billing_month="2026-10"),
         ]
     )
-    generate_month(
-        source, month=dt.date(2026, 11, 1), rows=2000, fmt="cur2", seed=4,
-        until=dt.datetime(2026, 11, 20, 10),
-    )  # fmt: skip
+    until = dt.datetime(2026, 11, 20, 10)  # the last usage hour is 09:00
+    generate_month(source, month=dt.date(2026, 11, 1), rows=2000, fmt="cur2", seed=4, until=until)
     result = CliRunner().invoke(
         main, ["run", "--tenant", "beta", "--month", "2026-11"], catch_exceptions=False
     )
