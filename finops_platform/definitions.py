@@ -13,6 +13,7 @@ from finops_platform.defs.alerts.sensors import build_alert_sensors
 from finops_platform.defs.arrivals.sensors import build_arrival_sensors
 from finops_platform.defs.catalog.assets import build_tb_cur_raw
 from finops_platform.defs.cross_org.assets import build_cross_org_asset
+from finops_platform.defs.cross_org.automation import build_cross_org_automation_sensor
 from finops_platform.defs.curated.assets import build_curated_assets
 from finops_platform.defs.freshness.checks import build_freshness_checks
 from finops_platform.defs.freshness.schedules import build_freshness_schedule
@@ -70,6 +71,7 @@ def build_definitions(settings: Settings, now: dt.datetime | None = None) -> dg.
         sensors=[
             *build_arrival_sensors(settings, tenant_month_job),
             *build_alert_sensors(settings.environment.sensor_interval_seconds),
+            build_cross_org_automation_sensor(settings.environment.sensor_interval_seconds),
         ],
         resources=build_resources(settings, now),
     )

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from finops_platform.defs.catalog.tables import replacing_partition, table_metadata
+from finops_platform.defs.cross_org.automation import CROSS_ORG_GROUP, follow_tenant_months
 from finops_platform.defs.cross_org.mirror import SOURCE, mirror_tenant_partition
 from finops_platform.defs.partition_range import Reported, materialize_each
 from finops_platform.defs.sql_checks import SqlCheck, keep_if_blocking_checks_pass, query_metrics
@@ -54,8 +55,9 @@ def build_cross_org_asset(
                 ),
             )
         ],
-        group_name="cross_org",
+        group_name=CROSS_ORG_GROUP,
         partitions_def=month_partitions,
+        automation_condition=follow_tenant_months(),
         kinds=kinds,
         description=(
             "Month totals per tenant, account and service across all tenants, in the central "
