@@ -15,6 +15,7 @@ from finops_platform.defs.catalog.assets import build_tb_cur_raw
 from finops_platform.defs.common.keys import CROSS_ORG_JOB, TENANT_MONTH_JOB
 from finops_platform.defs.common.partitions import month_partitions, tenant_month_partitions
 from finops_platform.defs.cross_org.assets import build_cross_org_asset
+from finops_platform.defs.cross_org.automation import build_cross_org_automation_sensor
 from finops_platform.defs.curated.assets import build_curated_assets
 from finops_platform.defs.freshness.checks import build_freshness_checks
 from finops_platform.defs.freshness.schedules import build_freshness_schedule
@@ -36,6 +37,8 @@ warnings.filterwarnings("ignore", category=dg.PreviewWarning, message=".*AssetCh
 warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*MultiToSingleDimension.*")
 # Single-run backfills (one run for a range of partitions) are beta too.
 warnings.filterwarnings("ignore", category=dg.BetaWarning, message=".*backfill_policy.*")
+# Sensors carry their tenant's owners (checks cannot take owners); `owners` of a sensor is beta.
+warnings.filterwarnings("ignore", category=dg.BetaWarning, message="Parameter `owners`.*")
 
 
 def _kinds(settings: Settings) -> dict[str, set[str]]:
@@ -81,6 +84,7 @@ def build_definitions(settings: Settings, now: dt.datetime | None = None) -> dg.
         sensors=[
             *build_arrival_sensors(settings),
             *build_alert_sensors(settings.environment.sensor_interval_seconds),
+            build_cross_org_automation_sensor(settings.environment.sensor_interval_seconds),
         ],
         resources=build_resources(settings, now),
     )

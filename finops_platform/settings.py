@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Literal
@@ -65,6 +66,23 @@ def _plain_prefix(value: str) -> str:
 
 SourcePath = Annotated[str, Field(min_length=1), AfterValidator(_plain_prefix)]
 
+# Dagster's rule for owners (dagster._core.definitions.utils.is_valid_owner in 1.13.27): an email
+# address or `team:<name>`. Checked here so a bad owner is a config error naming the tenant, not
+# a DagsterInvalidDefinitionError when the code location loads.
+_OWNER_EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Z|a-z]{2,7}\b")
+
+
+def _dagster_owner(value: str) -> str:
+    if _OWNER_EMAIL.fullmatch(value) or (value.startswith("team:") and len(value) > 5):
+        return value
+    raise ValueError(
+        f"{value!r} is not an owner Dagster accepts: write an email address "
+        "(finops@example.com) or a team name prefixed with 'team:' (team:finops)"
+    )
+
+
+Owner = Annotated[str, AfterValidator(_dagster_owner)]
+
 
 class Partitioning(BaseModel):
     """The original design's partitioning flags. The lake layout `org=/year=/month=` is fixed."""
@@ -101,7 +119,7 @@ class TenantConfig(BaseModel):
     cur_format: Literal["legacy", "cur2", "auto"] = "auto"
     first_billing_month: Month | None = None
     cost_allocation_tags: list[Annotated[str, Field(min_length=1, max_length=128)]] = []
-    owners: list[str] = []
+    owners: list[Owner] = []
     glue_crawler: bool = False
 
     @property

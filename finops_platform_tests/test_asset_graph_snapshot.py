@@ -52,6 +52,9 @@ def graph_snapshot(defs: dg.Definitions) -> dict:
             "partitions": _partitions(node.partitions_def),
             "backfill_policy": str(node.backfill_policy) if node.backfill_policy else None,
             "owners": list(node.owners),
+            "automation": node.automation_condition.get_label()
+            if node.automation_condition
+            else None,
         }
     checks = {}
     for check_key in sorted(graph.asset_check_keys, key=lambda k: k.to_user_string()):

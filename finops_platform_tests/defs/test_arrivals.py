@@ -9,10 +9,13 @@ from pathlib import Path
 import boto3
 import dagster as dg
 import pytest
+from click.testing import CliRunner
 
+from finops_platform.cli import main
 from finops_platform.definitions import build_definitions
 from finops_platform.defs.arrivals.sensors import arrival_sensor_name
 from finops_platform.lib.cur.generator import generate_month
+from finops_platform.lib.store import LocalObjectStore
 from finops_platform.settings import load_settings
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
 
@@ -168,3 +171,43 @@ def test_the_daily_schedule_reloads_current_and_previous_month_of_every_tenant(
     assert keys == sorted(
         f"{month}|{org}" for org in ("alpha", "beta") for month in (previous, current)
     )
+
+
+def test_deliveries_already_live_are_not_requested_again_with_a_fresh_cursor(
+    finops_home: Path, write_config: WriteConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`finops demo-data && finops run`, then `dagster dev`: the sensors start with no cursor,
+    and must not load again what `finops run` loaded (the catalog says what is live)."""
+    write_config(
+        [
+            tenant_entry("beta", tmp_path / "beta", first_billing_month="2026-01"),
+            tenant_entry("gamma", tmp_path / "gamma", first_billing_month="2026-01"),
+        ]
+    )
+    for month in (SEPTEMBER, OCTOBER):
+        generate_month(tmp_path / "beta", month=month, rows=500, fmt="legacy", seed=1)
+        generate_month(tmp_path / "gamma", month=month, rows=500, fmt="cur2", seed=1)
+    result = CliRunner().invoke(main, ["run"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+
+    reads: list[str] = []
+    read_bytes = LocalObjectStore.read_bytes
+
+    def counted(store: LocalObjectStore, uri: str) -> bytes:
+        reads.append(uri)
+        return read_bytes(store, uri)
+
+    monkeypatch.setattr(LocalObjectStore, "read_bytes", counted)
+    for org in ("beta", "gamma"):
+        ticks = Ticks(org)  # a fresh cursor
+        assert ticks.tick() == []
+        assert len(json.loads(ticks.cursor)["requested"]) == 2  # the cursor records both
+        assert len(reads) == 2  # each manifest read once, to compare its assembly id
+        assert ticks.tick() == []  # known ETags: no manifest read, no request
+        assert len(reads) == 2
+        reads.clear()
+
+    # AWS restates gamma's October: a new assembly is requested, and only that one.
+    generate_month(tmp_path / "gamma", month=OCTOBER, rows=550, fmt="cur2", seed=2)
+    (request,) = Ticks("gamma").tick()
+    assert request.partition_key == "2026-10-01|gamma"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 from dagster import AssetCheckEvaluation
 
+from finops_platform.defs.alerts.owners import OwnersOf, owners_note
 from finops_platform.defs.common.partitions import tenant_and_month
 
 # Figures worth a glance in the message, when the check reports them.
@@ -37,10 +38,15 @@ def asset_link(ui_url: str, asset_path: list[str]) -> str:
 
 
 def check_messages(
-    evaluation: AssetCheckEvaluation, partition: str | None, ui_url: str
+    evaluation: AssetCheckEvaluation,
+    partition: str | None,
+    ui_url: str,
+    owners_of: OwnersOf | None = None,
 ) -> tuple[str, str]:
-    """(breach, recovery) messages for one check of one partition."""
+    """(breach, recovery) messages for one check of one partition; `owners_of` gives the
+    tenant's owners, who are named in both."""
     tenant, month = _where(evaluation, partition)
+    owners = owners_note(owners_of(tenant) if owners_of else [])
     metadata = {k: v.value for k, v in evaluation.metadata.items()}
     figures = ", ".join(f"{k}={metadata[k]}" for k in KEY_FIGURES if k in metadata)
     asset = "/".join(evaluation.asset_key.path)
@@ -50,11 +56,11 @@ def check_messages(
         f":rotating_light: [{severity}] check {evaluation.check_name} failed: tenant {tenant}, "
         f"month {month}. {evaluation.description or ''}"
         + (f" ({figures})" if figures else "")
-        + f" {link}"
+        + f"{owners} {link}"
     )
     recovery = (
         f":white_check_mark: Recovered: check {evaluation.check_name} passes again for tenant "
-        f"{tenant}, month {month}" + (f" ({figures})" if figures else "") + f" {link}"
+        f"{tenant}, month {month}" + (f" ({figures})" if figures else "") + f"{owners} {link}"
     )
     return breach, recovery
 

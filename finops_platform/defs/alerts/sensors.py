@@ -17,9 +17,17 @@ from finops_platform.defs.alerts.messages import (
     run_failure_message,
     run_recovery_message,
 )
+from finops_platform.defs.alerts.owners import (
+    OwnersOf,
+    configured_tenants,
+    owners_note,
+    owners_of_tenants,
+    partition_tenants,
+    tenant_owners,
+)
 from finops_platform.defs.common.partitions import PARTITION_TAG, RANGE_END_TAG, RANGE_START_TAG
 from finops_platform.lib.alerts.book import AlertBook, NotifyError
-from finops_platform.resources import AlertSettings, Clock
+from finops_platform.resources import AlertSettings, Clock, FinOpsSettings
 
 
 def _deliver(alerts: AlertSettings, book: AlertBook, log: dg.DagsterLogManager) -> None:
@@ -36,8 +44,11 @@ def record_run(
     alerts: AlertSettings,
     now: dt.datetime,
     failure: str | None = None,
+    owners_of: OwnersOf | None = None,
+    tenants: list[str] | None = None,
 ) -> AlertBook:
-    """Turn one finished run's check evaluations (and its failure) into due alerts."""
+    """Turn one finished run's check evaluations (and its failure) into due alerts; each
+    names the owners of its tenant(s) (`owners_of`; `tenants` in the config's order)."""
     book = alerts.book()
     partition = run.tags.get(PARTITION_TAG)
     ranged = RANGE_START_TAG in run.tags
@@ -51,33 +62,42 @@ def record_run(
         # An unpartitioned check (a tenant's freshness) has no partition, even inside a
         # partition's run: keyed by the run's partition, each run would alert it anew.
         where = evaluation.partition
-        breach, recovery = check_messages(evaluation, where, alerts.dagster_ui_url)
+        breach, recovery = check_messages(evaluation, where, alerts.dagster_ui_url, owners_of)
         key = f"{'/'.join(evaluation.asset_key.path)}:{evaluation.check_name}:{where or '-'}"
         book.observe(key, not evaluation.passed, breach, recovery, now)
     # A run failure is a state of its job and partition (or range) like a failed check: a job
     # failing on every tick alerts once, again after the re-alert period, and its next
     # successful run announces the recovery.
     ui_url = alerts.dagster_ui_url
+    run_tenants = partition_tenants(partition, tenants or [])
+    owners = owners_note(owners_of_tenants(owners_of, run_tenants) if owners_of else [])
     book.observe(
         f"run:{run.job_name}:{partition or '-'}",
         failure is not None,
-        run_failure_message(run.job_name, run.run_id, partition, failure or "", ui_url),
-        run_recovery_message(run.job_name, run.run_id, partition, ui_url),
+        run_failure_message(run.job_name, run.run_id, partition, failure or "", ui_url) + owners,
+        run_recovery_message(run.job_name, run.run_id, partition, ui_url) + owners,
         now,
     )
     return book
 
 
 def slack_alerts_on_success(
-    context: dg.RunStatusSensorContext, alerts: AlertSettings, clock: Clock
+    context: dg.RunStatusSensorContext, alerts: AlertSettings, clock: Clock, finops: FinOpsSettings
 ) -> None:
     """Posts failed checks (and recoveries) of successful runs to Slack."""
-    book = record_run(context.instance, context.dagster_run, alerts, clock.now())
+    book = record_run(
+        context.instance,
+        context.dagster_run,
+        alerts,
+        clock.now(),
+        owners_of=tenant_owners(finops),
+        tenants=configured_tenants(finops),
+    )
     _deliver(alerts, book, context.log)
 
 
 def slack_alerts_on_failure(
-    context: dg.RunFailureSensorContext, alerts: AlertSettings, clock: Clock
+    context: dg.RunFailureSensorContext, alerts: AlertSettings, clock: Clock, finops: FinOpsSettings
 ) -> None:
     """Posts failed runs, and their failed checks, to Slack."""
     step_failures = context.get_step_failure_events()
@@ -86,7 +106,15 @@ def slack_alerts_on_failure(
         if step_failures
         else context.failure_event.message or "the run failed"
     )
-    book = record_run(context.instance, context.dagster_run, alerts, clock.now(), failure=error)
+    book = record_run(
+        context.instance,
+        context.dagster_run,
+        alerts,
+        clock.now(),
+        failure=error,
+        owners_of=tenant_owners(finops),
+        tenants=configured_tenants(finops),
+    )
     _deliver(alerts, book, context.log)
 
 

@@ -6,14 +6,23 @@ manifest's ETag, and the run key is the partition plus that ETag, so one deliver
 requested twice. Deliveries without a manifest yet are partial and wait, and so do those for a
 month outside the tenant's months (before its first billing month, or not begun): they are
 requested once the months include them.
+
+A delivery that is already live is not requested again, whoever loaded it (`finops run`, a
+backfill, a sensor with a lost or fresh cursor): when the cursor has not seen a manifest's ETag,
+the sensor reads that small manifest and compares its assembly id (CUR 2.0: its execution id)
+with the one tb_cur_raw's catalog partition records as live. The catalog is the source of truth
+of what is live and does not depend on Dagster's history. A tick that sees only known ETags reads
+no manifest and no catalog.
 """
 
 import json
 
 import dagster as dg
 
+from finops_platform.defs.arrivals.live import LiveAssemblies
 from finops_platform.defs.common.keys import TENANT_MONTH_JOB
 from finops_platform.defs.common.partitions import partition_key
+from finops_platform.lib.catalog import Catalog
 from finops_platform.lib.cur.arrivals import find_arrivals
 from finops_platform.lib.store import ObjectStore
 from finops_platform.months import current_month
@@ -36,9 +45,13 @@ def build_arrival_sensor(tenant: TenantConfig, interval_seconds: int) -> dg.Sens
         minimum_interval_seconds=interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
         description=f"New or restated CUR deliveries in {tenant.source_path}",
+        owners=list(tenant.owners) or None,  # the tenant's owners (settings: Dagster's format)
     )
     def cur_arrivals(
-        context: dg.SensorEvaluationContext, finops: FinOpsSettings, store: ObjectStore
+        context: dg.SensorEvaluationContext,
+        finops: FinOpsSettings,
+        store: ObjectStore,
+        catalog: Catalog,
     ) -> dg.SensorResult:
         state = json.loads(context.cursor) if context.cursor else {}
         requested: dict[str, str] = state.get(REQUESTED, {})
@@ -47,6 +60,7 @@ def build_arrival_sensor(tenant: TenantConfig, interval_seconds: int) -> dg.Sens
         first = finops.settings.tenant_first_month(configured)
         current = current_month()
         requests = []
+        live = LiveAssemblies(store, catalog, configured)
         for arrival in find_arrivals(store, configured):
             manifest = arrival.manifest
             if requested.get(manifest.uri) == manifest.etag:
@@ -64,6 +78,13 @@ def build_arrival_sensor(tenant: TenantConfig, interval_seconds: int) -> dg.Sens
                 continue
             requested[manifest.uri] = manifest.etag
             skipped.pop(manifest.uri, None)
+            if live.is_live(arrival):
+                context.log.info(
+                    f"{tenant.org_id}: {manifest.uri} is the live version of "
+                    f"{arrival.month:%Y-%m} already (assembly {live.assembly_id(arrival)}); "
+                    "not requested"
+                )
+                continue
             key = partition_key(tenant.org_id, arrival.month)
             requests.append(
                 dg.RunRequest(

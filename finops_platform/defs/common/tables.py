@@ -23,6 +23,7 @@ from finops_platform.lake import (
 )
 from finops_platform.lib.catalog import Catalog, CatalogPartition, CatalogTable
 from finops_platform.lib.catalog.types import glue_type
+from finops_platform.lib.cur.columns import column_descriptions
 from finops_platform.lib.cur.schema import CANONICAL_SCHEMA, PARTITION_COLUMNS
 from finops_platform.lib.engine.base import PartitionWrite, QueryEngine
 from finops_platform.lib.store import ObjectStore
@@ -32,9 +33,16 @@ TENANT_PARTITION_KEYS = {name: glue_type(kind) for name, kind in PARTITION_COLUM
 MONTH_PARTITION_KEYS = {"year": "int", "month": "int"}
 
 
-def column_schema(schema: pa.Schema) -> dg.TableSchema:
-    """A table's columns as Dagster metadata, shown in the UI."""
-    return dg.TableSchema(columns=[dg.TableColumn(field.name, str(field.type)) for field in schema])
+def column_schema(schema: pa.Schema, table: str = RAW_TABLE) -> dg.TableSchema:
+    """A table's columns as Dagster metadata, shown in the UI, with the meaning of those the
+    README documents (lib/cur/columns.py)."""
+    described = column_descriptions(table)
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(field.name, str(field.type), description=described.get(field.name))
+            for field in schema
+        ]
+    )
 
 
 def raw_table(tenant: TenantConfig, lake_root: str) -> CatalogTable:
@@ -131,6 +139,6 @@ def table_metadata(database: str, table: str, written: PartitionWrite) -> dict[s
         "dagster/table_name": f"{database}.{table}",
         "dagster/row_count": written.rows,
         "dagster/uri": written.location,
-        "dagster/column_schema": column_schema(written.schema),
+        "dagster/column_schema": column_schema(written.schema, table),
         "bytes": written.bytes,
     }

@@ -19,6 +19,7 @@ from finops_platform.defs.common.sql_checks import (
     query_metrics,
 )
 from finops_platform.defs.common.tables import replacing_partition, table_metadata
+from finops_platform.defs.cross_org.automation import follow_tenant_months
 from finops_platform.lib.catalog import Catalog
 from finops_platform.lib.engine import QueryEngine
 from finops_platform.lib.sql import Identifier, SqlValue, load_sql, render
@@ -61,6 +62,7 @@ def build_cross_org_asset(
         ],
         group_name=keys.CROSS_ORG_GROUP,
         partitions_def=month_partitions,
+        automation_condition=follow_tenant_months(),
         kinds=kinds,
         description=(
             "Month totals per tenant, account and service across all tenants, in the central "

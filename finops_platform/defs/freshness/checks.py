@@ -21,6 +21,9 @@ def build_freshness_check(tenant: TenantConfig) -> dg.AssetChecksDefinition:
         asset=TB_CUR_RAW,
         name=freshness_check_name(tenant.org_id),
         blocking=False,
+        # Checks take no `owners` in Dagster 1.13.27 (assets, jobs, sensors and schedules do):
+        # the tenant's owners are the check's metadata, shown with the check in the UI.
+        metadata={"owners": ", ".join(tenant.owners)} if tenant.owners else None,
         description=(
             f"{tenant.org_id}: the last usage hour (the current month's, or before its first "
             f"delivery the latest earlier month's) is at most {tenant.sla_hours:g} h old "
