@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from finops_platform.lib.cur.generator import generate_month
+from finops_platform.sample import generate_month
 
 SEED = 7
 FORMAT = "legacy"

@@ -19,7 +19,7 @@ from typing import Any
 from benchmarks import report
 from benchmarks.data import Delivery, data_files, ensure_delivery
 from benchmarks.measure import REPO_ROOT, Sample, median_sample, run_sample
-from finops_platform.lib.cur.generator import MIN_ROWS
+from finops_platform.sample import MIN_ROWS
 from finops_platform.settings import load_environment
 
 PIPELINE_MONTH = dt.date(2025, 12, 1)

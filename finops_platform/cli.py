@@ -340,7 +340,7 @@ def tenant_init(obj: Context, org_id: str, dry_run: bool) -> None:
 
 
 def _rows_per_month(_ctx: click.Context, _param: click.Parameter, value: int) -> int:
-    from finops_platform.lib.cur.generator import MIN_ROWS
+    from finops_platform.sample import MIN_ROWS
 
     if value < MIN_ROWS:
         raise click.BadParameter(
@@ -384,7 +384,7 @@ def demo_data(
     The last MONTHS billing months up to the current one, which is month-to-date. Names each
     tenant and month on stderr as it writes it.
     """
-    from finops_platform.lib.cur.generator import generate_month
+    from finops_platform.sample import generate_month
 
     store = obj.store()
     now = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0, tzinfo=None)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from finops_platform.lib.cur.generator import generate_month
+from finops_platform.sample import generate_month
 from finops_platform_tests.conftest import tenant_entry
 from finops_platform_tests.support.dagster_dev import (
     DAGSTER_YAML,

@@ -14,8 +14,8 @@ from click.testing import CliRunner, Result
 from finops_platform.cli import main
 from finops_platform.dashboard.periods import month_params
 from finops_platform.defs.common.sql_checks import UNTAGGED
-from finops_platform.lib.cur.generator import GeneratedDelivery, generate_month
 from finops_platform.lib.sql import Identifier, load_sql, render
+from finops_platform.sample import GeneratedDelivery, generate_month
 from finops_platform.settings import load_settings
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
 

@@ -13,8 +13,8 @@ from finops_platform.cli import main
 from finops_platform.definitions import build_definitions
 from finops_platform.defs.common.partitions import RANGE_START_TAG, partition_key
 from finops_platform.defs.raw.assets import RAW_CUR
-from finops_platform.lib.cur.generator import GeneratedDelivery, generate_month
 from finops_platform.runner import consecutive_runs
+from finops_platform.sample import GeneratedDelivery, generate_month
 from finops_platform.settings import load_settings
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
 from finops_platform_tests.support.alerts import alert_for_run

@@ -21,11 +21,11 @@ from finops_platform.core import ConfigError
 from finops_platform.definitions import build_definitions
 from finops_platform.defs.common.partitions import partition_key
 from finops_platform.defs.common.sql_checks import partition_params
-from finops_platform.lib.cur.generator import generate_month
 from finops_platform.lib.engine.athena import AthenaQueryError
 from finops_platform.lib.secrets import resolve_secret
 from finops_platform.lib.sql import load_sql, render
 from finops_platform.resources import settings_from
+from finops_platform.sample import generate_month
 from finops_platform.settings import REPO_ROOT, load_settings
 from finops_platform_tests.conftest import tenant_entry
 from finops_platform_tests.support.fault_proxy import Request, fault_proxy

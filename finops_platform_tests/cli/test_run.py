@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import pytest
+from click.testing import Result
 
 from finops_platform_tests.cli.support import PROGRESS, finops, messages, one_error
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
@@ -80,17 +81,15 @@ def test_a_failed_month_shows_its_reason_without_stack_traces(delivered: Path) -
     one_error(result, "1 of 1 partition(s) failed", f"acme {MONTH}", code=1)
 
 
+def export(
+    table: str, output: Path, scope: tuple[str, ...] = ("--tenant", "acme"), month: str = MONTH
+) -> Result:
+    """`finops export TABLE <scope> --month M --output OUTPUT`."""
+    return finops("export", table, *scope, "--month", month, "--output", str(output))
+
+
 def test_export_writes_a_partition_to_parquet_and_csv(loaded: Path, tmp_path: Path) -> None:
-    result = finops(
-        "export",
-        "tb_cur_raw",
-        "--tenant",
-        "acme",
-        "--month",
-        MONTH,
-        "--output",
-        str(tmp_path / "raw.parquet"),
-    )
+    result = export("tb_cur_raw", tmp_path / "raw.parquet")
     assert result.exit_code == 0, result.output
     assert result.stdout == (
         f"wrote 600 rows of custos_acme_db.tb_cur_raw {MONTH} to {tmp_path / 'raw.parquet'}\n"
@@ -99,16 +98,7 @@ def test_export_writes_a_partition_to_parquet_and_csv(loaded: Path, tmp_path: Pa
     assert raw.num_rows == 600
     assert set(raw.column("year").to_pylist()) == {YEAR}
 
-    result = finops(
-        "export",
-        "cost_daily",
-        "--tenant",
-        "acme",
-        "--month",
-        MONTH,
-        "--output",
-        str(tmp_path / "daily.csv"),
-    )
+    result = export("cost_daily", tmp_path / "daily.csv")
     assert result.exit_code == 0, result.output
     daily = pa_csv.read_csv(tmp_path / "daily.csv")
     query = finops(
@@ -123,41 +113,15 @@ def test_export_writes_a_partition_to_parquet_and_csv(loaded: Path, tmp_path: Pa
     assert daily.num_rows == len(queried) > 0
     assert daily.column_names == list(queried[0])
 
-    result = finops(
-        "export",
-        "cost_cross_org_monthly",
-        "--central",
-        "--month",
-        MONTH,
-        "--output",
-        str(tmp_path / "central.parquet"),
-    )
+    result = export("cost_cross_org_monthly", tmp_path / "central.parquet", scope=("--central",))
     assert result.exit_code == 0, result.output
     assert pq.read_table(tmp_path / "central.parquet").num_rows > 0
 
 
 def test_export_writes_maps_as_json_text_in_csv(loaded: Path, tmp_path: Path) -> None:
-    result = finops(
-        "export",
-        "tb_cur_raw",
-        "--tenant",
-        "acme",
-        "--month",
-        MONTH,
-        "--output",
-        str(tmp_path / "raw.csv"),
-    )
+    result = export("tb_cur_raw", tmp_path / "raw.csv")
     assert result.exit_code == 0, result.output
-    parquet = finops(
-        "export",
-        "tb_cur_raw",
-        "--tenant",
-        "acme",
-        "--month",
-        MONTH,
-        "--output",
-        str(tmp_path / "raw.parquet"),
-    )
+    parquet = export("tb_cur_raw", tmp_path / "raw.parquet")
     assert parquet.exit_code == 0, parquet.output
     table = pq.read_table(tmp_path / "raw.parquet")
     nested = [f.name for f in table.schema if pa.types.is_nested(f.type)]
@@ -175,45 +139,18 @@ def test_export_refuses_an_unknown_table_listing_the_tenants_tables(
     loaded: Path, tmp_path: Path
 ) -> None:
     one_error(
-        finops(
-            "export",
-            "nope",
-            "--tenant",
-            "acme",
-            "--month",
-            MONTH,
-            "--output",
-            str(tmp_path / "x.parquet"),
-        ),
+        export("nope", tmp_path / "x.parquet"),
         "tenant acme has no table nope",
         "tb_cur_raw",
         "cost_daily",
     )
     one_error(
-        finops(
-            "export",
-            "tb_cur_raw",
-            "--tenant",
-            "acme",
-            "--month",
-            "2026-01",
-            "--output",
-            str(tmp_path / "x.parquet"),
-        ),
+        export("tb_cur_raw", tmp_path / "x.parquet", month="2026-01"),
         "no rows for 2026-01",
         "finops run --month 2026-01",
     )
     one_error(
-        finops(
-            "export",
-            "tb_cur_raw",
-            "--tenant",
-            "acme",
-            "--month",
-            MONTH,
-            "--output",
-            str(tmp_path / "x.xlsx"),
-        ),
+        export("tb_cur_raw", tmp_path / "x.xlsx"),
         ".parquet",
         ".csv",
     )

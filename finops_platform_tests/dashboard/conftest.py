@@ -23,9 +23,9 @@ from streamlit.testing.v1 import AppTest
 
 from finops_platform.cli import main
 from finops_platform.dashboard.scope import AT_ENV, TENANT_ENV
-from finops_platform.lib.cur.generator import generate_month
 from finops_platform.lib.engine import EngineSession
 from finops_platform.resources import build_resources
+from finops_platform.sample import generate_month
 from finops_platform.settings import Settings, load_settings
 from finops_platform_tests.conftest import tenant_entry
 

@@ -13,7 +13,7 @@ from finops_platform.cli import main
 from finops_platform.definitions import build_definitions
 from finops_platform.defs.common.partitions import PARTITION_TAG, RANGE_START_TAG
 from finops_platform.defs.freshness.schedules import FRESHNESS_JOB
-from finops_platform.lib.cur.generator import generate_month
+from finops_platform.sample import generate_month
 from finops_platform.settings import load_settings
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
 from finops_platform_tests.support.alerts import alert_for_run

@@ -14,7 +14,7 @@ from finops_platform.definitions import build_definitions
 from finops_platform.defs.common.keys import CROSS_ORG_JOB, TENANT_MONTH_JOB
 from finops_platform.defs.cross_org.assets import CROSS_ORG
 from finops_platform.defs.cross_org.automation import CROSS_ORG_AUTOMATION_SENSOR
-from finops_platform.lib.cur.generator import generate_month
+from finops_platform.sample import generate_month
 from finops_platform.settings import load_settings
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
 

@@ -18,8 +18,8 @@ import pytest
 from click.testing import CliRunner
 
 from finops_platform.cli import main
-from finops_platform.lib.cur.generator import generate_month
 from finops_platform.lib.cur.schema import tag_match_key
+from finops_platform.sample import generate_month
 from finops_platform_tests.conftest import tenant_entry
 
 MONTHS = (dt.date(2026, 8, 1), dt.date(2026, 9, 1))

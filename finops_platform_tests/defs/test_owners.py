@@ -15,7 +15,7 @@ from finops_platform.definitions import build_definitions
 from finops_platform.defs.arrivals.sensors import arrival_sensor_name
 from finops_platform.defs.common.partitions import PARTITION_TAG
 from finops_platform.defs.freshness.checks import freshness_check_name
-from finops_platform.lib.cur.generator import generate_month
+from finops_platform.sample import generate_month
 from finops_platform.settings import load_settings, parse_tenants
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
 from finops_platform_tests.defs.test_alerts import freshness_run_then_alert

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from finops_platform.cli import main
-from finops_platform.lib.cur.generator import GeneratedDelivery, generate_month
+from finops_platform.sample import GeneratedDelivery, generate_month
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
 
 MONTH = dt.date(2026, 9, 1)

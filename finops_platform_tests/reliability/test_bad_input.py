@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from finops_platform.cli import main
-from finops_platform.lib.cur.generator import generate_month
+from finops_platform.sample import generate_month
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
 
 HOSTILE_TAG = "team'); DROP TABLE x; --"

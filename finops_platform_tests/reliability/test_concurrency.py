@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from finops_platform.cli import main
 from finops_platform.definitions import build_definitions
 from finops_platform.defs.common.partitions import partition_key
-from finops_platform.lib.cur.generator import GeneratedDelivery, generate_month
+from finops_platform.sample import GeneratedDelivery, generate_month
 from finops_platform.settings import load_settings
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
 

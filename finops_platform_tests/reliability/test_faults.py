@@ -19,8 +19,8 @@ from botocore.exceptions import ClientError
 from click.testing import CliRunner
 
 from finops_platform.cli import main
-from finops_platform.lib.cur.generator import generate_month
 from finops_platform.lib.store.s3 import S3ObjectStore
+from finops_platform.sample import generate_month
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
 from finops_platform_tests.support.fault_proxy import Request, Rewrite, fault_proxy
 

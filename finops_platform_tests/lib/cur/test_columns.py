@@ -67,7 +67,7 @@ def test_raw_cur_column_schema_carries_the_descriptions(finops_home: Path) -> No
 def test_cost_daily_column_schema_carries_the_descriptions(
     finops_home: Path, write_config: WriteConfig, tmp_path: Path
 ) -> None:
-    from finops_platform.lib.cur.generator import generate_month
+    from finops_platform.sample import generate_month
 
     write_config([tenant_entry("beta", tmp_path / "beta", first_billing_month="2026-09")])
     generate_month(tmp_path / "beta", month=dt.date(2026, 9, 1), rows=500, fmt="cur2", seed=1)

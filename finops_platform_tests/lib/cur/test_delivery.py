@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from finops_platform.lib.cur.delivery import DeliveryError, delivered_months, find_delivery
-from finops_platform.lib.cur.generator import GeneratedDelivery, generate_month
 from finops_platform.lib.store.local import LocalObjectStore
+from finops_platform.sample import GeneratedDelivery, generate_month
 from finops_platform.settings import TenantConfig
 
 MONTH = dt.date(2026, 10, 1)

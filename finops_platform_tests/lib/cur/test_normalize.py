@@ -11,13 +11,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from finops_platform.lib.cur.delivery import DeliveryError
-from finops_platform.lib.cur.generator import GeneratedDelivery, generate_month
 from finops_platform.lib.cur.normalize import (
     Lineage,
     SourceFile,
     normalized_select,
     write_normalized,
 )
+from finops_platform.sample import GeneratedDelivery, generate_month
 
 MONTH = dt.date(2026, 10, 1)
 LINEAGE = Lineage(format="legacy", assembly_id="a-1", ingestion_time=dt.datetime(2026, 11, 2))

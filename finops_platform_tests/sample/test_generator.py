@@ -12,14 +12,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from finops_platform.lib.cur import manifest as mf
-from finops_platform.lib.cur.generator import GeneratedDelivery, generate_month
 from finops_platform.lib.cur.schema import CUR2_COLUMNS, LINE_ITEM_TYPES
+from finops_platform.sample import GeneratedDelivery, generate_month
 
 MONTH = dt.date(2026, 10, 1)
 ROWS = 3000
 FORMATS = ("legacy", "cur2")
 
-# The amortized cost formula of DESIGN.md ("CUR facts"), as the curated SQL will use it.
+# The amortized cost formula of docs/ARCHITECTURE.md ("CUR facts"), as the curated SQL will use it.
 AMORTIZED = """
     CASE line_item_line_item_type
         WHEN 'SavingsPlanCoveredUsage' THEN savings_plan_savings_plan_effective_cost
