@@ -102,9 +102,12 @@ def materialize_asset(
     """One asset's body and its own checks for one tenant x month, with the environment's
     resources and nothing upstream or downstream of it."""
     defs = build_definitions(settings or load_settings())
+    (asset,) = [
+        a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition) and key in a.keys
+    ]
     with _instance(instance) as dagster:
         return dg.materialize(
-            [defs.resolve_assets_def(key)],
+            [asset],
             resources=defs.resources,
             instance=dagster,
             partition_key=partition_key(org_id, month),
