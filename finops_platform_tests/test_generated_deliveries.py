@@ -1,7 +1,6 @@
 """Generated legacy and CUR 2.0 deliveries for two tenants: ingested, checked, reconciled."""
 
 import datetime as dt
-import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -9,15 +8,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner, Result
 
-from finops_platform.cli import main
 from finops_platform.dashboard.periods import month_params
 from finops_platform.defs.common.sql_checks import UNTAGGED
 from finops_platform.lib.sql import Identifier, load_sql, render
 from finops_platform.sample import GeneratedDelivery, generate_month
 from finops_platform.settings import load_settings
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
+from finops_platform_tests.support.materialize import check_tally, load, query
 
 MONTH = dt.date(2026, 9, 1)
 RAW_TOTALS = (
@@ -31,16 +29,6 @@ CROSS_ORG_CURRENCIES = (
     "SELECT DISTINCT org, currency FROM cost_cross_org_monthly WHERE year = 2026 AND month = 9 "
     "ORDER BY org, currency"
 )
-
-
-def finops(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
-def query(org: str, sql: str) -> list[dict]:
-    result = finops("query", "--tenant", org, "--format", "json", sql)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)
 
 
 @pytest.fixture
@@ -72,16 +60,16 @@ def assert_loaded(org: str, delivery: GeneratedDelivery) -> None:
 def test_both_formats_ingest_and_pass_every_check(sources: dict[str, Path]) -> None:
     legacy = deliver(sources["legacy_org"], "legacy")
     cur2 = deliver(sources["cur2_org"], "cur2")
-    result = finops("run", "--month", "2026-09")
-    assert result.exit_code == 0, result.output
-    assert result.output.count("12/12 passed") == 2
+    loaded = load(months=[MONTH])
+    assert loaded.ok, loaded.reports
+    assert [check_tally(r) for r in loaded.tenant_reports()] == [(12, 12, [])] * 2
     assert_loaded("legacy_org", legacy)
     assert_loaded("cur2_org", cur2)
 
 
 def test_legacy_tags_and_product_attributes_become_cur2_maps(sources: dict[str, Path]) -> None:
     deliver(sources["legacy_org"], "legacy")
-    assert finops("run", "--tenant", "legacy_org", "--month", "2026-09").exit_code == 0
+    assert load(["legacy_org"], [MONTH]).ok
     (row,) = query(
         "legacy_org",
         "SELECT count_if(element_at(resource_tags, 'user_cost_center') IS NOT NULL) AS tagged, "
@@ -100,11 +88,11 @@ def test_a_restatement_replaces_the_month_and_a_sharp_shrink_warns(
     sources: dict[str, Path],
 ) -> None:
     deliver(sources["cur2_org"], "cur2", rows=6000)
-    assert finops("run", "--tenant", "cur2_org", "--month", "2026-09").exit_code == 0
+    assert load(["cur2_org"], [MONTH]).ok
     restated = deliver(sources["cur2_org"], "cur2", rows=2000)
-    result = finops("run", "--tenant", "cur2_org", "--month", "2026-09")
-    assert result.exit_code == 0, result.output  # a WARN does not fail the run
-    assert "failed: raw_row_count WARN" in result.output
+    loaded = load(["cur2_org"], [MONTH])
+    assert loaded.ok, loaded.reports  # a WARN does not fail the run
+    assert check_tally(loaded.report("cur2_org", MONTH))[2][0] == "raw_row_count WARN"
     assert_loaded("cur2_org", restated)
 
 
@@ -112,24 +100,27 @@ def test_a_partial_delivery_is_refused(sources: dict[str, Path]) -> None:
     delivery = deliver(sources["legacy_org"], "legacy", rows=6000, rows_per_file=2500)
     assert len(delivery.data_files) == 3
     delivery.data_files[1].unlink()
-    result = finops("run", "--tenant", "legacy_org", "--month", "2026-09")
-    assert result.exit_code == 1
-    assert "partial delivery" in result.output
-    assert delivery.data_files[1].name in result.output
+    loaded = load(["legacy_org"], [MONTH])
+    assert not loaded.ok
+    error = loaded.report("legacy_org", MONTH).error
+    assert error is not None and "partial delivery" in error
+    assert delivery.data_files[1].name in error
 
 
 def test_a_month_without_delivery_says_where_it_looked(sources: dict[str, Path]) -> None:
     deliver(sources["legacy_org"], "legacy")
-    result = finops("run", "--tenant", "legacy_org", "--month", "2026-08")
-    assert result.exit_code == 1
-    assert "tenant 'legacy_org', month 2026-08: no CUR delivery" in result.output
+    august = MONTH.replace(month=8)
+    loaded = load(["legacy_org"], [august])
+    assert not loaded.ok
+    error = loaded.report("legacy_org", august).error
+    assert error is not None and "tenant 'legacy_org', month 2026-08: no CUR delivery" in error
 
 
 def test_a_closed_month_that_stops_early_warns_incomplete(sources: dict[str, Path]) -> None:
     deliver(sources["cur2_org"], "cur2", until=dt.datetime(2026, 9, 25))
-    result = finops("run", "--tenant", "cur2_org", "--month", "2026-09")
-    assert result.exit_code == 0, result.output  # WARN: reported, not failing the run
-    assert "failed: month_complete WARN" in result.output
+    loaded = load(["cur2_org"], [MONTH])
+    assert loaded.ok, loaded.reports  # WARN: reported, not failing the run
+    assert check_tally(loaded.report("cur2_org", MONTH))[2][0] == "month_complete WARN"
 
 
 def overwrite(
@@ -159,9 +150,10 @@ def test_rows_without_a_line_item_type_or_service_still_reconcile(
         )
         assert overwrite(delivery, "line_item_line_item_type", every=97) > 0
         overwrite(delivery, "line_item_product_code", every=13)
-    result = finops("run", "--tenant", "legacy_org")
-    assert result.exit_code == 0, result.output
-    assert result.output.count("12/12 passed") == 2, result.output
+    loaded = load(["legacy_org"])  # every month delivered: August and September
+    assert loaded.ok, loaded.reports
+    tenant_reports = loaded.tenant_reports()
+    assert [check_tally(r) for r in tenant_reports] == [(12, 12, [])] * 2, tenant_reports
     rows = query(
         "legacy_org",
         "SELECT account_id, count(*) AS n FROM cost_monthly_summary "
@@ -201,11 +193,11 @@ def test_a_restated_last_month_moves_this_months_change(sources: dict[str, Path]
     august = MONTH.replace(month=8)
     for month in (august, MONTH):
         generate_month(sources["cur2_org"], month=month, rows=3000, fmt="cur2", seed=11)
-    assert finops("run", "--tenant", "cur2_org").exit_code == 0
+    assert load(["cur2_org"]).ok
     first = august_total()
     # AWS restates August; only August is run again, as the arrival sensor requests it.
     generate_month(sources["cur2_org"], month=august, rows=3000, fmt="cur2", seed=12)
-    assert finops("run", "--tenant", "cur2_org", "--month", "2026-08").exit_code == 0
+    assert load(["cur2_org"], [august]).ok
     assert august_total() != first
     previous = sum(Decimal(row["previous"] or 0) for row in top_services("cur2_org"))
     assert previous == august_total()  # September's change follows the restated August
@@ -227,16 +219,14 @@ def test_costs_in_two_currencies_stay_apart_and_fail_one_currency(
     assert overwrite(legacy, "line_item_currency_code", every=7, value="INR") > 0
     cur2 = deliver(sources["cur2_org"], "cur2", rows=3000)
     overwrite(cur2, "line_item_currency_code", every=1, value="EUR")  # all of it
-    result = finops("run")
-    assert result.exit_code == 1, result.output  # an ERROR check failed, nothing was blocked
-    lines = result.output.splitlines()
-    assert any(
-        "legacy_org" in line and "11/12 passed; failed: one_currency" in line for line in lines
-    )
-    assert any("cur2_org" in line and "12/12 passed" in line for line in lines)  # all in EUR
-    assert any("(all tenants)" in line and "failed: one_currency" in line for line in lines)
-    central = finops("query", "--central", "--format", "json", CROSS_ORG_CURRENCIES)
-    assert json.loads(central.output) == [
+    loaded = load()  # every active tenant, every month delivered
+    assert not loaded.ok  # an ERROR check failed, nothing was blocked
+    assert all(r.success for r in loaded.reports), loaded.reports
+    passed, run, failed = check_tally(loaded.report("legacy_org", MONTH))
+    assert (passed, run) == (11, 12) and failed[0].startswith("one_currency ")
+    assert check_tally(loaded.report("cur2_org", MONTH)) == (12, 12, [])  # all in EUR
+    assert check_tally(loaded.cross_org(MONTH))[2][0].startswith("one_currency ")
+    assert query(None, CROSS_ORG_CURRENCIES) == [
         {"org": "cur2_org", "currency": "EUR"},
         {"org": "legacy_org", "currency": "INR"},
         {"org": "legacy_org", "currency": "USD"},
@@ -267,9 +257,9 @@ def test_a_misspelled_tag_key_warns_by_name(
     tags = ["CostCentre", "team"]  # user_cost_centre is no key in the CUR; user_team is
     write_config([tenant_entry("acme", source, cost_allocation_tags=tags)])
     deliver(source, "cur2", rows=2000)
-    result = finops("run", "--month", "2026-09")
-    assert result.exit_code == 0, result.output  # a warning, not a failure
-    assert "11/12 passed; failed: tag_keys_found WARN" in result.output
+    loaded = load(months=[MONTH])
+    assert loaded.ok, loaded.reports  # a warning, not a failure
+    assert check_tally(loaded.report("acme", MONTH)) == (11, 12, ["tag_keys_found WARN"])
     params = {
         "database": Identifier(load_settings().tenants.get("acme").database),
         "org": "acme",

@@ -1,5 +1,6 @@
 """`finops query` sees one tenant's catalog and data only."""
 
+import datetime as dt
 import json
 import shutil
 from pathlib import Path
@@ -9,6 +10,7 @@ from click.testing import CliRunner
 
 from finops_platform.cli import main
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
+from finops_platform_tests.support.materialize import load
 
 
 def finops(*args: str) -> tuple[int, str]:
@@ -27,8 +29,8 @@ def two_tenants(
             tenant_entry("beta", tmp_path / "other", first_billing_month="2018-10"),
         ]
     )
-    code, output = finops("run", "--month", "2018-10")
-    assert code == 0, output
+    loaded = load(months=[dt.date(2018, 10, 1)])
+    assert loaded.ok, loaded.reports
     return finops_home / "buckets/finops-lake/custos/cur"
 
 

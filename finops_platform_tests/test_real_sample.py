@@ -1,32 +1,20 @@
-"""The real October 2018 CUR export through the whole CLI: run, query, run again."""
+"""The real October 2018 CUR export loaded as `finops run` loads it, queried, then loaded again."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
+import datetime as dt
 from pathlib import Path
 
 import pytest
 
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
+from finops_platform_tests.support.materialize import check_tally, load, query
 
-FINOPS = Path(sys.executable).with_name("finops")
+OCTOBER = dt.date(2018, 10, 1)
 COUNT_AND_COST = (
     "SELECT count(*) AS n, sum(line_item_unblended_cost) AS cost FROM tb_cur_raw "
     "WHERE year = 2018 AND month = 10"
 )
-
-
-def finops(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(FINOPS), *args], capture_output=True, text=True, timeout=300)
-
-
-def query_count_and_cost() -> dict:
-    result = finops("query", "--tenant", "real_sample", "--format", "json", COUNT_AND_COST)
-    assert result.returncode == 0, result.stderr
-    (row,) = json.loads(result.stdout)
-    return row
 
 
 def test_real_sample_runs_and_reruns_without_duplicates(
@@ -40,10 +28,11 @@ def test_real_sample_runs_and_reruns_without_duplicates(
         ]
     )
     for _ in range(2):
-        result = finops("run", "--tenant", "real_sample", "--month", "2018-10")
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert "119,307" in result.stdout and "12/12 passed" in result.stdout
-        row = query_count_and_cost()
+        loaded = load(["real_sample"], [OCTOBER])
+        assert loaded.ok, loaded.reports
+        report = loaded.report("real_sample", OCTOBER)
+        assert report.rows == 119307 and check_tally(report) == (12, 12, [])
+        (row,) = query("real_sample", COUNT_AND_COST)
         assert row["n"] == 119307
         assert row["cost"] == pytest.approx(4064.483132, abs=1e-6)
     lake_month = finops_home / "buckets/finops-lake/custos/cur/org=real_sample/year=2018/month=10"

@@ -12,15 +12,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner
 
-from finops_platform.cli import main
 from finops_platform.lib.cur.schema import tag_match_key
 from finops_platform.sample import generate_month
 from finops_platform_tests.conftest import tenant_entry
+from finops_platform_tests.support.materialize import check_tally, load, query
 
 MONTHS = (dt.date(2026, 8, 1), dt.date(2026, 9, 1))
 SUMMARY = "cost_monthly_summary"
@@ -51,16 +51,6 @@ FOCUS_MANDATORY = {
 }
 
 
-def finops(*args: str) -> str:
-    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def query(org: str, sql: str) -> list[dict]:
-    return json.loads(finops("query", "--tenant", org, "--format", "json", sql))
-
-
 def money(value: float | None) -> Decimal:
     """A CUR double as the curated tables hold it: DECIMAL(38, 10)."""
     return Decimal(repr(value or 0.0)).quantize(Decimal("1e-10"))
@@ -87,8 +77,9 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         config = root / "tenants.json"
         config.write_text(json.dumps(tenants))
         env.setenv("CONFIG_PATH", str(config))
-        output = finops("run", "--month", "2026-08", "--month", "2026-09")
-        assert output.count("failed") == 0, output
+        loaded = load(months=list(MONTHS))
+        assert loaded.ok, loaded.reports
+        assert [check_tally(r)[2] for r in loaded.reports] == [[]] * 6, loaded.reports
         yield root / "home" / "buckets" / "finops-lake" / "custos"
 
 
@@ -288,15 +279,10 @@ def test_monthly_summary_is_cost_daily_per_account_service_and_currency(generate
 
 
 def test_cross_org_totals_equal_the_tenants_curated_totals(generated: Path) -> None:
-    cross = json.loads(
-        finops(
-            "query",
-            "--central",
-            "--format",
-            "json",
-            "SELECT org, CAST(sum(amortized_cost) AS VARCHAR) AS cost FROM cost_cross_org_monthly "
-            "WHERE year = 2026 AND month = 9 GROUP BY org",
-        )
+    cross = query(
+        None,
+        "SELECT org, CAST(sum(amortized_cost) AS VARCHAR) AS cost FROM cost_cross_org_monthly "
+        "WHERE year = 2026 AND month = 9 GROUP BY org",
     )
     assert {row["org"] for row in cross} == {"legacy_org", "cur2_org"}
     for row in cross:
@@ -337,16 +323,18 @@ def test_a_tenant_cannot_query_the_central_or_another_tenants_curated_tables(
         "SELECT * FROM custos_cur2_org_db.cost_daily",
         f"SELECT * FROM read_parquet('{generated}/curated/cost_daily/org=cur2_org/*/*/*.parquet')",
     ):
-        result = CliRunner().invoke(main, ["query", "--tenant", "legacy_org", sql])
-        assert result.exit_code == 2, (sql, result.output)
+        with pytest.raises(duckdb.Error):
+            query("legacy_org", sql)
 
 
 def test_real_sample_cost_daily_matches_raw_and_the_cid_amortized_total(
     real_sample: Path, finops_home: Path, write_config
 ) -> None:
     write_config([tenant_entry("real_sample", real_sample, first_billing_month="2018-10")])
-    output = finops("run", "--tenant", "real_sample", "--month", "2018-10")
-    assert "12/12 passed" in output
+    october = dt.date(2018, 10, 1)
+    loaded = load(["real_sample"], [october])
+    assert loaded.ok, loaded.reports
+    assert check_tally(loaded.report("real_sample", october)) == (12, 12, [])
     (row,) = query(
         "real_sample",
         "SELECT sum(unblended_cost) AS unblended, sum(amortized_cost) AS amortized "
@@ -358,17 +346,7 @@ def test_real_sample_cost_daily_matches_raw_and_the_cid_amortized_total(
 
 def test_the_central_database_reads_curated_data_only(generated: Path) -> None:
     raw = generated / "cur" / "org=cur2_org" / "year=2026" / "month=9"
-    result = CliRunner().invoke(
-        main, ["query", "--central", f"SELECT count(*) FROM read_parquet('{raw}/*.parquet')"]
-    )
-    assert result.exit_code == 2 and "Permission Error" in result.output
-    tables = json.loads(
-        finops(
-            "query",
-            "--central",
-            "--format",
-            "json",
-            "SELECT table_name FROM information_schema.tables ORDER BY 1",
-        )
-    )
+    with pytest.raises(duckdb.Error, match="Permission Error"):
+        query(None, f"SELECT count(*) FROM read_parquet('{raw}/*.parquet')")
+    tables = query(None, "SELECT table_name FROM information_schema.tables ORDER BY 1")
     assert [t["table_name"] for t in tables] == ["cost_cross_org_monthly", "cost_daily"]

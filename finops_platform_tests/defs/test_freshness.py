@@ -18,6 +18,7 @@ from finops_platform.defs.freshness.schedules import FRESHNESS_JOB
 from finops_platform.sample import generate_month
 from finops_platform.settings import load_settings
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
+from finops_platform_tests.support.materialize import load
 
 MONTH = dt.date(2026, 11, 1)
 SCHEDULE = "freshness_sla_every_5_minutes"
@@ -44,8 +45,8 @@ def tenants(tmp_path: Path, finops_home: Path, write_config: WriteConfig) -> dic
     )
     for source in sources.values():
         deliver_until(source, dt.datetime(2026, 11, 20, 10))
-    code, output = run("run", "--month", "2026-11")
-    assert code == 0, output
+    loaded = load(months=[MONTH])
+    assert loaded.ok, loaded.reports
     return sources
 
 
@@ -92,8 +93,8 @@ def test_the_schedule_breaches_each_tenant_after_its_sla_and_recovers(
     assert {v["status"] for v in stale.values()} == {"SLA_BREACH"}
 
     deliver_until(tenants["beta"], dt.datetime(2026, 11, 21, 9))  # data arrives again
-    code, output = run("run", "--tenant", "beta", "--month", "2026-11")
-    assert code == 0, output
+    loaded = load(["beta"], [MONTH])
+    assert loaded.ok, loaded.reports
     recovered = scheduled_verdicts(dt.datetime(2026, 11, 21, 10))
     assert recovered["beta"]["status"] == "OK" and recovered["beta"]["hours_lag"] == 2.0
     assert recovered["alpha"]["status"] == "SLA_BREACH"

@@ -4,7 +4,6 @@ the tenant and month, and a failed load keeps the previous version of the month 
 test_failed_runs.py; partial deliveries in test_generated_deliveries.py.)"""
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -12,11 +11,17 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner, Result
 
-from finops_platform.cli import main
+from finops_platform.defs.common.keys import RAW_CUR
 from finops_platform.sample import GeneratedDelivery, generate_month
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
+from finops_platform_tests.support.materialize import (
+    check_tally,
+    failure_descriptions,
+    load,
+    materialize_asset,
+)
+from finops_platform_tests.support.materialize import query as query_in
 
 MONTH = dt.date(2026, 9, 1)
 ODD_KEYS = ["user_cost center", "user_team.name", "user_ünïcødé", "user_" + "k" * 500]
@@ -26,14 +31,8 @@ TOTALS = (
 )
 
 
-def finops(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-
 def query(sql: str) -> list[dict]:
-    result = finops("query", "--tenant", "acme", "--format", "json", sql)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return query_in("acme", sql)
 
 
 @pytest.fixture
@@ -45,8 +44,8 @@ def delivery(tmp_path: Path, finops_home: Path, write_config: WriteConfig) -> Ge
     generated = generate_month(
         source, month=MONTH, rows=3000, fmt="cur2", seed=8, rows_per_file=1000
     )
-    load = finops("run", "--tenant", "acme", "--month", "2026-09")
-    assert load.exit_code == 0, load.output
+    loaded = load(["acme"], [MONTH])
+    assert loaded.ok, loaded.reports
     return generated
 
 
@@ -63,8 +62,8 @@ def test_empty_chunks_are_valid_and_load_as_zero_rows(delivery: GeneratedDeliver
     emptied = delivery.data_files[1]
     lost = pq.read_metadata(emptied).num_rows
     rewrite(emptied, lambda table: table.slice(0, 0))  # OVERWRITE mode leaves such chunks
-    result = finops("run", "--tenant", "acme", "--month", "2026-09")
-    assert result.exit_code == 0, result.output
+    loaded = load(["acme"], [MONTH])
+    assert loaded.ok, loaded.reports
     (row,) = query(TOTALS)
     assert row["n"] == delivery.rows - lost
 
@@ -75,10 +74,11 @@ def test_a_month_of_only_empty_chunks_fails_and_keeps_the_previous_month(
     before = query(TOTALS)
     for path in delivery.data_files:
         rewrite(path, lambda table: table.slice(0, 0))
-    result = finops("run", "--tenant", "acme", "--month", "2026-09")
-    assert result.exit_code == 1
-    assert "tenant 'acme', month 2026-09" in result.output
-    assert "raw_row_count: the delivery has no rows" in result.output
+    result = materialize_asset(RAW_CUR, "acme", MONTH)
+    assert not result.success
+    (error,) = failure_descriptions(result)
+    assert "tenant 'acme', month 2026-09" in error
+    assert "raw_row_count: the delivery has no rows" in error
     assert query(TOTALS) == before
 
 
@@ -91,9 +91,10 @@ def test_nan_and_infinite_costs_are_refused(delivery: GeneratedDelivery) -> None
         return set_column(table, "line_item_unblended_cost", pa.array(costs, pa.float64()))
 
     rewrite(delivery.data_files[0], poison)
-    result = finops("run", "--tenant", "acme", "--month", "2026-09")
-    assert result.exit_code == 1
-    assert "raw_finite_costs: 2 row(s) have a NaN or infinite cost" in result.output
+    result = materialize_asset(RAW_CUR, "acme", MONTH)
+    assert not result.success
+    (error,) = failure_descriptions(result)
+    assert "raw_finite_costs: 2 row(s) have a NaN or infinite cost" in error
     assert query(TOTALS) == before
 
 
@@ -121,8 +122,8 @@ def test_odd_tag_keys_are_kept_as_delivered_and_matched_case_insensitively(
         return set_column(table, "resource_tags", pa.array(tags, type=kind))
 
     rewrite(delivery.data_files[0], odd_tags)
-    result = finops("run", "--tenant", "acme", "--month", "2026-09")
-    assert result.exit_code == 0, result.output
+    loaded = load(["acme"], [MONTH])
+    assert loaded.ok, loaded.reports
     (row,) = query(
         "SELECT count_if(element_at(resource_tags, 'user_ünïcødé') = 'v0') AS unicode, "
         f"count_if(element_at(resource_tags, '{ODD_KEYS[3]}') IS NOT NULL) AS long_key, "
@@ -136,4 +137,5 @@ def test_odd_tag_keys_are_kept_as_delivered_and_matched_case_insensitively(
     values = {(r["tag_key"], r["tag_value"]) for r in shown}
     assert ("cost center", "mixed-case") in values  # configured lower case, delivered mixed
     assert ("team.name", "v0") in values and ("ünïcødé", "v1") in values
-    assert "12/12 passed" in result.output  # the parts still add up to the total per key
+    # The parts still add up to the total per key.
+    assert check_tally(loaded.report("acme", MONTH)) == (12, 12, [])
