@@ -9,15 +9,14 @@ from pathlib import Path
 import boto3
 import dagster as dg
 import pytest
-from click.testing import CliRunner
 
-from finops_platform.cli import main
 from finops_platform.definitions import build_definitions
 from finops_platform.defs.arrivals.sensors import arrival_sensor_name
 from finops_platform.lib.store import LocalObjectStore
 from finops_platform.sample import generate_month
 from finops_platform.settings import load_settings
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
+from finops_platform_tests.support.materialize import load
 
 SEPTEMBER, OCTOBER = dt.date(2026, 9, 1), dt.date(2026, 10, 1)
 
@@ -187,8 +186,7 @@ def test_deliveries_already_live_are_not_requested_again_with_a_fresh_cursor(
     for month in (SEPTEMBER, OCTOBER):
         generate_month(tmp_path / "beta", month=month, rows=500, fmt="legacy", seed=1)
         generate_month(tmp_path / "gamma", month=month, rows=500, fmt="cur2", seed=1)
-    result = CliRunner().invoke(main, ["run"], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    assert load().ok
 
     reads: list[str] = []
     read_bytes = LocalObjectStore.read_bytes

@@ -7,9 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import dagster as dg
-from click.testing import CliRunner
 
-from finops_platform.cli import main
 from finops_platform.definitions import build_definitions
 from finops_platform.defs.common.keys import CROSS_ORG_JOB, TENANT_MONTH_JOB
 from finops_platform.defs.cross_org.assets import CROSS_ORG
@@ -17,14 +15,14 @@ from finops_platform.defs.cross_org.automation import CROSS_ORG_AUTOMATION_SENSO
 from finops_platform.sample import generate_month
 from finops_platform.settings import load_settings
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
+from finops_platform_tests.support.materialize import load
 
 SEPTEMBER, OCTOBER = dt.date(2026, 9, 1), dt.date(2026, 10, 1)
 CROSS = dg.AssetKey(CROSS_ORG)
 
 
 def run() -> None:
-    result = CliRunner().invoke(main, ["run"], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    assert load().ok
 
 
 def requested(result: dg.EvaluateAutomationConditionsResult) -> list[str]:

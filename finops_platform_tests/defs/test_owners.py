@@ -7,9 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from click.testing import CliRunner
 
-from finops_platform.cli import main
 from finops_platform.core import ConfigError
 from finops_platform.definitions import build_definitions
 from finops_platform.defs.arrivals.sensors import arrival_sensor_name
@@ -20,6 +18,7 @@ from finops_platform.settings import load_settings, parse_tenants
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
 from finops_platform_tests.defs.test_alerts import freshness_run_then_alert
 from finops_platform_tests.support.alerts import alert_for_run
+from finops_platform_tests.support.materialize import load
 from finops_platform_tests.support.slack_receiver import SlackReceiver
 
 OWNERS = ["finops-beta@example.com", "team:finops"]
@@ -54,10 +53,7 @@ def beta(tmp_path: Path, finops_home: Path, write_config: WriteConfig) -> Path:
     )
     until = dt.datetime(2026, 11, 20, 10)  # the last usage hour is 09:00
     generate_month(source, month=dt.date(2026, 11, 1), rows=2000, fmt="cur2", seed=4, until=until)
-    result = CliRunner().invoke(
-        main, ["run", "--tenant", "beta", "--month", "2026-11"], catch_exceptions=False
-    )
-    assert result.exit_code == 0, result.output
+    assert load(["beta"], [dt.date(2026, 11, 1)]).ok
     return source
 
 
@@ -86,8 +82,8 @@ def test_a_failed_check_names_the_tenants_owners(beta: Path, slack: SlackReceive
 def test_a_failed_run_of_a_tenants_partition_names_its_owners(
     beta: Path, slack: SlackReceiver
 ) -> None:
-    result = CliRunner().invoke(main, ["run", "--tenant", "beta", "--month", "2026-10"])
-    assert result.exit_code == 1  # October was never delivered
+    october = dt.date(2026, 10, 1)
+    assert not load(["beta"], [october]).report("beta", october).success  # never delivered
     instance = dg.DagsterInstance.get()
     (run,) = instance.get_runs(
         filters=dg.RunsFilter(tags={PARTITION_TAG: "2026-10-01|beta"}), limit=1

@@ -6,9 +6,7 @@ import re
 from pathlib import Path
 
 import dagster as dg
-from click.testing import CliRunner
 
-from finops_platform.cli import main
 from finops_platform.definitions import build_definitions
 from finops_platform.lib.cur.columns import (
     AS_IN_COST_DAILY,
@@ -19,6 +17,7 @@ from finops_platform.lib.cur.columns import (
 from finops_platform.lib.cur.schema import CANONICAL_COLUMNS
 from finops_platform.settings import load_settings
 from finops_platform_tests.conftest import REPO_ROOT, WriteConfig, tenant_entry
+from finops_platform_tests.support.materialize import load
 
 README = REPO_ROOT / "README.md"
 
@@ -71,8 +70,7 @@ def test_cost_daily_column_schema_carries_the_descriptions(
 
     write_config([tenant_entry("beta", tmp_path / "beta", first_billing_month="2026-09")])
     generate_month(tmp_path / "beta", month=dt.date(2026, 9, 1), rows=500, fmt="cur2", seed=1)
-    result = CliRunner().invoke(main, ["run"], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    assert load().ok
     instance = dg.DagsterInstance.get()
     for table in ("cost_daily", "cost_by_tag", "cost_monthly_summary"):
         event = instance.get_latest_materialization_event(dg.AssetKey(table))
