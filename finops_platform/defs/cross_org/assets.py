@@ -6,6 +6,7 @@ cost_daily partitions (defs/common/mirror.py).
 
 import datetime as dt
 from collections.abc import Iterator
+from decimal import Decimal
 
 import dagster as dg
 
@@ -16,24 +17,32 @@ from finops_platform.defs.common.partitions import MONTH
 from finops_platform.defs.common.sql_checks import (
     SqlCheck,
     keep_if_blocking_checks_pass,
+    partition_params,
     query_metrics,
 )
 from finops_platform.defs.common.tables import replacing_partition, table_metadata
 from finops_platform.defs.cross_org.automation import follow_tenant_months
 from finops_platform.lib.catalog import Catalog
-from finops_platform.lib.engine import QueryEngine
+from finops_platform.lib.engine import EngineSession, QueryEngine
 from finops_platform.lib.sql import Identifier, SqlValue, load_sql, render
 from finops_platform.lib.store import ObjectStore
 from finops_platform.resources import FinOpsSettings
+from finops_platform.settings import TenantConfig
 
 CROSS_ORG = keys.table_name(keys.CROSS_ORG)
 
+# Evaluated by `reconcile_with_raw` (its other side comes from each tenant's own session).
 TOTALS = SqlCheck(
     name=keys.MATCHES_TENANT_TOTALS,
-    sql="validation/cross_org_totals.sql",
-    description="Per tenant, the cross-org totals equal that tenant's curated cost_daily.",
+    sql="validation/cross_org_tenant_totals.sql",
+    description=(
+        "Per tenant, the cross-org totals equal that tenant's month computed independently from "
+        "its raw line items (tb_cur_raw), to the cent: a curated table changed out of band fails."
+    ),
     blocking=True,
 )
+RAW_TOTALS = "validation/raw_month_totals.sql"
+CENT = Decimal("0.005")
 CURRENCIES = SqlCheck(
     name=keys.ONE_CURRENCY,
     sql="validation/cross_org_currencies.sql",
@@ -95,11 +104,12 @@ def build(
     check fails, the previous version put back)."""
     central = finops.settings.environment.central_database
     catalog.ensure_database(central)
-    tenants = [
-        tenant.org_id
+    mirrored = [
+        tenant
         for tenant in finops.settings.tenants.tenants
         if mirror_tenant_partition(catalog, central, finops.lake_root, tenant, month)
     ]
+    tenants = [tenant.org_id for tenant in mirrored]
     if not tenants:
         raise dg.Failure(
             description=f"no tenant has cost_daily for {month:%Y-%m}; materialize the "
@@ -121,8 +131,12 @@ def build(
         month=month,
         sql=render(load_sql(f"cross_org/{CROSS_ORG}.sql"), params),
     ) as written:
+        raw = raw_month_totals(engine, mirrored, month)
         with engine.session(central) as session:
-            results = [check.evaluate(session, params) for check in CHECKS]
+            results = [
+                reconcile_with_raw(session, params, raw),
+                *(check.evaluate(session, params) for check in CHECKS if check is not TOTALS),
+            ]
             metrics = query_metrics(session, "metrics/cross_org_totals.sql", params)
         keep_if_blocking_checks_pass(CHECKS, results)
     return dg.MaterializeResult(
@@ -133,4 +147,47 @@ def build(
             **written.stats.plus(session.stats).metadata(),
         },
         check_results=results,
+    )
+
+
+def raw_month_totals(
+    engine: QueryEngine, tenants: list[TenantConfig], month: dt.date
+) -> dict[str, dict[str, Decimal]]:
+    """Each tenant's month totals from its raw line items, read in the tenant's own session (the
+    central one sees curated data only): the side of the reconciliation no curated file feeds."""
+    totals = {}
+    for tenant in tenants:
+        with engine.session(tenant.database) as session:
+            (row,) = session.query_file(RAW_TOTALS, partition_params(tenant, month)).to_pylist()
+        totals[tenant.org_id] = {name: Decimal(str(value)) for name, value in row.items()}
+    return totals
+
+
+def reconcile_with_raw(
+    session: EngineSession, params: dict[str, SqlValue], raw: dict[str, dict[str, Decimal]]
+) -> dg.AssetCheckResult:
+    """TOTALS: the cross-org month per tenant against `raw`, exactly (Decimal), to the cent."""
+    cross = {
+        row.pop("org"): {name: Decimal(str(value)) for name, value in row.items()}
+        for row in session.query_file(TOTALS.sql, params).to_pylist()
+    }
+    zero = dict.fromkeys(("unblended_cost", "amortized_cost", "line_items"), Decimal(0))
+    differing, largest = [], Decimal(0)
+    for org in sorted(raw.keys() | cross.keys()):
+        mine, theirs = raw.get(org, zero), cross.get(org, zero)
+        difference = max(abs(mine[m] - theirs[m]) for m in ("unblended_cost", "amortized_cost"))
+        largest = max(largest, difference)
+        if difference >= CENT or mine["line_items"] != theirs["line_items"]:
+            differing.append(org)
+    passed = not differing
+    return dg.AssetCheckResult(
+        check_name=TOTALS.name,
+        passed=passed,
+        severity=TOTALS.severity,
+        description=TOTALS.description if passed else f"FAILED: {TOTALS.description}",
+        metadata={
+            "tenants": len(raw.keys() | cross.keys()),
+            "tenants_differing": ", ".join(differing) or "none",
+            "largest_difference": float(largest),
+        },
     )
