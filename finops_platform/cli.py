@@ -33,6 +33,7 @@ from finops_platform.lib.cur.delivery import DeliveryError, delivered_months
 from finops_platform.lib.engine import QueryEngine
 from finops_platform.lib.engine.athena import AthenaQueryError
 from finops_platform.lib.freshness import Freshness, tenant_freshness
+from finops_platform.lib.sql import ReadOnlyError, read_only_statement
 from finops_platform.lib.store import ObjectStore
 from finops_platform.months import current_month, parse_month, shift_month
 from finops_platform.output import FORMATS, format_dicts, format_rows
@@ -223,6 +224,8 @@ class FinOpsGroup(click.Group):
         except KeyboardInterrupt as exc:
             command = f"finops {ctx.invoked_subcommand or ''}".strip()
             _fail(_interrupted_message(exc, command), EXIT_INTERRUPTED)
+        except ReadOnlyError as exc:
+            _fail(str(exc))
         except USER_ERRORS as exc:
             _fail(f"error: {exc}")
         except (BotoCoreError, ClientError) as exc:
@@ -523,7 +526,12 @@ def _no_table(obj: Context, database: str, who: str, name: str) -> UserError:
 
 
 def _one_statement(sql: str) -> sqlglot.exp.Expression:
-    statements = [s for s in sqlglot.parse(sql, read="athena") if s is not None]
+    """The one statement of a user's SQL, refused (ReadOnlyError) unless it only reads."""
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="athena") if s is not None]
+    except sqlglot.errors.ParseError:
+        read_only_statement(sql)  # ATTACH, EXPORT, ... do not parse: refused by their kind
+        raise
     if not statements:
         raise UserError(
             'the SQL is empty; give one statement, e.g. "SELECT count(*) FROM tb_cur_raw"'
@@ -533,7 +541,7 @@ def _one_statement(sql: str) -> sqlglot.exp.Expression:
             f"the SQL has {len(statements)} statements; `finops query` runs one at a time "
             "(run each on its own)"
         )
-    return statements[0]
+    return read_only_statement(sql)
 
 
 def _tables_named(statement: sqlglot.exp.Expression) -> list[str]:
@@ -571,7 +579,7 @@ def query(obj: Context, org_id: str | None, central: bool, fmt: str, sql: str) -
         if catalog.get_table(database, name) is None:
             raise _no_table(obj, database, who, name)
     with obj.engine().session(database) as session:
-        table = session.query(sql)
+        table = session.user_query(sql)
     names = table.column_names
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:

@@ -84,3 +84,54 @@ def transpile(athena_sql: str, dialect: str) -> str:
 def render_file(relative_path: str, params: dict[str, SqlValue], dialect: str) -> str:
     """Load `sql/<relative_path>`, render its parameters and transpile it to `dialect`."""
     return transpile(render(load_sql(relative_path), params), dialect)
+
+
+class ReadOnlyError(ValueError):
+    """A statement that is not a query (COPY, ATTACH, CREATE, ...): user SQL only reads."""
+
+
+_READ_ONLY_COMMANDS = ("SHOW", "DESCRIBE")
+_READ_ONLY_FIRST_WORDS = ("SELECT", "WITH", "FROM", "(", "VALUES", *_READ_ONLY_COMMANDS)
+
+
+def read_only_statement(sql: str) -> exp.Expression:
+    """The one statement of user-written Athena SQL, if it only reads (SELECT, WITH ... SELECT,
+    SHOW, DESCRIBE); anything else raises ReadOnlyError naming its kind.
+
+    A second layer in front of the engine's own sandbox (read-only files, no writable folder),
+    so a write is refused before it reaches DuckDB or Athena at all.
+    """
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="athena") if s is not None]
+    except sqlglot.errors.ParseError:
+        first = _first_word(sql)
+        if first in _READ_ONLY_FIRST_WORDS:
+            raise
+        raise ReadOnlyError(_refusal(first)) from None
+    if len(statements) != 1:
+        raise ReadOnlyError(
+            f"refused: the SQL has {len(statements)} statements; give exactly one query"
+        )
+    statement = statements[0]
+    if isinstance(statement, exp.Query | exp.Describe):
+        return statement
+    if isinstance(statement, exp.Command) and str(statement.this).upper() in _READ_ONLY_COMMANDS:
+        return statement
+    if isinstance(statement, exp.Command):
+        raise ReadOnlyError(_refusal(str(statement.this).upper()))
+    known = statement.key.upper() if statement.key in _STATEMENT_KEYS else _first_word(sql)
+    raise ReadOnlyError(_refusal(known))
+
+
+# sqlglot node keys that are statements in their own right (named after their keyword).
+_STATEMENT_KEYS = {"copy", "create", "insert", "drop", "pragma", "set", "update", "delete"}
+_STATEMENT_KEYS |= {"alter", "merge", "use", "attach", "detach", "install", "load", "command"}
+
+
+def _first_word(sql: str) -> str:
+    tokens = sqlglot.Dialect.get_or_raise("athena").tokenize(sql)
+    return tokens[0].text.upper() if tokens else ""
+
+
+def _refusal(kind: str) -> str:
+    return f"refused: {kind} statements are not allowed; queries are read-only"

@@ -22,6 +22,7 @@ from finops_platform.lake import (
     raw_table_location,
 )
 from finops_platform.lib.catalog import Catalog, CatalogPartition, CatalogTable
+from finops_platform.lib.catalog.base import published_files_parameter
 from finops_platform.lib.catalog.types import glue_type
 from finops_platform.lib.cur.columns import column_descriptions
 from finops_platform.lib.cur.schema import CANONICAL_SCHEMA, PARTITION_COLUMNS
@@ -118,7 +119,13 @@ def replacing_partition(
         try:
             catalog.upsert_table(curated_table(database, table, lake_root, written.schema, org_id))
             catalog.upsert_partition(
-                database, table, CatalogPartition(values=values, location=written.location)
+                database,
+                table,
+                CatalogPartition(
+                    values=values,
+                    location=written.location,
+                    parameters=published_files_parameter(written.files),
+                ),
             )
             yield written
         except BaseException:

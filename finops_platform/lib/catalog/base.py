@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import dagster as dg
 from pydantic import BaseModel, ConfigDict
 
@@ -40,6 +42,24 @@ class CatalogPartition(BaseModel):
     location: str
     parameters: dict[str, str] = {}
     columns: dict[str, str] = {}
+
+    def published_files(self) -> dict[str, int] | None:
+        """The files (name under `location` -> size in bytes) the pipeline published for this
+        version, recorded with the registration so that readers read exactly those and a file
+        that appears there out of band is never summed. None for an entry registered before
+        the list was recorded (or by a writer that does not record it): readers then fall
+        back to every Parquet file under the location."""
+        recorded = self.parameters.get(PUBLISHED_FILES)
+        return None if recorded is None else json.loads(recorded)
+
+
+PUBLISHED_FILES = "published_files"
+
+
+def published_files_parameter(files: dict[str, int]) -> dict[str, str]:
+    """`CatalogPartition.parameters` recording a version's published files (Glue parameters
+    are strings, so the list is JSON)."""
+    return {PUBLISHED_FILES: json.dumps(dict(sorted(files.items())), separators=(",", ":"))}
 
 
 class Catalog(dg.ConfigurableResource):

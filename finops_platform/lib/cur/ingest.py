@@ -65,9 +65,8 @@ def ingest_month(
     )
     uris = [f.uri for f in delivery.data_files]
     with store.staging_dir(lake_uri) as staged, store.local_copies(uris) as paths:
-        readable = sorted({path.parent for path in paths})
         with restricted_connection(
-            [*readable, staged], memory_limit=memory_limit, threads=threads
+            paths, [staged], memory_limit=memory_limit, threads=threads
         ) as connection:
             sources = [SourceFile(path, uri) for path, uri in zip(paths, uris, strict=True)]
             written = write_normalized(connection, sources, lineage, staged, where)

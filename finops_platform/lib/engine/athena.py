@@ -180,12 +180,17 @@ class AthenaEngine(QueryEngine):
         session.execute(
             f"UNLOAD ({sql}) TO '{version}' WITH (format = 'PARQUET', compression = 'SNAPPY')"
         )
+        files = {
+            o.uri.removeprefix(version).lstrip("/"): o.size
+            for o in self.store.list_objects(version)
+        }
         return PartitionWrite(
             location=version,
             rows=self.store.parquet_rows(version),
-            bytes=sum(o.size for o in self.store.list_objects(version)),
+            bytes=sum(files.values()),
             schema=schema,
             stats=session.stats,
+            files=files,
         )
 
     def ensure_workgroup(self, name: str, bytes_scanned_cutoff: int, dry_run: bool = False) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 import pyarrow as pa
 
-from finops_platform.lib.sql import SqlValue, load_sql, render, transpile
+from finops_platform.lib.sql import SqlValue, load_sql, read_only_statement, render, transpile
 
 
 @dataclass
@@ -60,6 +60,12 @@ class EngineSession:
         """Run Athena (Trino) SQL, transpiled for the engine."""
         return self.query_native(transpile(sql, self.dialect))
 
+    def user_query(self, sql: str) -> pa.Table:
+        """Run one statement a user wrote: refused (ReadOnlyError) unless it only reads, before
+        it reaches the engine; the session itself can change nothing either."""
+        read_only_statement(sql)
+        return self.query(sql)
+
     def query_file(self, relative_path: str, params: dict[str, SqlValue]) -> pa.Table:
         """Run `sql/<relative_path>` with its parameters."""
         return self.query(render(load_sql(relative_path), params))
@@ -74,6 +80,7 @@ class PartitionWrite:
     bytes: int
     schema: pa.Schema
     stats: QueryStats = field(default_factory=QueryStats)
+    files: dict[str, int] = field(default_factory=dict)  # published file name -> bytes
 
 
 class QueryEngine(dg.ConfigurableResource):

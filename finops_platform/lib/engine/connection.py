@@ -1,13 +1,16 @@
-"""DuckDB connections that can touch only the folders they are given.
+"""DuckDB connections that can read only the files they are given and write only where told.
 
-DuckDB 2.x refuses `SET allowed_directories` once external access is off, and cannot turn it
-back on, so a connection opened here cannot be widened by the SQL it later runs.
+DuckDB 2.x refuses `SET allowed_paths`/`allowed_directories` once external access is off, and
+cannot turn it back on, so a connection opened here cannot be widened by the SQL it later runs.
+`allowed_directories` grants writes as well as reads, so readable data is given as exact files
+(`allowed_paths`: read, never created or overwritten) and only a write session's staging folder
+is a directory (docs/ARCHITECTURE.md, "Tenant isolation").
 """
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,13 +19,18 @@ import duckdb
 
 @contextmanager
 def restricted_connection(
-    allowed: list[Path], *, memory_limit: str, threads: int
+    readable: list[Path],
+    writable: Sequence[Path] = (),
+    *,
+    memory_limit: str,
+    threads: int,
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """An in-memory DuckDB that reads and writes only under `allowed` (and its own spill dir)."""
+    """An in-memory DuckDB that reads only the files `readable`, and reads and writes only under
+    the folders `writable` (and its own spill dir, removed when the connection closes)."""
     with tempfile.TemporaryDirectory(prefix="finops-duckdb-") as spill:
         connection = duckdb.connect(":memory:")
         try:
-            directories = [_as_dir(path) for path in [*allowed, Path(spill)]]
+            directories = [_as_dir(path) for path in [*writable, Path(spill)]]
             connection.execute("SET TimeZone = 'UTC'")
             connection.execute(f"SET memory_limit = '{_checked_size(memory_limit)}'")
             connection.execute(f"SET threads = {int(threads)}")
@@ -32,8 +40,11 @@ def restricted_connection(
             # from `SUM(...) OVER (PARTITION BY ...)`: a window over one month summed them all.
             connection.execute("SET disabled_optimizers = 'window_self_join'")
             connection.execute("SET allowed_directories = ?", [directories])
-            # The folders themselves too (without the slash), so COPY can write into one.
-            connection.execute("SET allowed_paths = ?", [[d.rstrip("/") for d in directories]])
+            # The writable folders themselves too (without the slash), so COPY can write into one.
+            files = [str(path.resolve()) for path in readable]
+            connection.execute(
+                "SET allowed_paths = ?", [[*files, *(d.rstrip("/") for d in directories)]]
+            )
             connection.execute("SET enable_external_access = false")
             yield connection
         finally:

@@ -44,15 +44,19 @@ class DuckDBEngine(QueryEngine):
 
     @contextmanager
     def session(self, database: str, writable: Sequence[Path] = ()) -> Iterator[DuckDBSession]:
-        tables = self.catalog.list_tables(database)
-        allowed = [self.store.local_path(table.location) for table in tables]
+        """Reads exactly the files published for the registered partitions of `database`'s
+        tables, and can create nothing outside `writable` (only `write_partition` gives one)."""
+        tables = [
+            (table, self._published_files(table)) for table in self.catalog.list_tables(database)
+        ]
+        readable = [path for _, files in tables for path in files]
         with restricted_connection(
-            [*allowed, *writable], memory_limit=self.memory_limit, threads=self.threads
+            readable, writable, memory_limit=self.memory_limit, threads=self.threads
         ) as connection:
             schema = Identifier(database).name
             connection.execute(f'CREATE SCHEMA "{schema}"')
-            for table in tables:
-                connection.execute(self._view_sql(table))
+            for table, files in tables:
+                connection.execute(self._view_sql(table, files))
             connection.execute(f'USE "{schema}"')
             yield DuckDBSession(connection)
 
@@ -71,23 +75,33 @@ class DuckDBEngine(QueryEngine):
             )
             files = sorted(staged.glob("*.parquet"))
             rows = sum(pq.read_metadata(f).num_rows for f in files)
-            size = sum(f.stat().st_size for f in files)
+            sizes = {f.name: f.stat().st_size for f in files}
             published = self.store.publish(staged, location)
-        return PartitionWrite(location=published, rows=rows, bytes=size, schema=schema)
+        return PartitionWrite(
+            location=published, rows=rows, bytes=sum(sizes.values()), schema=schema, files=sizes
+        )
 
     def ensure_workgroup(self, name: str, bytes_scanned_cutoff: int, dry_run: bool = False) -> str:
         return "not needed (DuckDB in-process)"
 
-    def _view_sql(self, table: CatalogTable) -> str:
-        name = f'"{Identifier(table.database).name}"."{Identifier(table.name).name}"'
-        partitions = self.catalog.list_partitions(table.database, table.name)
-        for partition in partitions:
+    def _published_files(self, table: CatalogTable) -> list[Path]:
+        """The Parquet files of every registered partition of `table`: those the catalog
+        records as published (a file added there out of band is not read), or for an entry
+        without that list (registered before it was recorded) every Parquet file there."""
+        files: list[Path] = []
+        for partition in self.catalog.list_partitions(table.database, table.name):
             self.store.recover_prefix(partition.location)
-        with_files = [
-            p for p in partitions if any(self.store.local_path(p.location).glob("*.parquet"))
-        ]
-        globs = [str(self.store.local_path(p.location) / "*.parquet") for p in with_files]
-        if not globs:
+            folder = self.store.local_path(partition.location)
+            published = partition.published_files()
+            if published is None:
+                files += sorted(folder.glob("*.parquet"))
+            else:
+                files += [folder / name for name in sorted(published)]
+        return files
+
+    def _view_sql(self, table: CatalogTable, files: list[Path]) -> str:
+        name = f'"{Identifier(table.database).name}"."{Identifier(table.name).name}"'
+        if not files:
             return f"CREATE VIEW {name} AS {empty_select(table)}"
         hive_types = ", ".join(
             f"'{key}': {engine_type(kind, 'duckdb')}" for key, kind in table.partition_keys.items()
@@ -95,9 +109,11 @@ class DuckDBEngine(QueryEngine):
         # Matching columns by name across files makes DuckDB open every file's footer when
         # the view is bound, even those a query's partition filter then skips; only needed
         # when partitions were written with different columns (the table's changed since).
-        by_name = any(p.columns != table.columns for p in with_files)
+        partitions = self.catalog.list_partitions(table.database, table.name)
+        by_name = any(p.columns != table.columns for p in partitions)
         return (
-            f"CREATE VIEW {name} AS SELECT * FROM read_parquet({sql_string_list(globs)}, "
+            f"CREATE VIEW {name} AS SELECT * FROM "
+            f"read_parquet({sql_string_list([str(f) for f in files])}, "
             f"hive_partitioning = true, hive_types = {{{hive_types}}}, "
             f"union_by_name = {str(by_name).lower()})"
         )

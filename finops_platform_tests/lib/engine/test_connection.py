@@ -21,7 +21,7 @@ def months(root: Path) -> Path:
 def test_reads_inside_and_refuses_outside(tmp_path: Path) -> None:
     lake = months(tmp_path / "lake")
     (tmp_path / "secret.csv").write_text("x\n1\n")
-    with restricted_connection([lake], memory_limit="1GB", threads=1) as connection:
+    with restricted_connection([], [lake], memory_limit="1GB", threads=1) as connection:
         assert connection.sql(f"SELECT count(*) FROM '{lake}/**/*.parquet'").fetchall() == [(5,)]
         with pytest.raises(duckdb.PermissionException):
             connection.sql(f"SELECT * FROM read_csv('{tmp_path}/secret.csv')").fetchall()
@@ -32,7 +32,7 @@ def test_reads_inside_and_refuses_outside(tmp_path: Path) -> None:
 def test_a_window_over_one_partition_sums_that_partition_only(tmp_path: Path) -> None:
     # DuckDB 2.0.1's window_self_join rewrite dropped the partition filter here (sum 63, not 60).
     lake = months(tmp_path / "lake")
-    with restricted_connection([lake], memory_limit="1GB", threads=1) as connection:
+    with restricted_connection([], [lake], memory_limit="1GB", threads=1) as connection:
         shares = connection.sql(
             f"SELECT cost / sum(cost) OVER (PARTITION BY org) AS share "
             f"FROM read_parquet('{lake}/*/*/*/*.parquet', hive_partitioning = true) "
