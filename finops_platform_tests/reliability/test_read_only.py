@@ -18,9 +18,9 @@ from click.testing import CliRunner
 from finops_platform.cli import main
 from finops_platform.definitions import build_definitions
 from finops_platform.defs.common.keys import MATCHES_TENANT_TOTALS
-from finops_platform.lib.catalog.base import PUBLISHED_FILES
+from finops_platform.lib.catalog.base import PUBLISHED_FILES, published_files_parameter
 from finops_platform.resources import build_resources
-from finops_platform.runner import run_cross_org
+from finops_platform.runner import PartitionReport, run_cross_org
 from finops_platform.sample import generate_month
 from finops_platform.settings import load_settings
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
@@ -144,6 +144,15 @@ def test_a_file_dropped_into_a_curated_partition_is_not_read(lake: Path) -> None
     (folder / "strings.parquet").write_text("not parquet at all")
     assert totals() == figures
     assert figures["alpha"] and figures[None]
+    # Athena would read the whole location: the cross-org reconciliation names the added files.
+    report = rebuild_cross_org()
+    assert f"{MATCHES_TENANT_TOTALS} ERROR" in check_tally(report)[2], report
+    assert totals() == figures
+
+
+def rebuild_cross_org() -> PartitionReport:
+    with home_instance() as instance:
+        return run_cross_org(build_definitions(load_settings()), instance, MONTH)
 
 
 def test_a_falsified_curated_partition_fails_the_cross_org_reconciliation(lake: Path) -> None:
@@ -157,10 +166,16 @@ def test_a_falsified_curated_partition_fails_the_cross_org_reconciliation(lake: 
         doubled = pa.array([None if v is None else 2 * v for v in column.to_pylist()], column.type)
         table = table.set_column(table.schema.get_field_index(name), name, doubled)
     pq.write_table(table, published)
+    # Record the falsified file as published, so that only the raw totals can tell.
+    catalog = build_resources(load_settings())["catalog"]
+    (partition,) = catalog.list_partitions("custos_alpha_db", "cost_daily")
+    recorded = published_files_parameter({published.name: published.stat().st_size})
+    catalog.upsert_partition(
+        "custos_alpha_db", "cost_daily", partition.model_copy(update={"parameters": recorded})
+    )
 
     (after,) = query("alpha", DAILY_TOTAL)
     assert Decimal(after["cost"]) == 2 * Decimal(before["cost"])
-    with home_instance() as instance:
-        report = run_cross_org(build_definitions(load_settings()), instance, MONTH)
+    report = rebuild_cross_org()
     assert f"{MATCHES_TENANT_TOTALS} ERROR" in check_tally(report)[2], report
     assert not report.ok

@@ -149,3 +149,20 @@ def table_metadata(database: str, table: str, written: PartitionWrite) -> dict[s
         "dagster/column_schema": column_schema(written.schema, table),
         "bytes": written.bytes,
     }
+
+
+def unpublished_files(store: ObjectStore, partition: CatalogPartition) -> list[str]:
+    """Files under a registered partition that are not as the pipeline published them: added
+    out of band, rewritten to another size, or missing. DuckDB reads only the published list,
+    but Athena reads the whole location, so a check must catch these. Empty for an entry
+    without a recorded list (registered before lists were recorded): nothing to compare."""
+    published = partition.published_files()
+    if published is None:
+        return []
+    prefix = partition.location.rstrip("/") + "/"
+    found = {
+        o.uri.removeprefix(prefix): o.size
+        for o in store.list_objects(partition.location)
+        if not o.uri.rsplit("/", 1)[-1].startswith((".", "_"))  # Athena skips these too
+    }
+    return sorted(n for n in found.keys() | published.keys() if found.get(n) != published.get(n))

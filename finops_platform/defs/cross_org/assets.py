@@ -1,7 +1,9 @@
 """cost_cross_org_monthly: month totals across tenants, in the central database.
 
-It reads curated data only: the central `cost_daily`, which mirrors every tenant's curated
-cost_daily partitions (defs/common/mirror.py).
+It is built from curated data only: the central `cost_daily`, which mirrors every tenant's
+curated cost_daily partitions (defs/common/mirror.py). Its reconciliation check compares with
+each tenant's totals computed from its raw month in the tenant's own session, so a curated
+table changed out of band fails the check instead of vouching for itself.
 """
 
 import datetime as dt
@@ -20,8 +22,14 @@ from finops_platform.defs.common.sql_checks import (
     partition_params,
     query_metrics,
 )
-from finops_platform.defs.common.tables import replacing_partition, table_metadata
+from finops_platform.defs.common.tables import (
+    registered_partition,
+    replacing_partition,
+    table_metadata,
+    unpublished_files,
+)
 from finops_platform.defs.cross_org.automation import follow_tenant_months
+from finops_platform.lake import partition_values
 from finops_platform.lib.catalog import Catalog
 from finops_platform.lib.engine import EngineSession, QueryEngine
 from finops_platform.lib.sql import Identifier, SqlValue, load_sql, render
@@ -30,6 +38,7 @@ from finops_platform.resources import FinOpsSettings
 from finops_platform.settings import TenantConfig
 
 CROSS_ORG = keys.table_name(keys.CROSS_ORG)
+SOURCE_TABLE = keys.table_name(keys.COST_DAILY)
 
 # Evaluated by `reconcile_with_raw` (its other side comes from each tenant's own session).
 TOTALS = SqlCheck(
@@ -132,9 +141,10 @@ def build(
         sql=render(load_sql(f"cross_org/{CROSS_ORG}.sql"), params),
     ) as written:
         raw = raw_month_totals(engine, mirrored, month)
+        altered = altered_files(catalog, store, mirrored, month)
         with engine.session(central) as session:
             results = [
-                reconcile_with_raw(session, params, raw),
+                reconcile_with_raw(session, params, raw, altered),
                 *(check.evaluate(session, params) for check in CHECKS if check is not TOTALS),
             ]
             metrics = query_metrics(session, "metrics/cross_org_totals.sql", params)
@@ -163,10 +173,28 @@ def raw_month_totals(
     return totals
 
 
+def altered_files(
+    catalog: Catalog, store: ObjectStore, tenants: list[TenantConfig], month: dt.date
+) -> dict[str, list[str]]:
+    """Per tenant, the files of its cost_daily partition that are not as published."""
+    altered = {}
+    for tenant in tenants:
+        values = partition_values(month, tenant.org_id)
+        partition = registered_partition(catalog, tenant.database, SOURCE_TABLE, values)
+        if partition is not None and (files := unpublished_files(store, partition)):
+            altered[tenant.org_id] = files
+    return altered
+
+
 def reconcile_with_raw(
-    session: EngineSession, params: dict[str, SqlValue], raw: dict[str, dict[str, Decimal]]
+    session: EngineSession,
+    params: dict[str, SqlValue],
+    raw: dict[str, dict[str, Decimal]],
+    altered: dict[str, list[str]],
 ) -> dg.AssetCheckResult:
-    """TOTALS: the cross-org month per tenant against `raw`, exactly (Decimal), to the cent."""
+    """TOTALS: the cross-org month per tenant against `raw`, exactly (Decimal), to the cent;
+    a tenant whose curated files are not as published (`altered`) fails too, as Athena would
+    sum an added file."""
     cross = {
         row.pop("org"): {name: Decimal(str(value)) for name, value in row.items()}
         for row in session.query_file(TOTALS.sql, params).to_pylist()
@@ -177,7 +205,7 @@ def reconcile_with_raw(
         mine, theirs = raw.get(org, zero), cross.get(org, zero)
         difference = max(abs(mine[m] - theirs[m]) for m in ("unblended_cost", "amortized_cost"))
         largest = max(largest, difference)
-        if difference >= CENT or mine["line_items"] != theirs["line_items"]:
+        if difference >= CENT or mine["line_items"] != theirs["line_items"] or org in altered:
             differing.append(org)
     passed = not differing
     return dg.AssetCheckResult(
@@ -189,5 +217,9 @@ def reconcile_with_raw(
             "tenants": len(raw.keys() | cross.keys()),
             "tenants_differing": ", ".join(differing) or "none",
             "largest_difference": float(largest),
+            "files_not_as_published": "; ".join(
+                f"{org}: {', '.join(files)}" for org, files in sorted(altered.items())
+            )
+            or "none",
         },
     )
