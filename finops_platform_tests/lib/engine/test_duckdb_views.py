@@ -92,3 +92,17 @@ def test_a_partition_registered_again_in_another_key_order_stays_one(
     assert total == [{"total": 1}]  # read once, not twice
     catalog.delete_partition(DATABASE, TABLE, reordered)
     assert catalog.list_partitions(DATABASE, TABLE) == []
+
+
+def test_an_entry_without_a_file_list_still_reads_its_folder(engine: DuckDBEngine) -> None:
+    # Catalog entries written before published files were recorded fall back to every file.
+    publish(engine, 1, "SELECT 1 AS cost")
+    (partition,) = engine.catalog.list_partitions(DATABASE, TABLE)
+    engine.catalog.upsert_partition(
+        DATABASE, TABLE, partition.model_copy(update={"parameters": {}})
+    )
+    folder = engine.store.local_path(partition.location)
+    (folder / "part-0.parquet").rename(folder / "written-by-an-older-version.parquet")
+    with engine.session(DATABASE) as session:
+        rows = session.query("SELECT cost FROM cost_daily").to_pylist()
+    assert rows == [{"cost": 1}]
