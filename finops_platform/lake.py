@@ -30,6 +30,10 @@ REPLACED = "_replaced"
 LOCKS = "_locks"
 
 
+# The platform's own catalog names are those of this reserved "org": no tenant may take them.
+CENTRAL = "central"
+
+
 def database_name(org_id: str) -> str:
     """A tenant's catalog database unless its config names one."""
     return f"{LAKE_FOLDER}_{org_id}_db"

@@ -134,6 +134,18 @@ def check_sources_outside_lake(settings: Settings, store: LocalObjectStore) -> N
                 f"folder {lake} (lake_root {env.lake_root!r}); a tenant's source may not lie "
                 "in, or contain, the lake"
             )
+    # Tenants compared by the folders they really read: a relative and an absolute path, a
+    # symlink, or an s3:// URI and its mirror folder can name one folder past the URI check.
+    folders = [(t, store.local_path(t.source_path)) for t in settings.tenants.tenants]
+    for i, (tenant, folder) in enumerate(folders):
+        for other, other_folder in folders[i + 1 :]:
+            if folder.is_relative_to(other_folder) or other_folder.is_relative_to(folder):
+                raise ConfigError(
+                    f"{settings.config_path}: tenant {other.org_id!r}: source_path "
+                    f"{other.source_path!r} is the folder {other_folder}, which overlaps the "
+                    f"source_path {tenant.source_path!r} of tenant {tenant.org_id!r} (folder "
+                    f"{folder}); tenants may not share a source folder"
+                )
 
 
 def _aws(settings: Settings) -> dict[str, dg.ConfigurableResource]:

@@ -28,7 +28,7 @@ from pydantic import (
 )
 
 from finops_platform.core import SSM_PREFIX, ConfigError
-from finops_platform.lake import database_name, workgroup_name
+from finops_platform.lake import CENTRAL, database_name, workgroup_name
 from finops_platform.months import parse_month
 
 ORG_ID_PATTERN = r"^[a-z][a-z0-9_]{1,62}$"
@@ -61,7 +61,8 @@ def _plain_prefix(value: str) -> str:
         raise ValueError(
             f"{value!r} has an empty, '.' or '..' segment; write the prefix without them"
         )
-    return value
+    # On S3 a prefix is a folder: `s3://bucket/alpha` must not list `s3://bucket/alphabet/...`.
+    return value.rstrip("/") + "/" if value.startswith("s3://") else value
 
 
 SourcePath = Annotated[str, Field(min_length=1), AfterValidator(_plain_prefix)]
@@ -168,6 +169,18 @@ class TenantsConfig(RootModel[list[TenantConfig]]):
     def tenants(self) -> list[TenantConfig]:
         return self.root
 
+    def resolved_against(self, folder: Path) -> TenantsConfig:
+        """Relative local source paths made absolute against `folder` (the config file's), so
+        a config means the same folders whatever the working directory is."""
+        return TenantsConfig(
+            [
+                t
+                if t.source_path.startswith("s3://") or Path(t.source_path).is_absolute()
+                else t.model_copy(update={"source_path": str(folder.resolve() / t.source_path)})
+                for t in self.root
+            ]
+        )
+
     def active(self) -> list[TenantConfig]:
         return [t for t in self.root if t.active]
 
@@ -191,8 +204,8 @@ class EnvironmentSettings(BaseModel):
     lake_root: Annotated[str, Field(min_length=1)] = "s3://finops-lake/"
     region: str = "us-east-1"
     first_month: Month = dt.date(2024, 1, 1)
-    central_database: Annotated[str, Field(pattern=DATABASE_PATTERN)] = "custos_central_db"
-    central_workgroup: Annotated[str, Field(pattern=WORKGROUP_PATTERN)] = "wg_custos_central"
+    central_database: Annotated[str, Field(pattern=DATABASE_PATTERN)] = database_name(CENTRAL)
+    central_workgroup: Annotated[str, Field(pattern=WORKGROUP_PATTERN)] = workgroup_name(CENTRAL)
     duckdb_memory_limit: str = "2GB"
     duckdb_threads: Annotated[int, Field(ge=1)] = 2
     # AWS backend (staging, prod).
@@ -298,6 +311,28 @@ class Settings(BaseModel):
     finops_home: Path
 
     @model_validator(mode="after")
+    def _platform_names_reserved(self) -> Settings:
+        """A tenant may not take the platform's central database or workgroup (the environment's,
+        which default to lake.py's names for `central`): its tables would replace the central
+        ones and its queries would run, and be billed, as the platform's."""
+        env = self.environment
+        reserved = {
+            env.central_database: "central_database",
+            env.central_workgroup: "central_workgroup",
+        }
+        for tenant in self.tenants.tenants:
+            for field, value in (
+                ("glue_db", tenant.database),
+                ("athena_workgroup", tenant.workgroup),
+            ):
+                if value in reserved:
+                    raise ValueError(
+                        f"tenant {tenant.org_id!r}: {field} {value!r} is the platform's "
+                        f"{reserved[value]} (environment {env.name!r}); choose another name"
+                    )
+        return self
+
+    @model_validator(mode="after")
     def _sources_outside_the_lake(self) -> Settings:
         """No tenant's source_path may overlap the lake or the Athena results: the raw asset
         copies whatever lies under a source path, so one there would ingest other tenants' raw
@@ -361,6 +396,8 @@ def load_settings(
         env = env.model_copy(update={"region": region})
     home = Path(finops_home or os.environ.get("FINOPS_HOME") or ".finops").resolve()
     tenants = load_tenants(path, env.region, read_parameter)
+    if isinstance(path, Path):
+        tenants = tenants.resolved_against(path.parent)
     try:
         return Settings(config_path=path, tenants=tenants, environment=env, finops_home=home)
     except ValidationError as exc:

@@ -161,7 +161,8 @@ def test_a_source_path_may_not_overlap_the_lake_or_the_athena_results(
     with pytest.raises(ConfigError) as error:
         load_settings(config, "aws", tmp_path / "home")
     assert str(config) in str(error.value)
-    assert f"tenant 'tenant_beta': source_path {source_path!r} {expected}" in str(error.value)
+    folder = source_path.rstrip("/") + "/"  # an S3 prefix is a folder (issue 16)
+    assert f"tenant 'tenant_beta': source_path {folder!r} {expected}" in str(error.value)
 
 
 @pytest.mark.parametrize(
