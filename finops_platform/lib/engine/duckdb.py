@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from finops_platform.lib.catalog import Catalog, CatalogTable
+from finops_platform.lib.catalog import Catalog, CatalogEntryError, CatalogTable
 from finops_platform.lib.catalog.types import engine_type
 from finops_platform.lib.engine.base import EngineSession, PartitionWrite, QueryEngine, QueryStats
 from finops_platform.lib.engine.connection import restricted_connection
@@ -80,7 +80,12 @@ class DuckDBEngine(QueryEngine):
 
     def _view_sql(self, table: CatalogTable) -> str:
         name = f'"{Identifier(table.database).name}"."{Identifier(table.name).name}"'
-        partitions = self.catalog.list_partitions(table.database, table.name)
+        try:
+            partitions = self.catalog.list_partitions(table.database, table.name)
+        except CatalogEntryError as exc:
+            # Only the queries that read this table fail, each with the entry's one line: the
+            # session's other tables (and the run that rebuilds the entry) work on.
+            return f"CREATE VIEW {name} AS {failing_select(table, str(exc))}"
         for partition in partitions:
             self.store.recover_prefix(partition.location)
         with_files = [
@@ -111,6 +116,19 @@ def empty_select(table: CatalogTable) -> str:
         for column, kind in columns.items()
     )
     return f"SELECT {casts} WHERE false"
+
+
+def failing_select(table: CatalogTable, message: str) -> str:
+    """A query with the table's columns that raises `message` whenever it is read: every column
+    and the filter call DuckDB's error(), so neither a count(*) nor a pushed-down filter can
+    answer from it without raising."""
+    error = f"error({sql_string(message)})"
+    columns = {**table.columns, **table.partition_keys}
+    casts = ", ".join(
+        f'CAST({error} AS {engine_type(kind, "duckdb")}) AS "{Identifier(column).name}"'
+        for column, kind in columns.items()
+    )
+    return f"SELECT {casts} FROM range(1) WHERE {error} IS NULL"
 
 
 def sql_string(value: str) -> str:
