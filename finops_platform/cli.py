@@ -30,6 +30,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from finops_platform.core import ConfigError
 from finops_platform.dashboard.cli import dashboard
+from finops_platform.lib.catalog import CatalogEntryError
 from finops_platform.lib.cur.delivery import DeliveryError, delivered_months
 from finops_platform.lib.engine import QueryEngine
 from finops_platform.lib.engine.athena import AthenaQueryError
@@ -85,6 +86,7 @@ class Context:
         self.config = config
         self.env = env
         self._settings: Settings | None = None
+        self.unreadable: list[str] = []  # tenants whose freshness could not be read
 
     @property
     def settings(self) -> Settings:
@@ -113,12 +115,20 @@ class Context:
         """Each tenant's freshness SLA verdict, now or as of `at` (UTC)."""
         now = at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
         catalog = self.resources["catalog"]
-        return [tenant_freshness(self.engine(), catalog, tenant, now) for tenant in tenants]
+        results = []
+        for tenant in tenants:
+            try:
+                results.append(tenant_freshness(self.engine(), catalog, tenant, now))
+            except USER_ERRORS as exc:  # e.g. a broken catalog entry: it hides no other tenant
+                click.echo(_one_line(f"tenant {tenant.org_id!r}: {exc}"), err=True)
+                self.unreadable.append(tenant.org_id)
+        return results
 
 
 # Errors whose message already says what is wrong; they print as they are.
 USER_ERRORS = (
     UserError,
+    CatalogEntryError,
     ConfigError,
     DeliveryError,
     duckdb.Error,
@@ -684,6 +694,8 @@ def sla(obj: Context, fmt: str, at: dt.datetime | None) -> None:
 
     results = obj.freshness(obj.settings.tenants.active(), at)
     click.echo(freshness_table(results, fmt), nl=False)
+    if obj.unreadable:
+        sys.exit(EXIT_USAGE)
     if any(r.status == SLA_BREACH for r in results):
         sys.exit(1)
 

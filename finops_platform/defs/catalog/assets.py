@@ -91,8 +91,19 @@ def register(
             "month yet; materialize raw_cur of the partition first"
         )
     location = str(published["dagster/uri"])
+    # One write registers the partition with all its parameters, as raw_cur profiled them: a
+    # run killed before the read-back below leaves a complete entry, never an empty one.
+    profiled = {
+        "row_count": str(published.get("dagster/row_count", "")),
+        "assembly_id": str(published.get("assembly_id", ""))
+        if published.get("manifest") not in (None, "none")
+        else "",
+        "max_usage_start": str(published.get("max_usage_start", "")),
+    }
     catalog.upsert_partition(
-        tenant.database, RAW_TABLE, CatalogPartition(values=values, location=location)
+        tenant.database,
+        RAW_TABLE,
+        CatalogPartition(values=values, location=location, parameters=profiled),
     )
     store.retire(month_uri, keep=location)
     params = partition_params(tenant, month)
@@ -114,11 +125,12 @@ def register(
         "assembly_id": summary["assembly_id"] or "",
         "max_usage_start": str(summary["max_usage_start"]),
     }
-    catalog.upsert_partition(
-        tenant.database,
-        RAW_TABLE,
-        CatalogPartition(values=values, location=location, parameters=parameters),
-    )
+    if parameters != profiled:  # what the rows say wins (e.g. metadata of an older version)
+        catalog.upsert_partition(
+            tenant.database,
+            RAW_TABLE,
+            CatalogPartition(values=values, location=location, parameters=parameters),
+        )
     lag = {}
     if summary["max_usage_start"] and month == now.date().replace(day=1):
         hours = (now - summary["max_usage_start"]).total_seconds() / 3600

@@ -21,7 +21,12 @@ from finops_platform.lake import (
     partition_values,
     raw_table_location,
 )
-from finops_platform.lib.catalog import Catalog, CatalogPartition, CatalogTable
+from finops_platform.lib.catalog import (
+    Catalog,
+    CatalogEntryError,
+    CatalogPartition,
+    CatalogTable,
+)
 from finops_platform.lib.catalog.base import published_files_parameter
 from finops_platform.lib.catalog.types import glue_type
 from finops_platform.lib.cur.columns import column_descriptions
@@ -114,7 +119,10 @@ def replacing_partition(
     values = partition_values(month, org_id)
     with store.exclusive(location):
         previous_table = catalog.get_table(database, table)
-        previous = registered_partition(catalog, database, table, values)
+        try:
+            previous = registered_partition(catalog, database, table, values)
+        except CatalogEntryError:
+            previous = None  # unreadable: this run writes the entry anew
         written = engine.write_partition(database, sql, location)
         try:
             catalog.upsert_table(curated_table(database, table, lake_root, written.schema, org_id))

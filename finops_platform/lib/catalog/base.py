@@ -8,6 +8,20 @@ import dagster as dg
 from pydantic import BaseModel, ConfigDict
 
 
+class CatalogEntryError(ValueError):
+    """A catalog entry (a table's or a partition's definition) that cannot be read, e.g. a file
+    cut short by a crash or a full disk. It names the entry so one broken partition fails that
+    partition's readers with one clear line, not every tenant; the next run of the partition
+    writes the entry anew."""
+
+    def __init__(self, entry: str, reason: str) -> None:
+        super().__init__(
+            f"catalog entry {entry} is unreadable ({reason}); rerun that partition "
+            "(`finops run`) to rebuild it, or delete the entry"
+        )
+        self.entry = entry
+
+
 class CatalogTable(BaseModel):
     """An external Parquet table: its columns (name -> engine type) and partition keys."""
 

@@ -12,8 +12,18 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import TypeVar
 
-from finops_platform.lib.catalog.base import Catalog, CatalogPartition, CatalogTable
+from pydantic import BaseModel, ValidationError
+
+from finops_platform.lib.catalog.base import (
+    Catalog,
+    CatalogEntryError,
+    CatalogPartition,
+    CatalogTable,
+)
+
+Entry = TypeVar("Entry", bound=BaseModel)
 
 
 class LocalCatalog(Catalog):
@@ -40,11 +50,11 @@ class LocalCatalog(Catalog):
         path = self._table_dir(database, name) / "table.json"
         if not path.is_file():
             return None
-        return CatalogTable.model_validate_json(path.read_text(encoding="utf-8"))
+        return _read_json(path, CatalogTable)
 
     def list_tables(self, database: str) -> list[CatalogTable]:
         return [
-            CatalogTable.model_validate_json(path.read_text(encoding="utf-8"))
+            _read_json(path, CatalogTable)
             for path in sorted(Path(self.root, database).glob("*/table.json"))
         ]
 
@@ -84,14 +94,23 @@ class LocalCatalog(Catalog):
         if definition is None:
             return []
         folder = self._table_dir(database, table) / "partitions"
-        partitions = [
-            CatalogPartition.model_validate_json(path.read_text(encoding="utf-8"))
-            for path in sorted(folder.rglob("*.json"))
-        ]
+        partitions = [_read_json(path, CatalogPartition) for path in sorted(folder.rglob("*.json"))]
         # In partition-key order, as Glue gives them (older files have their keys sorted).
         return [
             p.model_copy(update={"values": definition.key_values(p.values)}) for p in partitions
         ]
+
+
+def _read_json(path: Path, model: type[Entry]) -> Entry:
+    """One entry file, or a CatalogEntryError naming it (a file cut short, not JSON, or missing
+    fields), rather than pydantic's many-line report that names no file."""
+    try:
+        return model.model_validate_json(path.read_text(encoding="utf-8"))
+    except ValidationError as exc:
+        reason = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}" for e in exc.errors()
+        )
+        raise CatalogEntryError(str(path), reason) from exc
 
 
 def _write_json(path: Path, content: object) -> None:

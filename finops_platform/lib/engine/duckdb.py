@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from finops_platform.lib.catalog import Catalog, CatalogTable
+from finops_platform.lib.catalog import Catalog, CatalogEntryError, CatalogTable
 from finops_platform.lib.catalog.types import engine_type
 from finops_platform.lib.engine.base import EngineSession, PartitionWrite, QueryEngine, QueryStats
 from finops_platform.lib.engine.connection import restricted_connection
@@ -46,17 +46,16 @@ class DuckDBEngine(QueryEngine):
     def session(self, database: str, writable: Sequence[Path] = ()) -> Iterator[DuckDBSession]:
         """Reads exactly the files published for the registered partitions of `database`'s
         tables, and can create nothing outside `writable` (only `write_partition` gives one)."""
-        tables = [
-            (table, self._published_files(table)) for table in self.catalog.list_tables(database)
-        ]
-        readable = [path for _, files in tables for path in files]
+        views = [(table, *self._view(table)) for table in self.catalog.list_tables(database)]
+        readable = [path for _, _, files in views for path in files]
         with restricted_connection(
             readable, writable, memory_limit=self.memory_limit, threads=self.threads
         ) as connection:
             schema = Identifier(database).name
             connection.execute(f'CREATE SCHEMA "{schema}"')
-            for table, files in tables:
-                connection.execute(self._view_sql(table, files))
+            for table, select, _ in views:
+                name = f'"{schema}"."{Identifier(table.name).name}"'
+                connection.execute(f"CREATE VIEW {name} AS {select}")
             connection.execute(f'USE "{schema}"')
             yield DuckDBSession(connection)
 
@@ -84,12 +83,19 @@ class DuckDBEngine(QueryEngine):
     def ensure_workgroup(self, name: str, bytes_scanned_cutoff: int, dry_run: bool = False) -> str:
         return "not needed (DuckDB in-process)"
 
-    def _published_files(self, table: CatalogTable) -> list[Path]:
-        """The Parquet files of every registered partition of `table`: those the catalog
-        records as published (a file added there out of band is not read), or for an entry
-        without that list (registered before it was recorded) every Parquet file there."""
+    def _view(self, table: CatalogTable) -> tuple[str, list[Path]]:
+        """The SELECT behind `table`'s view and the files it reads: exactly those the catalog
+        records as published for each registered partition (a file added there out of band is
+        not read), or for an entry without that list (registered before it was recorded)
+        every Parquet file there. An unreadable catalog entry makes only this table's queries
+        fail, each with the entry's one line: the session's other tables (and the run that
+        rebuilds the entry) work on."""
+        try:
+            partitions = self.catalog.list_partitions(table.database, table.name)
+        except CatalogEntryError as exc:
+            return failing_select(table, str(exc)), []
         files: list[Path] = []
-        for partition in self.catalog.list_partitions(table.database, table.name):
+        for partition in partitions:
             self.store.recover_prefix(partition.location)
             folder = self.store.local_path(partition.location)
             published = partition.published_files()
@@ -97,26 +103,21 @@ class DuckDBEngine(QueryEngine):
                 files += sorted(folder.glob("*.parquet"))
             else:
                 files += [folder / name for name in sorted(published)]
-        return files
-
-    def _view_sql(self, table: CatalogTable, files: list[Path]) -> str:
-        name = f'"{Identifier(table.database).name}"."{Identifier(table.name).name}"'
         if not files:
-            return f"CREATE VIEW {name} AS {empty_select(table)}"
+            return empty_select(table), []
         hive_types = ", ".join(
             f"'{key}': {engine_type(kind, 'duckdb')}" for key, kind in table.partition_keys.items()
         )
         # Matching columns by name across files makes DuckDB open every file's footer when
         # the view is bound, even those a query's partition filter then skips; only needed
         # when partitions were written with different columns (the table's changed since).
-        partitions = self.catalog.list_partitions(table.database, table.name)
         by_name = any(p.columns != table.columns for p in partitions)
-        return (
-            f"CREATE VIEW {name} AS SELECT * FROM "
-            f"read_parquet({sql_string_list([str(f) for f in files])}, "
+        select = (
+            f"SELECT * FROM read_parquet({sql_string_list([str(f) for f in files])}, "
             f"hive_partitioning = true, hive_types = {{{hive_types}}}, "
             f"union_by_name = {str(by_name).lower()})"
         )
+        return select, files
 
 
 def empty_select(table: CatalogTable) -> str:
@@ -127,6 +128,19 @@ def empty_select(table: CatalogTable) -> str:
         for column, kind in columns.items()
     )
     return f"SELECT {casts} WHERE false"
+
+
+def failing_select(table: CatalogTable, message: str) -> str:
+    """A query with the table's columns that raises `message` whenever it is read: every column
+    and the filter call DuckDB's error(), so neither a count(*) nor a pushed-down filter can
+    answer from it without raising."""
+    error = f"error({sql_string(message)})"
+    columns = {**table.columns, **table.partition_keys}
+    casts = ", ".join(
+        f'CAST({error} AS {engine_type(kind, "duckdb")}) AS "{Identifier(column).name}"'
+        for column, kind in columns.items()
+    )
+    return f"SELECT {casts} FROM range(1) WHERE {error} IS NULL"
 
 
 def sql_string(value: str) -> str:
