@@ -82,11 +82,16 @@ def _cast(column: str, source: pa.DataType, target: pa.DataType) -> str:
     raise SchemaProblem(f"column {column!r} has type {source}, expected {target}")
 
 
-def _legacy_map(prefix: str, names: Sequence[str], value_type: pa.DataType) -> str:
+# Above this many flat columns a map is built row by row from pieces of this many columns.
+WIDE_MAP_COLUMNS = 256
+
+
+def _legacy_map(prefix: str, names: Sequence[str], value_type: pa.DataType, table: str = "") -> str:
     """A DuckDB map built from flat legacy columns `<prefix><key>`; empty values are dropped."""
+    qualifier = f"{table}." if table else ""
     entries = ", ".join(
         f"struct_pack(key := {sql_string(name.removeprefix(prefix))}, "
-        f"value := CAST({_quote(name)} AS {_duckdb_type(value_type)}))"
+        f"value := CAST({qualifier}{_quote(name)} AS {_duckdb_type(value_type)}))"
         for name in names
     )
     keep = "e.value IS NOT NULL"
@@ -129,6 +134,23 @@ class FlatMap:
         )
 
 
+def _wide_map(prefix: str, names: Sequence[str], value_type: pa.DataType) -> str:
+    """A map over thousands of flat columns (legacy CUR has one per activated tag key), built
+    per row as `map_concat` of pieces of `WIDE_MAP_COLUMNS` columns.
+
+    The DISTINCT-and-join of `FlatMap` keeps every column of every distinct row in a hash
+    table, and one `map_from_entries` over all columns holds a struct per column for each row
+    of a vector: at 10,000 tag columns either exceeds a 2 GB memory limit. Each piece here is
+    filtered to its non-empty values before the maps are merged, so memory follows the tags a
+    row carries, not the columns a file has. Keys never repeat across pieces (one column each).
+    """
+    pieces = [
+        _legacy_map(prefix, names[start : start + WIDE_MAP_COLUMNS], value_type, SOURCE)
+        for start in range(0, len(names), WIDE_MAP_COLUMNS)
+    ]
+    return f"map_concat({', '.join(pieces)})"
+
+
 def file_projection(schema: pa.Schema) -> tuple[list[tuple[str, str]], list[FlatMap]]:
     """(canonical column, SQL expression) for every CUR column, from one file's schema, and
     the flat maps the expressions take from their joins (`FlatMap.join`)."""
@@ -147,7 +169,9 @@ def file_projection(schema: pa.Schema) -> tuple[list[tuple[str, str]], list[Flat
                 for name in present
                 if name.startswith(prefix) and not (column == "product" and name in PRODUCT_COLUMNS)
             )
-            if flat:
+            if len(flat) > WIDE_MAP_COLUMNS:
+                projection.append((column, _wide_map(prefix, flat, target.item_type)))
+            elif flat:
                 flat_maps.append(FlatMap(column, tuple(flat)))
                 projection.append((column, f'{flat_maps[-1].alias}."map"'))
             else:

@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
@@ -93,3 +94,40 @@ def test_a_bad_column_names_the_files_that_share_it(delivery: GeneratedDelivery)
         "tenant 'acme', month 2026-10: s3://cur-bucket/part-0.parquet (and 1 more with its "
         "columns): column 'line_item_unblended_cost' has type string, expected double"
     )
+
+
+def test_a_wide_legacy_delivery_keeps_every_tag_and_the_exact_total(tmp_path: Path) -> None:
+    """3,000 flat tag columns (legacy CUR has one per activated tag key) become one map per row,
+    built in map_concat pieces: each row holds exactly its non-empty tags, and the cost is
+    exact to the cent."""
+    generated = generate_month(
+        tmp_path / "source", month=MONTH, rows=2000, fmt="legacy", seed=7, chunk_rows=2000
+    )
+    width = 3000
+    path = generated.data_files[0]
+    table = pq.read_table(path)
+    names = [f"resource_tags_user_k{key:04d}" for key in range(width)]
+    columns = [
+        pa.array([f"v{row}" if row % width == key else "" for row in range(table.num_rows)])
+        for key in range(width)
+    ]
+    pq.write_table(
+        pa.Table.from_arrays([*table.columns, *columns], [*table.column_names, *names]), path
+    )
+    out = tmp_path / "out"
+    connection = duckdb.connect(config={"memory_limit": "2GB", "threads": 2})
+    write_normalized(
+        connection, [SourceFile(p, p.name) for p in generated.data_files], LINEAGE, out, "t"
+    )
+    files = f"read_parquet('{out}/*.parquet')"
+    total = connection.execute(
+        f"SELECT sum(CAST(line_item_unblended_cost AS DECIMAL(38, 10))) FROM {files}"
+    ).fetchone()[0]
+    tags, placed = connection.execute(
+        "SELECT count(*), count(*) FILTER (WHERE e.key = 'user_k' || "
+        f"lpad(CAST(CAST(substr(e.value, 2) AS INTEGER) % {width} AS VARCHAR), 4, '0')) "
+        f"FROM (SELECT unnest(map_entries(resource_tags)) AS e FROM {files}) "
+        "WHERE regexp_full_match(e.key, 'user_k[0-9]{4}')"
+    ).fetchone()
+    assert total == generated.unblended_total
+    assert tags == placed == generated.rows
