@@ -20,8 +20,15 @@ import pytest
 from click.testing import CliRunner
 
 from finops_platform.cli import main
-from finops_platform.lake import STAGING, curated_location, partition_location, raw_month
-from finops_platform.lib.store import ObjectStore
+from finops_platform.lake import (
+    REPLACED,
+    STAGING,
+    beside_lake,
+    curated_location,
+    partition_location,
+    raw_month,
+)
+from finops_platform.lib.store import LocalObjectStore, ObjectStore
 from finops_platform.lib.store.s3 import S3ObjectStore
 from finops_platform.resources import build_resources
 from finops_platform.settings import load_settings
@@ -104,7 +111,18 @@ def test_a_rerun_reclaims_its_partitions_orphans(two_tenants: Path) -> None:
 
 def test_gc_dry_run_lists_then_gc_removes(two_tenants: Path) -> None:
     figures = {org: totals(org) for org in ("alpha", "beta")}
-    orphans = orphans_of_alpha()
+    central_sql = "SELECT sum(CAST(unblended_cost AS DECIMAL(38, 10))) AS c FROM cost_daily"
+    central = query(None, central_sql)
+    store, lake = store_and_lake()
+    orphans = [
+        *orphans_of_alpha(),
+        kill_inside_staging(store, raw_month(lake, "beta", OCTOBER), 30_000),
+        kill_inside_staging(
+            store,
+            partition_location(curated_location(lake, "cost_cross_org_monthly"), OCTOBER),
+            10_000,
+        ),
+    ]
     sizes = {p.name: sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) for p in orphans}
     code, out, err = finops("gc", "--dry-run", "--format", "json")
     assert code == 0, err
@@ -120,6 +138,7 @@ def test_gc_dry_run_lists_then_gc_removes(two_tenants: Path) -> None:
     assert not any(p.exists() for p in orphans)
     assert staging_bytes(two_tenants) == 0
     assert {org: totals(org) for org in ("alpha", "beta")} == figures
+    assert central[0]["c"] > 0 and query(None, central_sql) == central
     code, out, err = finops("gc", "--format", "json")
     assert code == 0 and json.loads(out) == [], out + err
 
@@ -196,3 +215,27 @@ def test_s3_without_a_known_live_version_keeps_every_complete_one(
         (reclaimed,) = s3_store.reclaim(MONTH, live=None)
     assert reclaimed.uri == dead
     assert s3_store.current_version(MONTH) == live and s3_store.parquet_rows(live) == 3
+
+
+# The local store's version kept aside, and a swap a killed run left half done.
+
+LOCAL_MONTH = "s3://lake/custos/cur/org=a/year=2026/month=1/"
+
+
+def test_local_reclaims_a_version_kept_aside_but_puts_back_a_half_done_swap(
+    tmp_path: Path,
+) -> None:
+    store = LocalObjectStore(root=str(tmp_path / "buckets"))
+    final = store.local_path(LOCAL_MONTH)
+    replaced = beside_lake(final, REPLACED)
+    final.parent.mkdir(parents=True)
+    stage(replaced, 4)  # a swap killed between its two renames: only the old version is left
+    with store.exclusive(LOCAL_MONTH):
+        assert store.reclaim(LOCAL_MONTH, live=LOCAL_MONTH) == []
+    assert pq.read_table(final / "part-0.parquet").num_rows == 4 and not replaced.exists()
+    stage(replaced, 9)  # published, killed before retiring the version it replaced
+    with store.exclusive(LOCAL_MONTH):
+        (kept_aside,) = store.reclaim(LOCAL_MONTH, live=LOCAL_MONTH)
+    assert kept_aside.kind == "replaced version" and kept_aside.bytes > 0
+    assert not replaced.exists()
+    assert pq.read_table(final / "part-0.parquet").num_rows == 4

@@ -175,6 +175,8 @@ def reclaim_database(
         for partition in catalog.list_partitions(database, table.name):
             month = dt.date(int(partition.values["year"]), int(partition.values["month"]), 1)
             location = partition_location(table.location, month)
+            if not partition.location.startswith(location):
+                continue  # a central mirror of a tenant's partition: reclaimed as the tenant's
             with store.exclusive(location):
                 leftovers = store.reclaim(location, live=partition.location, dry_run=dry_run)
             found += [Reclaimed(database, table.name, month, left) for left in leftovers]

@@ -180,6 +180,8 @@ class S3ObjectStore(ObjectStore):
         run may have published it for the catalog to register next (raw_cur publishes,
         tb_cur_raw registers). Objects outside `v=` prefixes are not versions and are left."""
         bucket, month_prefix = split_s3_uri(final_uri.rstrip("/") + "/")
+        if live and not split_s3_uri(live)[1].startswith(month_prefix):
+            raise ValueError(f"{live!r} is not a version of {final_uri!r}")
         live_version = split_s3_uri(live)[1].removeprefix(month_prefix) if live else None
         versions: dict[str, list[dict]] = {}
         for item in self._keys(final_uri):
