@@ -1,4 +1,4 @@
-"""The `finops` command: validate config, list tenants, make demo data, run, query, export.
+"""The `finops` command: validate config, list tenants, make demo data, run, query, export, gc.
 
 Every problem reaches the user as one line on stderr, `error: ...` naming what is wrong and
 what to do, with exit code 2 (Ctrl-C: `interrupted: ...`, exit code 130). `--debug` (or
@@ -698,6 +698,53 @@ def sla(obj: Context, fmt: str, at: dt.datetime | None) -> None:
         sys.exit(EXIT_USAGE)
     if any(r.status == SLA_BREACH for r in results):
         sys.exit(1)
+
+
+@main.command("gc")
+@click.option("--dry-run", is_flag=True, help="list what would be removed, remove nothing")
+@format_option
+@click.pass_obj
+def gc(obj: Context, dry_run: bool, fmt: str) -> None:
+    """Remove what killed runs left in the lake: staging copies and unregistered versions.
+
+    Covers every active tenant's raw and curated partitions and the central tables, each
+    partition under its lock (a run of it is waited for). The version the catalog registers is
+    never removed. The total line goes to stdout with --format table, else to stderr.
+    """
+    from finops_platform.defs.common.tables import reclaim_database
+
+    settings = obj.settings
+    catalog, store = obj.resources["catalog"], obj.store()
+    databases = [t.database for t in settings.tenants.active()]
+    databases.append(settings.environment.central_database)
+    found = [
+        r
+        for database in databases
+        for r in reclaim_database(catalog, store, database, dry_run=dry_run)
+    ]
+    action = "would remove" if dry_run else "removed"
+    rows = [
+        [
+            r.database,
+            r.table,
+            f"{r.month:%Y-%m}",
+            r.leftover.kind,
+            r.leftover.uri,
+            r.leftover.bytes,
+            action,
+        ]
+        for r in found
+    ]
+    columns = ["database", "table", "month", "kind", "location", "bytes", "action"]
+    total = sum(r.leftover.bytes for r in found)
+    line = f"total: {action} {len(found)} leftover(s), {total:,} bytes"
+    if fmt == "table":
+        if rows:
+            click.echo(format_rows(columns, rows, fmt), nl=False)
+        click.echo(line)
+    else:
+        click.echo(format_rows(columns, rows, fmt), nl=False)
+        click.echo(line, err=True)
 
 
 def freshness_table(results: list[Freshness], fmt: str) -> str:

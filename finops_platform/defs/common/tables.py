@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import dagster as dg
 import pyarrow as pa
@@ -32,7 +33,7 @@ from finops_platform.lib.catalog.types import glue_type
 from finops_platform.lib.cur.columns import column_descriptions
 from finops_platform.lib.cur.schema import CANONICAL_SCHEMA, PARTITION_COLUMNS
 from finops_platform.lib.engine.base import PartitionWrite, QueryEngine
-from finops_platform.lib.store import ObjectStore
+from finops_platform.lib.store import Leftover, ObjectStore
 from finops_platform.settings import TenantConfig
 
 TENANT_PARTITION_KEYS = {name: glue_type(kind) for name, kind in PARTITION_COLUMNS.items()}
@@ -113,7 +114,8 @@ def replacing_partition(
     back the table and partition as they were and discards the new version, so a result that
     failed its checks never replaces good data (docs/ARCHITECTURE.md: a check after the swap is
     too late).
-    Runs of one partition take turns (`store.exclusive`), so none rolls back over another.
+    Runs of one partition take turns (`store.exclusive`), so none rolls back over another, and
+    each first reclaims what killed runs of the partition left (`store.reclaim`).
     """
     location = partition_location(curated_location(lake_root, table, org_id), month)
     values = partition_values(month, org_id)
@@ -123,6 +125,8 @@ def replacing_partition(
             previous = registered_partition(catalog, database, table, values)
         except CatalogEntryError:
             previous = None  # unreadable: this run writes the entry anew
+        # What killed runs of this partition left: reclaimed now that none of them can be writing.
+        store.reclaim(location, live=previous.location if previous else None)
         written = engine.write_partition(database, sql, location)
         try:
             catalog.upsert_table(curated_table(database, table, lake_root, written.schema, org_id))
@@ -146,6 +150,37 @@ def replacing_partition(
             store.discard(location, written.location)
             raise
         store.retire(location, keep=written.location)
+
+
+@dataclass(frozen=True)
+class Reclaimed:
+    """A leftover of one partition of a catalog table, removed or (dry run) to be removed."""
+
+    database: str
+    table: str
+    month: dt.date
+    leftover: Leftover
+
+
+def reclaim_database(
+    catalog: Catalog, store: ObjectStore, database: str, *, dry_run: bool = False
+) -> list[Reclaimed]:
+    """What killed runs left beside every registered month partition of `database`'s tables,
+    removed unless `dry_run`. Each partition is reclaimed under its own lock, so a run writing
+    it meanwhile is waited for, never raced; the version the catalog registers is kept."""
+    found = []
+    for table in catalog.list_tables(database):
+        if not {"year", "month"} <= set(table.partition_keys):
+            continue
+        for partition in catalog.list_partitions(database, table.name):
+            month = dt.date(int(partition.values["year"]), int(partition.values["month"]), 1)
+            location = partition_location(table.location, month)
+            if not partition.location.startswith(location):
+                continue  # a central mirror of a tenant's partition: reclaimed as the tenant's
+            with store.exclusive(location):
+                leftovers = store.reclaim(location, live=partition.location, dry_run=dry_run)
+            found += [Reclaimed(database, table.name, month, left) for left in leftovers]
+    return found
 
 
 def table_metadata(database: str, table: str, written: PartitionWrite) -> dict[str, object]:

@@ -64,29 +64,33 @@ def ingest_month(
         ingestion_time=(now or dt.datetime.now(dt.UTC)).replace(tzinfo=None),
     )
     uris = [f.uri for f in delivery.data_files]
-    with store.staging_dir(lake_uri) as staged, store.local_copies(uris) as paths:
-        with restricted_connection(
-            paths, [staged], memory_limit=memory_limit, threads=threads
-        ) as connection:
-            sources = [SourceFile(path, uri) for path, uri in zip(paths, uris, strict=True)]
-            written = write_normalized(connection, sources, lineage, staged, where)
-            relation = (
-                f"SELECT * FROM read_parquet({sql_string_list([str(p) for p in written])})"
-                if written
-                else empty_canonical_select()
-            )
-            connection.execute(f"CREATE VIEW staged_cur AS {relation}")
-            profile = profile_month(DuckDBSession(connection), "staged_cur", month)
-        outcomes = evaluate(profile, month, previous_row_count)
-        failures = [o for o in outcomes if not o.passed and o.severity == "ERROR"]
-        if failures:
-            reasons = "; ".join(f"{o.name}: {o.description}" for o in failures)
-            raise DeliveryError(
-                f"{where}: the delivery was not loaded ({reasons}); the previous version of "
-                "the month is kept"
-            )
-        bytes_written = sum(path.stat().st_size for path in written)
-        location = store.publish(staged, lake_uri)
+    # Runs of a month take turns; each first reclaims what killed runs of the month left. The
+    # registered version is not known here: every complete one is kept (tb_cur_raw retires).
+    with store.exclusive(lake_uri):
+        store.reclaim(lake_uri, live=None)
+        with store.staging_dir(lake_uri) as staged, store.local_copies(uris) as paths:
+            with restricted_connection(
+                paths, [staged], memory_limit=memory_limit, threads=threads
+            ) as connection:
+                sources = [SourceFile(path, uri) for path, uri in zip(paths, uris, strict=True)]
+                written = write_normalized(connection, sources, lineage, staged, where)
+                relation = (
+                    f"SELECT * FROM read_parquet({sql_string_list([str(p) for p in written])})"
+                    if written
+                    else empty_canonical_select()
+                )
+                connection.execute(f"CREATE VIEW staged_cur AS {relation}")
+                profile = profile_month(DuckDBSession(connection), "staged_cur", month)
+            outcomes = evaluate(profile, month, previous_row_count)
+            failures = [o for o in outcomes if not o.passed and o.severity == "ERROR"]
+            if failures:
+                reasons = "; ".join(f"{o.name}: {o.description}" for o in failures)
+                raise DeliveryError(
+                    f"{where}: the delivery was not loaded ({reasons}); the previous version of "
+                    "the month is kept"
+                )
+            bytes_written = sum(path.stat().st_size for path in written)
+            location = store.publish(staged, lake_uri)
     return IngestResult(
         delivery=delivery,
         location=location,

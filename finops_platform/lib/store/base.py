@@ -19,6 +19,16 @@ class StoredObject:
     etag: str
 
 
+@dataclass(frozen=True)
+class Leftover:
+    """What an earlier run of a partition left behind and nobody reads: a staging copy, a
+    version kept aside, or a version the catalog never registered. `uri` is a folder or prefix."""
+
+    uri: str
+    bytes: int
+    kind: str
+
+
 class ObjectStore(dg.ConfigurableResource):
     """Base of the object store resources; assets only call these methods.
 
@@ -76,6 +86,17 @@ class ObjectStore(dg.ConfigurableResource):
 
     def recover_prefix(self, final_uri: str) -> None:
         """Finish or undo a publication of `final_uri` that a killed process left half done."""
+        raise NotImplementedError
+
+    def reclaim(self, final_uri: str, live: str | None, dry_run: bool = False) -> list[Leftover]:
+        """Remove (or with `dry_run` only list) what earlier runs of the partition `final_uri`
+        left: their staging copies and the versions that are neither `live` (the one the
+        catalog points at, never removed) nor awaiting registration.
+
+        Call it only inside `exclusive(final_uri)`: then no other run of the partition is
+        writing, so nothing found is in use. Other partitions' leftovers are not touched.
+        `live=None` means the caller does not know it: every complete version is kept.
+        """
         raise NotImplementedError
 
     def writable_copy(self, uri: str) -> AbstractContextManager[Path]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from finops_platform.lake import LOCKS, REPLACED, STAGING, beside_lake
 from finops_platform.lib.locks import file_lock
-from finops_platform.lib.store.base import ObjectStore, StoredObject, iter_files
+from finops_platform.lib.store.base import Leftover, ObjectStore, StoredObject, iter_files
 
 
 class LocalObjectStore(ObjectStore):
@@ -140,6 +140,37 @@ class LocalObjectStore(ObjectStore):
                 os.rename(replaced, final)
             _remove(failed)
 
+    def reclaim(self, final_uri: str, live: str | None, dry_run: bool = False) -> list[Leftover]:
+        # The live version is the prefix itself; leftovers are the partition's own staging
+        # folders (a killed run's copy, a discarded version) and a version kept aside.
+        final = self.local_path(final_uri)
+        staging = beside_lake(final, STAGING)
+        replaced = beside_lake(final, REPLACED)
+        with file_lock(_lock_path(replaced)):
+            if not dry_run:
+                _recover(final, replaced)  # a half-done swap: the kept-aside version is live
+            found = [
+                (path, "staging")
+                for path in (sorted(staging.iterdir()) if staging.is_dir() else [])
+            ]
+            if replaced.exists() and final.exists():
+                found.append((replaced, "replaced version"))
+            leftovers = [Leftover(self._uri_of_path(p), _size(p), kind) for p, kind in found]
+            if not dry_run:
+                for path, _ in found:
+                    if path.is_dir():
+                        _remove(path)
+                    else:
+                        path.unlink()
+        return leftovers
+
+    def _uri_of_path(self, path: Path) -> str:
+        """`s3://bucket/key` of a path under the local buckets, else the path itself."""
+        root = Path(self.root).resolve()
+        if path.is_relative_to(root):
+            return "s3://" + path.relative_to(root).as_posix()
+        return str(path)
+
     def exclusive(self, final_uri: str) -> AbstractContextManager[None]:
         held = beside_lake(self.local_path(final_uri), LOCKS)
         return file_lock(held.with_name(held.name + ".lock"))
@@ -154,6 +185,12 @@ class LocalObjectStore(ObjectStore):
 def _remove(folder: Path) -> None:
     if folder.exists():
         shutil.rmtree(folder)
+
+
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def _stored(path: Path, uri: str) -> StoredObject:

@@ -27,7 +27,7 @@ from pyarrow import fs
 from finops_platform.core import ConfigError
 from finops_platform.lake import SUCCESS_MARKER, VERSION_PREFIX, new_version
 from finops_platform.lib.aws import aws_client, split_s3_uri
-from finops_platform.lib.store.base import ObjectStore, StoredObject
+from finops_platform.lib.store.base import Leftover, ObjectStore, StoredObject
 
 # Held by the run replacing a month (`exclusive`); hidden from readers like every `_` object.
 LOCK_OBJECT = "_lock"
@@ -172,6 +172,36 @@ class S3ObjectStore(ObjectStore):
             )
         ]
         self._delete(bucket, stale)
+
+    def reclaim(self, final_uri: str, live: str | None, dry_run: bool = False) -> list[Leftover]:
+        """Staging is a local temporary folder here; a killed run's leftovers in the lake are
+        its versions: unfinished ones (no `_SUCCESS`; under the lock none is being uploaded)
+        and complete ones older than `live`. A complete version newer than `live` is kept: a
+        run may have published it for the catalog to register next (raw_cur publishes,
+        tb_cur_raw registers). Objects outside `v=` prefixes are not versions and are left."""
+        bucket, month_prefix = split_s3_uri(final_uri.rstrip("/") + "/")
+        if live and not split_s3_uri(live)[1].startswith(month_prefix):
+            raise ValueError(f"{live!r} is not a version of {final_uri!r}")
+        live_version = split_s3_uri(live)[1].removeprefix(month_prefix) if live else None
+        versions: dict[str, list[dict]] = {}
+        for item in self._keys(final_uri):
+            relative = item["Key"].removeprefix(month_prefix)
+            if relative.startswith(VERSION_PREFIX) and "/" in relative:
+                versions.setdefault(relative.split("/", 1)[0] + "/", []).append(item)
+        leftovers, keys = [], []
+        for version, items in sorted(versions.items()):
+            finished = any(i["Key"].endswith("/" + SUCCESS_MARKER) for i in items)
+            if version == live_version:
+                continue
+            if finished and (live_version is None or version > live_version):
+                continue  # may await registration
+            kind = "old version" if finished else "unfinished version"
+            uri = f"s3://{bucket}/{month_prefix}{version}"
+            leftovers.append(Leftover(uri, sum(i["Size"] for i in items), kind))
+            keys += [{"Key": i["Key"]} for i in items]
+        if not dry_run:
+            self._delete(bucket, keys)
+        return leftovers
 
     def discard(self, final_uri: str, version: str) -> None:
         # Versions sit side by side: the one before is still there until retired.
