@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
 LAKE_FOLDER = "custos"
@@ -63,6 +64,21 @@ def partition_values(month: dt.date, org_id: str | None = None) -> dict[str, str
     """Partition key values in key order: (org,) year, month."""
     values = {"org": org_id} if org_id else {}
     return {**values, "year": str(month.year), "month": str(month.month)}
+
+
+def month_of(values: Mapping[str, str]) -> dt.date:
+    """The month of a partition's key values (the inverse of `partition_values`)."""
+    return dt.date(int(values["year"]), int(values["month"]), 1)
+
+
+def month_of_prefix(prefix: str) -> dt.date | None:
+    """The month of a `.../year=YYYY/month=M/` prefix (the inverse of `partition_location`);
+    None for any other prefix."""
+    values = dict(p.split("=", 1) for p in prefix.rstrip("/").split("/")[-2:] if "=" in p)
+    try:
+        return month_of(values)
+    except (KeyError, ValueError):
+        return None
 
 
 def partition_location(table_location: str, month: dt.date) -> str:

@@ -17,6 +17,7 @@ import pyarrow as pa
 from finops_platform.dashboard.frames import to_frame
 from finops_platform.dashboard.scope import Scope
 from finops_platform.defs.common.keys import COST_DAILY, CROSS_ORG, table_name
+from finops_platform.lake import month_of
 from finops_platform.lib.catalog import Catalog
 from finops_platform.lib.engine import EngineSession, QueryEngine
 from finops_platform.lib.sql import Identifier, SqlValue
@@ -50,9 +51,7 @@ class DashboardData:
         """Billing months loaded for a tenant (its cost_daily) or centrally (cross-org table)."""
         table = TENANT_MONTHS_TABLE if org_id else table_name(CROSS_ORG)
         partitions = self.catalog.list_partitions(self.scope.database(org_id), table)
-        return sorted(
-            {dt.date(int(p.values["year"]), int(p.values["month"]), 1) for p in partitions}
-        )
+        return sorted({month_of(p.values) for p in partitions})
 
     @contextmanager
     def reader(self, org_id: str | None) -> Iterator[Reader]:

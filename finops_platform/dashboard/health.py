@@ -19,7 +19,7 @@ from finops_platform.dashboard.dagster_records import (
 )
 from finops_platform.dashboard.scope import Scope
 from finops_platform.defs.common.partitions import partition_key
-from finops_platform.lake import RAW_TABLE
+from finops_platform.lake import RAW_TABLE, month_of
 from finops_platform.lib.catalog import Catalog
 from finops_platform.lib.engine import QueryEngine
 from finops_platform.lib.freshness import SLA_BREACH, Freshness, tenant_freshness
@@ -81,7 +81,7 @@ def _loaded_partitions(catalog: Catalog, scope: Scope) -> dict[tuple[str, dt.dat
     loaded = {}
     for tenant in scope.tenants():
         for partition in catalog.list_partitions(tenant.database, RAW_TABLE):
-            month = dt.date(int(partition.values["year"]), int(partition.values["month"]), 1)
+            month = month_of(partition.values)
             loaded[(tenant.org_id, month)] = dict(partition.parameters)
     return loaded
 

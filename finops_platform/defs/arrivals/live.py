@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from finops_platform.lake import RAW_TABLE
+from finops_platform.lake import RAW_TABLE, month_of
 from finops_platform.lib.catalog import Catalog
 from finops_platform.lib.cur.arrivals import Arrival
 from finops_platform.lib.cur.manifest import parse_manifest
@@ -40,8 +40,7 @@ class LiveAssemblies:
                     continue
                 assembly = partition.parameters.get("assembly_id")
                 if assembly:
-                    month_of = dt.date(int(values["year"]), int(values["month"]), 1)
-                    self._live[month_of] = assembly
+                    self._live[month_of(values)] = assembly
         return self._live.get(month)
 
     def assembly_id(self, arrival: Arrival) -> str | None:
