@@ -14,9 +14,12 @@ from finops_platform.defs.arrivals.sensors import build_arrival_sensors
 from finops_platform.defs.catalog.assets import build_tb_cur_raw
 from finops_platform.defs.common.keys import CROSS_ORG_JOB, TENANT_MONTH_JOB
 from finops_platform.defs.common.partitions import month_partitions, tenant_month_partitions
+from finops_platform.defs.consistency.checks import build_layers_check
+from finops_platform.defs.consistency.sensors import build_layer_consistency_sensor
 from finops_platform.defs.cross_org.assets import build_cross_org_asset
 from finops_platform.defs.cross_org.automation import build_cross_org_automation_sensor
 from finops_platform.defs.curated.assets import build_curated_assets
+from finops_platform.defs.curated.tables import curated_lineage
 from finops_platform.defs.freshness.checks import build_freshness_checks
 from finops_platform.defs.freshness.schedules import build_freshness_schedule
 from finops_platform.defs.raw.assets import build_raw_cur
@@ -58,6 +61,7 @@ def build_definitions(settings: Settings, now: dt.datetime | None = None) -> dg.
     partitions = tenant_month_partitions(settings)
     months = month_partitions(settings)
     kinds = _kinds(settings)
+    lineage = curated_lineage()
     return dg.Definitions(
         assets=[
             build_raw_cur(partitions, kinds["raw"]),
@@ -65,7 +69,7 @@ def build_definitions(settings: Settings, now: dt.datetime | None = None) -> dg.
             *build_curated_assets(partitions, kinds["curated"]),
             build_cross_org_asset(months, kinds["curated"]),
         ],
-        asset_checks=build_freshness_checks(settings),
+        asset_checks=[*build_freshness_checks(settings), build_layers_check(partitions, lineage)],
         jobs=[
             dg.define_asset_job(
                 TENANT_MONTH_JOB,
@@ -85,6 +89,7 @@ def build_definitions(settings: Settings, now: dt.datetime | None = None) -> dg.
             *build_arrival_sensors(settings),
             *build_alert_sensors(settings.environment.sensor_interval_seconds),
             build_cross_org_automation_sensor(settings.environment.sensor_interval_seconds),
+            build_layer_consistency_sensor(settings, lineage),
         ],
         resources=build_resources(settings, now),
     )

@@ -15,12 +15,7 @@ from pathlib import Path
 import dagster as dg
 
 from finops_platform.defs.alerts.messages import failure_message
-from finops_platform.defs.common.keys import (
-    CROSS_ORG,
-    CROSS_ORG_GROUP,
-    RAW_CUR,
-    TENANT_MONTH_GROUPS,
-)
+from finops_platform.defs.common.keys import CROSS_ORG, CROSS_ORG_JOB, RAW_CUR, TENANT_MONTH_JOB
 from finops_platform.defs.common.partitions import RANGE_END_TAG, RANGE_START_TAG, partition_key
 from finops_platform.lib.locks import file_lock
 from finops_platform.months import next_month
@@ -112,15 +107,18 @@ def _step_logger(on_step: Callable[[str], None]) -> dg.LoggerDefinition:
 def _materialize(
     defs: dg.Definitions,
     instance: dg.DagsterInstance,
-    groups: tuple[str, ...],
+    job_name: str,
     partition: str | None = None,
     tags: dict[str, str] | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """What `dg.materialize` does, with the step logger instead of the console logger."""
+    """A run of the job `job_name` (what its sensors and schedules launch: the same assets and
+    checks), with the step logger instead of the console logger."""
+    selection = next(job.selection for job in defs.jobs or [] if job.name == job_name)
     run_defs = dg.Definitions(
-        jobs=[dg.define_asset_job(RUN_JOB, selection=dg.AssetSelection.groups(*groups))],
+        jobs=[dg.define_asset_job(RUN_JOB, selection=selection)],
         assets=list(defs.assets or []),
+        asset_checks=list(defs.asset_checks or []),
         resources=defs.resources,
         loggers={"console": _step_logger(on_step or (lambda _step: None))},
     )
@@ -210,7 +208,7 @@ def run_partition(
     """Every asset and check of one tenant x month."""
     key = partition_key(org_id, month)
     result = _materialize(
-        defs, instance, TENANT_MONTH_GROUPS, partition=key, on_step=_told(on_step, org_id, [month])
+        defs, instance, TENANT_MONTH_JOB, partition=key, on_step=_told(on_step, org_id, [month])
     )
     return _report(_checked(result, org_id, [month]), org_id, month, RAW_CUR, key)
 
@@ -240,7 +238,7 @@ def run_tenant_months(
     result = _materialize(
         defs,
         instance,
-        TENANT_MONTH_GROUPS,
+        TENANT_MONTH_JOB,
         tags={RANGE_START_TAG: str(keys[0]), RANGE_END_TAG: str(keys[-1])},
         on_step=_told(on_step, org_id, months),
     )
@@ -274,7 +272,7 @@ def run_cross_org(
     result = _materialize(
         defs,
         instance,
-        (CROSS_ORG_GROUP,),
+        CROSS_ORG_JOB,
         partition=key,
         on_step=_told(on_step, CROSS_ORG_LABEL, [month]),
     )

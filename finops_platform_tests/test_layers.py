@@ -25,7 +25,17 @@ LAYERS = (
     grimp.Layer("settings"),
     grimp.Layer("core", "months", "lake", independent=True),
 )
-DOMAINS = ("alerts", "arrivals", "catalog", "cross_org", "curated", "freshness", "raw", "refresh")
+DOMAINS = (
+    "alerts",
+    "arrivals",
+    "catalog",
+    "consistency",
+    "cross_org",
+    "curated",
+    "freshness",
+    "raw",
+    "refresh",
+)
 
 
 @pytest.fixture(scope="module")

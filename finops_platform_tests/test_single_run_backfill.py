@@ -11,6 +11,7 @@ from click.testing import CliRunner, Result
 
 from finops_platform.cli import main
 from finops_platform.definitions import build_definitions
+from finops_platform.defs.common.keys import TENANT_MONTH_CHECKS
 from finops_platform.defs.common.partitions import RANGE_START_TAG, partition_key
 from finops_platform.defs.raw.assets import RAW_CUR
 from finops_platform.runner import consecutive_runs
@@ -21,8 +22,9 @@ from finops_platform_tests.support.alerts import alert_for_run
 from finops_platform_tests.support.slack_receiver import SlackReceiver
 
 MONTHS = [dt.date(2026, 6, 1), dt.date(2026, 7, 1), dt.date(2026, 8, 1)]
-# Every check of a tenant x month: raw (5), tb_cur_raw (1), one per curated table (4).
-CHECKS_PER_PARTITION = 12
+# Every check of a tenant x month: raw (5), tb_cur_raw (2: month_complete, layers_agree),
+# cost_daily (2), cost_by_tag (2), one per other curated table (2).
+CHECKS_PER_PARTITION = len(TENANT_MONTH_CHECKS)
 
 
 def finops(*args: str) -> Result:

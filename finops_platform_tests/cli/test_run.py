@@ -64,7 +64,7 @@ def test_run_prints_progress_on_stderr_and_json_on_stdout(delivered: Path) -> No
         ("acme", MONTH, "ok"),
         ("(all tenants)", MONTH, "ok"),
     ]
-    assert rows[0]["rows"] == 600 and rows[0]["checks"] == "12/12 passed"
+    assert rows[0]["rows"] == 600 and rows[0]["checks"] == "13/13 passed"
     lines = result.stderr.splitlines()
     assert messages(result.stderr) == []  # progress only: no Dagster log lines
     assert lines[0] == f"[1/1] running acme {MONTH} ..."

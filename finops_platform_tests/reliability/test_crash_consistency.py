@@ -37,5 +37,11 @@ def test_every_raw_registration_is_complete(
     assert written, "tb_cur_raw registered nothing"
     for partition in written:  # a kill after any of these writes leaves a complete entry
         assert partition.parameters["row_count"] == "119307"
-        assert set(partition.parameters) == {"row_count", "assembly_id", "max_usage_start"}
+        assert set(partition.parameters) == {
+            "row_count",
+            "assembly_id",
+            "max_usage_start",
+            "published_files",
+        }
+        assert partition.published_files(), "the files raw_cur published, read exactly"
     assert len(written) == 1, [p.parameters for p in written]

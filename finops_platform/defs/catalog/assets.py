@@ -22,6 +22,7 @@ from finops_platform.defs.common.sql_checks import SqlCheck, partition_params
 from finops_platform.defs.common.tables import raw_table
 from finops_platform.lake import RAW_TABLE, partition_location, partition_values
 from finops_platform.lib.catalog import Catalog, CatalogPartition
+from finops_platform.lib.catalog.base import PUBLISHED_FILES, published_files_parameter
 from finops_platform.lib.engine import QueryEngine
 from finops_platform.lib.store import ObjectStore
 from finops_platform.resources import Clock, FinOpsSettings
@@ -91,6 +92,10 @@ def register(
             "month yet; materialize raw_cur of the partition first"
         )
     location = str(published["dagster/uri"])
+    # The files raw_cur published (absent in a materialization older than the list: readers
+    # then read every file of the location).
+    files = published.get(PUBLISHED_FILES)
+    listed = published_files_parameter(files) if isinstance(files, dict) else {}
     # One write registers the partition with all its parameters, as raw_cur profiled them: a
     # run killed before the read-back below leaves a complete entry, never an empty one.
     profiled = {
@@ -99,6 +104,7 @@ def register(
         if published.get("manifest") not in (None, "none")
         else "",
         "max_usage_start": str(published.get("max_usage_start", "")),
+        **listed,
     }
     catalog.upsert_partition(
         tenant.database,
@@ -124,6 +130,7 @@ def register(
         "row_count": str(summary["row_count"]),
         "assembly_id": summary["assembly_id"] or "",
         "max_usage_start": str(summary["max_usage_start"]),
+        **listed,
     }
     if parameters != profiled:  # what the rows say wins (e.g. metadata of an older version)
         catalog.upsert_partition(

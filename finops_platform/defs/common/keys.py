@@ -29,8 +29,10 @@ RAW_PARTITION_VALIDITY = "raw_partition_validity"
 RAW_ROW_COUNT = "raw_row_count"
 RAW_UNIQUE_LINE_ITEMS = "raw_unique_line_items"
 RAW_FINITE_COSTS = "raw_finite_costs"
-# Check of tb_cur_raw.
+# Checks of tb_cur_raw: a closed month's completeness, and (the last step of a tenant x month
+# run) that raw, catalog, curated and central hold one version.
 MONTH_COMPLETE = "month_complete"
+LAYERS_AGREE = "layers_agree"
 # Checks of the curated tables and the cross-org table.
 RECONCILES_WITH_RAW = "reconciles_with_raw"
 ONE_CURRENCY = "one_currency"
@@ -66,6 +68,7 @@ TENANT_MONTH_CHECKS = (
     dg.AssetCheckKey(COST_BY_TAG, TAG_KEYS_FOUND),
     dg.AssetCheckKey(COST_MONTHLY_SUMMARY, SUMMARY_ADDS_UP),
     dg.AssetCheckKey(FOCUS_COST, FOCUS_ADDS_UP),
+    dg.AssetCheckKey(TB_CUR_RAW, LAYERS_AGREE),  # across the layers, so last
 )
 
 

@@ -8,6 +8,7 @@ tables, partitioned by year and month.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ import pyarrow as pa
 from finops_platform.lake import (
     RAW_TABLE,
     curated_location,
+    month_of,
     partition_location,
     partition_values,
     raw_table_location,
@@ -94,6 +96,31 @@ def raw_table_partition(
     )
 
 
+# The parameter of a curated partition that records, per upstream catalog table, the
+# fingerprint of the upstream partition it was built from (defs/consistency compares them).
+BUILT_FROM = "built_from"
+
+
+def upstream_fingerprints(
+    catalog: Catalog, database: str, tables: list[str], values: dict[str, str]
+) -> dict[str, str]:
+    """The fingerprints of the registered partitions of `tables` with these key values, to be
+    recorded as what a table built from them was built from (a missing one is left out)."""
+    found = {}
+    for table in tables:
+        partition = registered_partition(catalog, database, table, values)
+        if partition is not None:
+            found[table] = partition.fingerprint()
+    return found
+
+
+def built_from(partition: CatalogPartition) -> dict[str, str] | None:
+    """What `partition` records it was built from; None for an entry written before it was
+    recorded (nothing to compare)."""
+    recorded = partition.parameters.get(BUILT_FROM)
+    return None if recorded is None else json.loads(recorded)
+
+
 @contextmanager
 def replacing_partition(
     engine: QueryEngine,
@@ -106,6 +133,7 @@ def replacing_partition(
     month: dt.date,
     sql: str,
     org_id: str | None = None,
+    upstream: dict[str, str] | None = None,
 ) -> Iterator[PartitionWrite]:
     """Write a query's result as the new version of one partition of a curated table and point
     the catalog at it; the caller checks it inside the context.
@@ -113,7 +141,7 @@ def replacing_partition(
     Leaving the context retires the old version. An exception (a failed blocking check) puts
     back the table and partition as they were and discards the new version, so a result that
     failed its checks never replaces good data (docs/ARCHITECTURE.md: a check after the swap is
-    too late).
+    too late). `upstream` (from `upstream_fingerprints`) is recorded as what it was built from.
     Runs of one partition take turns (`store.exclusive`), so none rolls back over another, and
     each first reclaims what killed runs of the partition left (`store.reclaim`).
     """
@@ -136,7 +164,10 @@ def replacing_partition(
                 CatalogPartition(
                     values=values,
                     location=written.location,
-                    parameters=published_files_parameter(written.files),
+                    parameters={
+                        **published_files_parameter(written.files),
+                        **({BUILT_FROM: json.dumps(upstream, sort_keys=True)} if upstream else {}),
+                    },
                 ),
             )
             yield written
@@ -173,7 +204,7 @@ def reclaim_database(
         if not {"year", "month"} <= set(table.partition_keys):
             continue
         for partition in catalog.list_partitions(database, table.name):
-            month = dt.date(int(partition.values["year"]), int(partition.values["month"]), 1)
+            month = month_of(partition.values)
             location = partition_location(table.location, month)
             if not partition.location.startswith(location):
                 continue  # a central mirror of a tenant's partition: reclaimed as the tenant's

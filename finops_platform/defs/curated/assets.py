@@ -13,8 +13,13 @@ from finops_platform.defs.common.sql_checks import (
     partition_params,
     query_metrics,
 )
-from finops_platform.defs.common.tables import replacing_partition, table_metadata
+from finops_platform.defs.common.tables import (
+    replacing_partition,
+    table_metadata,
+    upstream_fingerprints,
+)
 from finops_platform.defs.curated.tables import CURATED_TABLES, CuratedTable
+from finops_platform.lake import partition_values
 from finops_platform.lib.catalog import Catalog
 from finops_platform.lib.engine import QueryEngine
 from finops_platform.lib.sql import load_sql, render
@@ -64,6 +69,8 @@ def build(
     org_id, month = tenant_and_month(key)
     tenant = finops.tenant(org_id)
     params = partition_params(tenant, month)
+    upstream = [keys.table_name(dep) for dep in spec.deps]
+    values = partition_values(month, org_id)
     with replacing_partition(
         engine,
         catalog,
@@ -74,6 +81,7 @@ def build(
         month=month,
         sql=render(load_sql(spec.sql), params),
         org_id=org_id,
+        upstream=upstream_fingerprints(catalog, tenant.database, upstream, values),
     ) as written:
         with engine.session(tenant.database) as session:
             check_results = [check.evaluate(session, params) for check in spec.checks]

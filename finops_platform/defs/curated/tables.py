@@ -119,3 +119,9 @@ CURATED_TABLES: tuple[CuratedTable, ...] = (
         ),
     ),
 )
+
+
+def curated_lineage() -> dict[dg.AssetKey, tuple[dg.AssetKey, ...]]:
+    """Each curated table's asset -> the assets it is built from, in the order the data flows
+    (what the layer consistency check compares)."""
+    return {spec.key: spec.deps for spec in CURATED_TABLES}

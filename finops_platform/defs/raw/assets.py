@@ -15,6 +15,7 @@ from finops_platform.defs.common.history import latest_metadata
 from finops_platform.defs.common.partition_range import Reported, materialize_each
 from finops_platform.defs.common.partitions import tenant_and_month
 from finops_platform.defs.common.tables import column_schema
+from finops_platform.lib.catalog.base import PUBLISHED_FILES
 from finops_platform.lib.cur.delivery import DeliveryError
 from finops_platform.lib.cur.ingest import IngestResult, ingest_month
 from finops_platform.lib.cur.schema import CANONICAL_SCHEMA
@@ -137,8 +138,10 @@ def ingest(
         metadata={
             "dagster/row_count": profile.row_count,
             "dagster/uri": result.location,
-            "bytes": result.bytes_written,
-            "files": result.files_written,
+            "bytes": sum(result.files.values()),
+            "files": len(result.files),
+            # tb_cur_raw registers exactly these, so readers never sum a file added out of band.
+            PUBLISHED_FILES: dg.MetadataValue.json(result.files),
             "source_format": result.delivery.format,
             "source_files": len(result.delivery.data_files),
             "source_bytes": result.delivery.total_bytes,

@@ -35,8 +35,7 @@ class IngestResult:
     location: str  # where the new version of the month is readable
     profile: RawMonthProfile
     outcomes: list[CheckOutcome]
-    files_written: int
-    bytes_written: int
+    files: dict[str, int]  # the published files: name under `location` -> size in bytes
 
 
 def describe(org_id: str, month: dt.date) -> str:
@@ -89,13 +88,12 @@ def ingest_month(
                     f"{where}: the delivery was not loaded ({reasons}); the previous version of "
                     "the month is kept"
                 )
-            bytes_written = sum(path.stat().st_size for path in written)
+            files = {path.name: path.stat().st_size for path in written}
             location = store.publish(staged, lake_uri)
     return IngestResult(
         delivery=delivery,
         location=location,
         profile=profile,
         outcomes=outcomes,
-        files_written=len(written),
-        bytes_written=bytes_written,
+        files=files,
     )

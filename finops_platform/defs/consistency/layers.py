@@ -1,0 +1,161 @@
+"""Do a tenant x month's layers hold one version? The store's raw month, tb_cur_raw's catalog
+entry, each curated partition and the central mirror of cost_daily.
+
+Each layer is replaced by its own asset, so a run that dies or hits a full disk between two of
+them leaves them disagreeing (raw at the new delivery, the catalog and cost_daily at the old
+one) while every query still answers. Nothing else notices: the arrival sensor has requested
+that delivery already. So each layer is compared with the one below it:
+- raw: the store's current version of the month (its location and files) against the version
+  tb_cur_raw registers (its location and published files);
+- curated: what each curated partition records it was built from (`built_from`: the
+  fingerprint of each upstream partition at build time) against the upstream partitions
+  registered now;
+- central: the central cost_daily's entry for the tenant's month against the tenant's own.
+A curated entry written before `built_from` was recorded is not compared (nothing to compare).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+import dagster as dg
+
+from finops_platform.defs.common.keys import COST_DAILY, table_name
+from finops_platform.defs.common.tables import built_from, unpublished_files
+from finops_platform.lake import (
+    RAW_TABLE,
+    month_of,
+    month_of_prefix,
+    raw_month,
+    raw_table_location,
+)
+from finops_platform.lib.catalog import Catalog, CatalogPartition
+from finops_platform.lib.store import ObjectStore
+from finops_platform.settings import TenantConfig
+
+# Each curated table's asset -> the assets it is built from (curated.tables.curated_lineage,
+# passed in by definitions.py: domains do not import each other).
+Lineage = dict[dg.AssetKey, tuple[dg.AssetKey, ...]]
+
+
+@dataclass(frozen=True)
+class MonthLayers:
+    """The verdict on one tenant x month: what disagrees, in the order the data flows."""
+
+    org_id: str
+    month: dt.date
+    problems: tuple[str, ...]
+
+    @property
+    def agree(self) -> bool:
+        return not self.problems
+
+    @property
+    def state(self) -> str:
+        """A digest of the disagreement (its texts name the versions): one repair is requested
+        per state, so a repair that fails is not requested again until something changes."""
+        return hashlib.sha256("\n".join(self.problems).encode()).hexdigest()[:12]
+
+    def describe(self) -> str:
+        where = f"{self.org_id} {self.month:%Y-%m}"
+        if self.agree:
+            return f"{where}: raw, catalog, curated and central hold one version"
+        return f"{where}: layers disagree: " + "; ".join(self.problems)
+
+
+class TenantLayers:
+    """One look at a tenant's layers: each catalog table is listed once, then compared month by
+    month. A broken catalog entry raises CatalogEntryError naming it."""
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        catalog: Catalog,
+        tenant: TenantConfig,
+        lake_root: str,
+        central: str,
+        lineage: Lineage,
+    ) -> None:
+        self._store = store
+        self._lineage = lineage
+        self._tenant = tenant
+        self._lake_root = lake_root
+        database = tenant.database
+        tables = [RAW_TABLE, *map(table_name, lineage)]
+        self._entries = {
+            (table, month_of(p.values)): p
+            for table in tables
+            for p in catalog.list_partitions(database, table)
+            if p.values.get("org") == tenant.org_id
+        }
+        mirror = table_name(COST_DAILY)
+        self._central = {
+            month_of(p.values): p
+            for p in catalog.list_partitions(central, mirror)
+            if p.values.get("org") == tenant.org_id
+        }
+
+    def months(self) -> list[dt.date]:
+        """Months with a raw month in the store or registered in tb_cur_raw."""
+        registered = {month for table, month in self._entries if table == RAW_TABLE}
+        stored = set()
+        _, years = self._store.list_level(raw_table_location(self._lake_root, self._tenant.org_id))
+        for year in years:
+            _, months = self._store.list_level(year)
+            stored |= {m for m in map(month_of_prefix, months) if m is not None}
+        return sorted(registered | stored)
+
+    def month(self, month: dt.date) -> MonthLayers:
+        raw = self._entries.get((RAW_TABLE, month))
+        problems = self._raw_problems(month, raw)
+        if raw is not None:
+            problems += self._curated_problems(month)
+        return MonthLayers(self._tenant.org_id, month, tuple(problems))
+
+    def _raw_problems(self, month: dt.date, raw: CatalogPartition | None) -> list[str]:
+        stored = self._store.current_version(raw_month(self._lake_root, self._tenant.org_id, month))
+        if raw is None:
+            if stored is None:
+                return []
+            return [f"the store holds a raw month ({stored}) that tb_cur_raw does not register"]
+        if stored is None:
+            return [f"tb_cur_raw registers {raw.location}, which the store no longer holds"]
+        if stored != raw.location:
+            return [f"the store's raw month is {stored} but tb_cur_raw registers {raw.location}"]
+        differ = unpublished_files(self._store, raw)
+        if not differ:
+            return []
+        return [
+            f"the raw month's files are not those tb_cur_raw registered ({len(differ)} added, "
+            f"rewritten or missing: {', '.join(differ[:3])})"
+        ]
+
+    def _curated_problems(self, month: dt.date) -> list[str]:
+        problems = []
+        for asset, deps in self._lineage.items():
+            table = table_name(asset)
+            entry = self._entries.get((table, month))
+            if entry is None:
+                problems.append(f"{table} has no partition built from the registered raw month")
+                continue
+            recorded = built_from(entry)
+            if recorded is None:
+                continue  # written before built_from was recorded
+            for dep in map(table_name, deps):
+                upstream = self._entries.get((dep, month))
+                now = upstream.fingerprint() if upstream else "none"
+                if recorded.get(dep) != now:
+                    problems.append(
+                        f"{table} was built from {dep} version {recorded.get(dep, 'none')}, "
+                        f"but {dep} is now version {now}"
+                    )
+        mirror = self._central.get(month)
+        own = self._entries.get((table_name(COST_DAILY), month))
+        if mirror is not None and own is not None and mirror.fingerprint() != own.fingerprint():
+            problems.append(
+                f"the central cost_daily mirrors version {mirror.fingerprint()} of the tenant's "
+                f"cost_daily, which is now version {own.fingerprint()}"
+            )
+        return problems

@@ -1,0 +1,298 @@
+"""Issue 16, case 3.3: layers never disagree silently.
+
+A full disk while tb_cur_raw registers a restated month used to leave raw at the new delivery
+and the catalog and cost_daily at the old one, every query answering and every check green, and
+the arrival sensor never requested the month again. The `layers_agree` check compares the
+layers (store, catalog, curated, central) as the last step of every tenant x month run; between
+runs the layer consistency sensor evaluates the same verdict and requests one repair run, and
+the repair brings every layer to the new delivery and ends with the check passing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import boto3
+import dagster as dg
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from finops_platform.definitions import build_definitions
+from finops_platform.defs.common.keys import LAYERS_AGREE, TB_CUR_RAW
+from finops_platform.defs.common.partitions import PARTITION_TAG, partition_key
+from finops_platform.defs.common.tables import raw_table
+from finops_platform.defs.consistency.layers import MonthLayers, TenantLayers
+from finops_platform.defs.consistency.sensors import REPAIR_TAG, SENSOR_NAME
+from finops_platform.lake import RAW_TABLE, partition_values, raw_month
+from finops_platform.lib.catalog import CatalogPartition, LocalCatalog
+from finops_platform.lib.catalog.base import published_files_parameter
+from finops_platform.lib.store.s3 import S3ObjectStore
+from finops_platform.resources import build_resources
+from finops_platform.sample import GeneratedDelivery, generate_month
+from finops_platform.settings import TenantConfig, load_settings
+from finops_platform_tests.conftest import WriteConfig, tenant_entry
+from finops_platform_tests.support.materialize import Load, home_instance, load, query
+
+SEPTEMBER = dt.date(2026, 9, 1)
+KEY = str(partition_key("alpha", SEPTEMBER))
+RAW_TOTALS = (
+    "SELECT count(*) AS n, CAST(sum(CAST(line_item_unblended_cost AS DECIMAL(38, 10))) AS VARCHAR)"
+    " AS cost FROM tb_cur_raw WHERE year = 2026 AND month = 9"
+)
+DAILY_TOTALS = (
+    "SELECT sum(line_items) AS n, CAST(sum(unblended_cost) AS VARCHAR) AS cost FROM cost_daily "
+    "WHERE year = 2026 AND month = 9"
+)
+
+
+class Ticks:
+    """The layer consistency sensor, tick after tick, with its cursor."""
+
+    def __init__(self) -> None:
+        self.defs = build_definitions(load_settings())
+        self.sensor = self.defs.resolve_sensor_def(SENSOR_NAME)
+        self.cursor: str | None = None
+
+    def tick(self) -> list[dg.RunRequest]:
+        with (
+            home_instance() as instance,
+            dg.build_sensor_context(
+                instance=instance,
+                cursor=self.cursor,
+                definitions=self.defs,
+                resources=self.defs.resources,
+            ) as context,
+        ):
+            data = self.sensor.evaluate_tick(context)
+        self.cursor = data.cursor
+        return list(data.run_requests or [])
+
+
+def layers_verdict(loaded: Load) -> list[bool]:
+    """What each tenant x month run's `layers_agree` check said of its month."""
+    tenant_months = [r for r in loaded.reports if r.org_id == "alpha"]
+    return [c.passed for r in tenant_months for c in r.checks if c.name == LAYERS_AGREE]
+
+
+def totals(sql: str) -> tuple[int, Decimal]:
+    (row,) = query("alpha", sql)
+    return int(row["n"]), Decimal(row["cost"]).quantize(Decimal("1e-10"))
+
+
+def expect(delivery: GeneratedDelivery) -> None:
+    exact = (delivery.rows, delivery.unblended_total.quantize(Decimal("1e-10")))
+    assert totals(RAW_TOTALS) == exact
+    assert totals(DAILY_TOTALS) == exact
+
+
+@pytest.fixture
+def loaded(tmp_path: Path, finops_home: Path, write_config: WriteConfig) -> GeneratedDelivery:
+    write_config([tenant_entry("alpha", tmp_path / "alpha")])
+    first = generate_month(tmp_path / "alpha", month=SEPTEMBER, rows=5000, fmt="legacy", seed=4)
+    assert load().ok
+    return first
+
+
+def restate(tmp_path: Path) -> GeneratedDelivery:
+    return generate_month(tmp_path / "alpha", month=SEPTEMBER, rows=7000, fmt="legacy", seed=5)
+
+
+def disk_full_while_registering_raw(monkeypatch: pytest.MonkeyPatch) -> None:
+    upsert = LocalCatalog.upsert_partition
+
+    def full(self: LocalCatalog, database: str, table: str, partition: CatalogPartition) -> None:
+        if table == RAW_TABLE:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        upsert(self, database, table, partition)
+
+    monkeypatch.setattr(LocalCatalog, "upsert_partition", full)
+
+
+def test_a_run_ends_with_its_layers_agreeing_and_the_sensor_requests_nothing(
+    tmp_path: Path, finops_home: Path, write_config: WriteConfig
+) -> None:
+    write_config([tenant_entry("alpha", tmp_path / "alpha")])
+    months = [dt.date(2026, 8, 1), SEPTEMBER]  # one run over both: a single-run backfill
+    for month in months:
+        generate_month(tmp_path / "alpha", month=month, rows=2000, fmt="cur2", seed=month.month)
+    loaded = load()
+    assert loaded.ok
+    assert loaded.reports[0].run_id == loaded.reports[1].run_id
+    assert layers_verdict(loaded) == [True, True]
+    ticks = Ticks()
+    assert ticks.tick() == []
+    assert ticks.cursor == "{}"
+
+
+def test_a_full_disk_while_registering_raw_is_detected_and_repaired(
+    loaded: GeneratedDelivery, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ticks = Ticks()
+    assert ticks.tick() == []
+    restated = restate(tmp_path)
+    with monkeypatch.context() as patch:
+        disk_full_while_registering_raw(patch)
+        failed = load()
+    assert not failed.ok
+    assert "No space left on device" in str([r.error for r in failed.reports])
+    # What the issue saw: cost_daily still at the old delivery, raw already at the new one.
+    assert totals(DAILY_TOTALS)[0] == loaded.rows
+
+    (request,) = ticks.tick()
+    assert request.partition_key == KEY
+    assert "the raw month's files are not those tb_cur_raw registered" in request.tags[REPAIR_TAG]
+    assert ticks.tick() == []  # requested once (and its run key would refuse a second)
+
+    repaired = load(months=[SEPTEMBER])  # what the requested run does: the tenant x month job
+    assert repaired.ok
+    assert layers_verdict(repaired) == [True]
+    expect(restated)
+    assert ticks.tick() == []
+    assert ticks.cursor == "{}"
+
+
+def test_curated_tables_built_from_an_older_raw_version_are_detected(
+    loaded: GeneratedDelivery, tmp_path: Path
+) -> None:
+    restated = restate(tmp_path)
+    defs = build_definitions(load_settings())
+    with home_instance() as instance:
+        result = dg.materialize(
+            assets=list(defs.assets or []),
+            resources=defs.resources,
+            instance=instance,
+            partition_key=KEY,
+            selection=dg.AssetSelection.groups("raw", "catalog"),
+        )
+    assert result.success
+    text = one_request().tags[REPAIR_TAG]
+    for table in ("cost_daily", "cost_by_tag", "focus_cost"):
+        assert f"{table} was built from tb_cur_raw version" in text
+    assert "cost_monthly_summary" not in text  # built from cost_daily, which did not change
+    assert load(months=[SEPTEMBER]).ok
+    expect(restated)
+    assert Ticks().tick() == []
+
+
+def test_a_stale_central_mirror_is_detected(loaded: GeneratedDelivery) -> None:
+    settings = load_settings()
+    catalog = build_resources(settings)["catalog"]
+    central = settings.environment.central_database
+    values = partition_values(SEPTEMBER, "alpha")
+    (mirror,) = [p for p in catalog.list_partitions(central, "cost_daily") if p.values == values]
+    stale = mirror.model_copy(update={"parameters": {**mirror.parameters, "published_files": "{}"}})
+    catalog.upsert_partition(central, "cost_daily", stale)
+    assert "the central cost_daily mirrors version" in one_request().tags[REPAIR_TAG]
+    assert load(months=[SEPTEMBER]).ok
+    assert Ticks().tick() == []
+
+
+def one_request() -> dg.RunRequest:
+    """The one run a fresh sensor requests (of September)."""
+    (request,) = Ticks().tick()
+    assert request.partition_key == KEY
+    return request
+
+
+def test_a_file_dropped_into_the_raw_month_is_not_summed_and_is_repaired(
+    loaded: GeneratedDelivery, finops_home: Path
+) -> None:
+    settings = load_settings()
+    store = build_resources(settings)["store"]
+    folder = store.local_path(raw_month(settings.environment.lake_root, "alpha", SEPTEMBER))
+    (part,) = folder.glob("*.parquet")
+    shutil.copy(part, folder / "evil.parquet")
+    expect(loaded)  # readers read the files tb_cur_raw registered, not the copy
+    assert "evil.parquet" in one_request().tags[REPAIR_TAG]
+    assert load(months=[SEPTEMBER]).ok
+    assert not (folder / "evil.parquet").exists()
+    expect(loaded)
+
+
+def test_a_month_being_run_is_left_alone(
+    loaded: GeneratedDelivery, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    restate(tmp_path)
+    with monkeypatch.context() as patch:
+        disk_full_while_registering_raw(patch)
+        assert not load().ok
+    with home_instance() as instance:
+        running = instance.create_run_for_job(
+            build_definitions(load_settings()).resolve_job_def("tenant_month_refresh"),
+            tags={PARTITION_TAG: KEY},
+            status=dg.DagsterRunStatus.STARTED,
+        )
+    ticks = Ticks()
+    assert ticks.tick() == []  # mid-run, layers differ
+    with home_instance() as instance:
+        instance.report_run_failed(instance.get_run_by_id(running.run_id))
+    assert [r.partition_key for r in ticks.tick()] == [KEY]
+
+
+def test_a_run_whose_layers_still_disagree_fails_the_check(
+    loaded: GeneratedDelivery, tmp_path: Path
+) -> None:
+    """A curated table that kept its old version (here: cost_by_tag's partition removed from
+    the catalog after its step) leaves the run's last step failing, naming the table."""
+    settings = load_settings()
+    catalog = build_resources(settings)["catalog"]
+    catalog.delete_partition(
+        settings.tenants.get("alpha").database, "cost_by_tag", partition_values(SEPTEMBER, "alpha")
+    )
+    defs = build_definitions(settings)
+    job = dg.Definitions(
+        assets=defs.assets,
+        asset_checks=defs.asset_checks,
+        jobs=[
+            dg.define_asset_job(
+                "layers",
+                selection=dg.AssetSelection.checks(dg.AssetCheckKey(TB_CUR_RAW, LAYERS_AGREE)),
+            )
+        ],
+        resources=defs.resources,
+    ).resolve_job_def("layers")
+    with home_instance() as instance:
+        result = job.execute_in_process(instance=instance, tags={PARTITION_TAG: KEY})
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert not evaluation.passed
+    assert "cost_by_tag has no partition built from the registered raw month" in (
+        evaluation.description
+    )
+
+
+def test_on_s3_a_newer_raw_version_the_catalog_never_registered_is_found(
+    aws: str, tmp_path: Path
+) -> None:
+    """S3 keeps versions side by side: raw_cur's newer version, published while tb_cur_raw's
+    registration failed, is not the one registered (moto over HTTP, a local catalog)."""
+    boto3.client("s3").create_bucket(Bucket="lake")
+    store = S3ObjectStore(region="us-east-1")
+    catalog = LocalCatalog(root=str(tmp_path / "catalog"))
+    tenant = TenantConfig(org_id="alpha", source_path="s3://lake/cur/alpha/")
+    month = raw_month("s3://lake/", "alpha", SEPTEMBER)
+
+    def publish(rows: int) -> str:
+        folder = tmp_path / f"v{rows}"
+        folder.mkdir()
+        pq.write_table(pa.table({"x": list(range(rows))}), folder / "part-0.parquet")
+        return store.publish(folder, month)
+
+    def verdict() -> MonthLayers:
+        return TenantLayers(store, catalog, tenant, "s3://lake/", "central_db", {}).month(SEPTEMBER)
+
+    old = publish(3)
+    catalog.upsert_table(raw_table(tenant, "s3://lake/"))
+    registered = CatalogPartition(
+        values=partition_values(SEPTEMBER, "alpha"),
+        location=old,
+        parameters=published_files_parameter({"part-0.parquet": store.list_objects(old)[0].size}),
+    )
+    catalog.upsert_partition(tenant.database, RAW_TABLE, registered)
+    assert verdict().agree, verdict().problems
+    new = publish(5)
+    assert verdict().problems == (f"the store's raw month is {new} but tb_cur_raw registers {old}",)
