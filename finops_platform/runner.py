@@ -17,11 +17,14 @@ import dagster as dg
 from finops_platform.defs.alerts.messages import failure_message
 from finops_platform.defs.common.keys import CROSS_ORG, CROSS_ORG_JOB, RAW_CUR, TENANT_MONTH_JOB
 from finops_platform.defs.common.partitions import RANGE_END_TAG, RANGE_START_TAG, partition_key
+from finops_platform.defs.common.process_runs import fail_dead_runs, process_lock
 from finops_platform.lib.locks import file_lock
 from finops_platform.months import next_month
 from finops_platform.settings import Settings
 
 CROSS_ORG_LABEL = "(all tenants)"
+# Under DAGSTER_HOME: the lock each `finops run` holds for its life (defs/common/process_runs).
+RUN_LOCKS = "finops-run-locks"
 
 DAGSTER_YAML = """\
 # Written by `finops run` for the embedded default: local SQLite storage, no telemetry.
@@ -204,11 +207,17 @@ def run_partition(
     org_id: str,
     month: dt.date,
     on_step: OnStep | None = None,
+    tags: dict[str, str] | None = None,
 ) -> PartitionReport:
     """Every asset and check of one tenant x month."""
     key = partition_key(org_id, month)
     result = _materialize(
-        defs, instance, TENANT_MONTH_JOB, partition=key, on_step=_told(on_step, org_id, [month])
+        defs,
+        instance,
+        TENANT_MONTH_JOB,
+        partition=key,
+        tags=tags,
+        on_step=_told(on_step, org_id, [month]),
     )
     return _report(_checked(result, org_id, [month]), org_id, month, RAW_CUR, key)
 
@@ -223,6 +232,7 @@ def run_tenant_months(
     org_id: str,
     months: list[dt.date],
     on_step: OnStep | None = None,
+    tags: dict[str, str] | None = None,
 ) -> list[PartitionReport]:
     """Every asset and check of consecutive months of one tenant, in a single run.
 
@@ -233,17 +243,17 @@ def run_tenant_months(
     if consecutive_runs(months) != [months]:
         raise ValueError(f"not consecutive months in order: {months}")
     if len(months) == 1:
-        return [run_partition(defs, instance, org_id, months[0], on_step)]
+        return [run_partition(defs, instance, org_id, months[0], on_step, tags)]
     keys = [partition_key(org_id, month) for month in months]
     result = _materialize(
         defs,
         instance,
         TENANT_MONTH_JOB,
-        tags={RANGE_START_TAG: str(keys[0]), RANGE_END_TAG: str(keys[-1])},
+        tags={**(tags or {}), RANGE_START_TAG: str(keys[0]), RANGE_END_TAG: str(keys[-1])},
         on_step=_told(on_step, org_id, months),
     )
     if not _checked(result, org_id, months).success:
-        return [run_partition(defs, instance, org_id, month, on_step) for month in months]
+        return [run_partition(defs, instance, org_id, month, on_step, tags) for month in months]
     return [
         _report(result, org_id, month, RAW_CUR, key)
         for month, key in zip(months, keys, strict=True)
@@ -266,6 +276,7 @@ def run_cross_org(
     instance: dg.DagsterInstance,
     month: dt.date,
     on_step: OnStep | None = None,
+    tags: dict[str, str] | None = None,
 ) -> PartitionReport:
     """The cross-org totals of one month, from the tenants' curated tables."""
     key = month.isoformat()
@@ -274,6 +285,7 @@ def run_cross_org(
         instance,
         CROSS_ORG_JOB,
         partition=key,
+        tags=tags,
         on_step=_told(on_step, CROSS_ORG_LABEL, [month]),
     )
     checked = _checked(result, CROSS_ORG_LABEL, [month])
@@ -306,7 +318,8 @@ def run_all(
     # starting together on a new DAGSTER_HOME would both try to, so one waits for the other.
     with file_lock(settings.dagster_home / ".finops-init.lock"):
         instance = dg.DagsterInstance.get()
-    with instance:
+    with instance, process_lock(settings.dagster_home / RUN_LOCKS) as tags:
+        fail_dead_runs(instance)  # an earlier `finops run` killed mid-run
         months_by_tenant: dict[str, list[dt.date]] = {}
         for org_id, month in plan:
             months_by_tenant.setdefault(org_id, []).append(month)
@@ -314,10 +327,10 @@ def run_all(
             for run in consecutive_runs(months):
                 if on_run:
                     on_run(org_id, run)
-                reports += run_tenant_months(defs, instance, org_id, run, on_step)
+                reports += run_tenant_months(defs, instance, org_id, run, on_step, tags)
         # Cross-org totals for the months where at least one tenant partition loaded.
         for month in sorted({r.month for r in reports if r.success}):
             if on_run:
                 on_run(CROSS_ORG_LABEL, [month])
-            reports.append(run_cross_org(defs, instance, month, on_step))
+            reports.append(run_cross_org(defs, instance, month, on_step, tags))
     return reports

@@ -6,12 +6,14 @@ Each write that registers a raw partition now carries all its parameters.
 """
 
 import datetime as dt
+import os
+import time
 from pathlib import Path
 
 import pytest
 
 from finops_platform.lake import RAW_TABLE
-from finops_platform.lib.catalog import CatalogPartition, LocalCatalog
+from finops_platform.lib.catalog import CatalogPartition, CatalogTable, LocalCatalog
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
 from finops_platform_tests.support.materialize import load
 
@@ -45,3 +47,35 @@ def test_every_raw_registration_is_complete(
         }
         assert partition.published_files(), "the files raw_cur published, read exactly"
     assert len(written) == 1, [p.parameters for p in written]
+
+
+def test_a_killed_catalog_writes_temporary_file_is_removed_once_stale(tmp_path: Path) -> None:
+    """A writer killed between writing an entry's temporary file and renaming it (the kill test's
+    `tb_cur_raw-temp-written`) leaves `.<random>.tmp`; a later write in that folder removes it
+    once it is older than any live write could be, and leaves a fresh one (a writer at work)."""
+    catalog = LocalCatalog(root=str(tmp_path))
+    catalog.upsert_table(
+        CatalogTable(
+            database="db",
+            name="t",
+            location="/lake/t/",
+            columns={"x": "int"},
+            partition_keys={"year": "int", "month": "int"},
+        )
+    )
+
+    def register(month: int) -> None:
+        values = {"year": "2026", "month": str(month)}
+        catalog.upsert_partition("db", "t", CatalogPartition(values=values, location="/l/"))
+
+    register(1)
+    (folder,) = {p.parent for p in tmp_path.rglob("*.json") if "partitions" in p.parts}
+    killed, at_work = folder / ".killed.tmp", folder / ".at-work.tmp"
+    for left in (killed, at_work):
+        left.write_text('{"values": {"ye', encoding="utf-8")
+    two_hours_ago = time.time() - 2 * 3600
+    os.utime(killed, (two_hours_ago, two_hours_ago))
+    register(2)
+    assert not killed.exists()
+    assert at_work.exists()
+    assert [p.values["month"] for p in catalog.list_partitions("db", "t")] == ["1", "2"]

@@ -33,8 +33,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
+from finops_platform.definitions import build_definitions
+from finops_platform.defs.common.partitions import partition_key
+from finops_platform.defs.common.process_runs import IN_PROGRESS
+from finops_platform.defs.consistency.sensors import SENSOR_NAME
 from finops_platform.lake import REPLACED, beside_lake, raw_month
 from finops_platform.resources import build_resources
 from finops_platform.sample import generate_month
@@ -47,7 +52,7 @@ from finops_platform_tests.support.kill_points import (
     MOMENTS,
     Moment,
 )
-from finops_platform_tests.support.materialize import query
+from finops_platform_tests.support.materialize import home_instance, query
 
 ORG = "alpha"
 OCTOBER = dt.date(2018, 10, 1)
@@ -90,6 +95,7 @@ class Observed:
     after_bytes: int  # the lake after the rerun
     rerun_seconds: float
     catalog_temporary: int  # bytes of the catalog's temporary files after the rerun
+    repair_requested: bool  # by the layer consistency sensor, right after the kill
 
 
 def finops_run(env: dict[str, str], cwd: Path) -> Finished:
@@ -184,14 +190,32 @@ def killed_at(moment: Moment, hooks: Path, cwd: Path) -> Finished:
 def table(clean: dict[str, tuple[int, Decimal]], clean_bytes: int, seen: list[Observed]) -> str:
     lines = [f"clean load: lake {clean_bytes:,} bytes"]
     lines += [f"  {name}: {n:,} rows, {cost}" for name, (n, cost) in clean.items()]
-    head = ("moment", "after kill", "after rerun", "ratio", "rerun s", "catalog tmp")
-    lines.append("{:<24} {:>12} {:>12} {:>6} {:>8} {:>12}".format(*head))
+    head = ("moment", "after kill", "after rerun", "ratio", "rerun s", "catalog tmp", "repair")
+    lines.append("{:<24} {:>12} {:>12} {:>6} {:>8} {:>12} {:>6}".format(*head))
     lines += [
         f"{o.moment:<24} {o.left_bytes:>12,} {o.after_bytes:>12,} "
-        f"{o.after_bytes / clean_bytes:>6.3f} {o.rerun_seconds:>8.1f} {o.catalog_temporary:>12,}"
+        f"{o.after_bytes / clean_bytes:>6.3f} {o.rerun_seconds:>8.1f} {o.catalog_temporary:>12,} "
+        f"{'yes' if o.repair_requested else 'no':>6}"
         for o in seen
     ]
     return "\n".join(lines)
+
+
+def layer_tick() -> tuple[list[str], int]:
+    """One tick of the layer consistency sensor, in this process on the killed run's instance:
+    the partitions it requests a repair of, and how many runs are still in progress after it
+    (it first reports failed the runs of `finops run` processes that died)."""
+    defs = build_definitions(load_settings())
+    sensor = defs.resolve_sensor_def(SENSOR_NAME)
+    with (
+        home_instance() as instance,
+        dg.build_sensor_context(
+            instance=instance, definitions=defs, resources=defs.resources
+        ) as context,
+    ):
+        data = sensor.evaluate_tick(context)
+        in_progress = len(instance.get_runs(filters=dg.RunsFilter(statuses=IN_PROGRESS)))
+    return [str(r.partition_key) for r in data.run_requests or []], in_progress
 
 
 @pytest.fixture
@@ -237,15 +261,21 @@ def test_killed_at_eight_moments_each_rerun_restores_the_clean_load(
         left = lake_bytes()
         if moment.name not in LEAVES_NOTHING:
             assert left > clean_bytes, (moment.name, left, clean_bytes)
+        # The killed run is not left in progress for good; a repair is requested of its month
+        # when the kill left its layers apart, never of another.
+        requested, in_progress = layer_tick()
+        assert in_progress == 0, moment.name
+        assert set(requested) <= {str(partition_key(ORG, OCTOBER))}, (moment.name, requested)
         started = time.monotonic()
         rerun = finops_run(environment(), tmp_path)
         seconds = time.monotonic() - started
         # Recorded, not asserted: the catalog is not the lake, and a kill between writing an
         # entry's temporary file and renaming it leaves that file (a few KB) for good.
         temporary = sum(p.stat().st_size for p in catalog_temporary_files())
-        seen.append(Observed(moment.name, left, lake_bytes(), seconds, temporary))
+        seen.append(Observed(moment.name, left, lake_bytes(), seconds, temporary, bool(requested)))
         report = table(clean, clean_bytes, seen)
         assert_complete(rerun)
+        assert layer_tick() == ([], 0), report  # the rerun left every layer at one version
         assert figures() == clean, report
         assert seen[-1].after_bytes <= MAX_GROWTH * clean_bytes, report
     print(report)  # the figures of RELIABILITY.md (pytest -s shows them)

@@ -25,6 +25,7 @@ import pytest
 from finops_platform.definitions import build_definitions
 from finops_platform.defs.common.keys import LAYERS_AGREE, TB_CUR_RAW
 from finops_platform.defs.common.partitions import PARTITION_TAG, partition_key
+from finops_platform.defs.common.process_runs import HOST_TAG, fail_dead_runs, process_lock
 from finops_platform.defs.common.tables import raw_table
 from finops_platform.defs.consistency.layers import MonthLayers, TenantLayers
 from finops_platform.defs.consistency.sensors import REPAIR_TAG, SENSOR_NAME
@@ -296,3 +297,26 @@ def test_on_s3_a_newer_raw_version_the_catalog_never_registered_is_found(
     assert verdict().agree, verdict().problems
     new = publish(5)
     assert verdict().problems == (f"the store's raw month is {new} but tb_cur_raw registers {old}",)
+
+
+def test_only_runs_of_a_dead_finops_run_process_are_marked_failed(
+    loaded: GeneratedDelivery, tmp_path: Path
+) -> None:
+    """A run still in progress whose `finops run` holds its lock is left alone; once nothing
+    holds it (the process died), the sensor's cleanup reports it failed."""
+    job = build_definitions(load_settings()).resolve_job_def("tenant_month_refresh")
+    with home_instance() as instance, process_lock(tmp_path / "locks") as tags:
+        running = instance.create_run_for_job(
+            job, tags={**tags, PARTITION_TAG: KEY}, status=dg.DagsterRunStatus.STARTED
+        )
+        other_host = instance.create_run_for_job(
+            job,
+            tags={**tags, HOST_TAG: "elsewhere", PARTITION_TAG: KEY},
+            status=dg.DagsterRunStatus.STARTED,
+        )
+        assert fail_dead_runs(instance) == []  # its process is alive: this one
+    with home_instance() as instance:
+        assert fail_dead_runs(instance) == [running.run_id]
+        assert instance.get_run_by_id(running.run_id).status == dg.DagsterRunStatus.FAILURE
+        # Another host's lock cannot be judged from here.
+        assert instance.get_run_by_id(other_host.run_id).status == dg.DagsterRunStatus.STARTED

@@ -25,6 +25,7 @@ from finops_platform.defs.common.partitions import (
     partition_key,
     tenant_month_partitions,
 )
+from finops_platform.defs.common.process_runs import IN_PROGRESS, fail_dead_runs
 from finops_platform.defs.consistency.checks import tenant_layers
 from finops_platform.defs.consistency.layers import Lineage
 from finops_platform.lib.catalog import Catalog, CatalogEntryError
@@ -35,19 +36,13 @@ from finops_platform.settings import Settings
 
 SENSOR_NAME = "layer_consistency"
 REPAIR_TAG = "finops/repair"
-_ACTIVE = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-]
 
 
 def busy_partitions(instance: dg.DagsterInstance, settings: Settings) -> set[str]:
     """The tenant x month keys of every queued or running run (a range run's every key)."""
     partitions = tenant_month_partitions(settings)
     busy: set[str] = set()
-    for run in instance.get_runs(filters=dg.RunsFilter(statuses=_ACTIVE)):
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=IN_PROGRESS)):
         tags = run.tags
         if RANGE_START_TAG in tags:
             span = dg.PartitionKeyRange(tags[RANGE_START_TAG], tags[RANGE_END_TAG])
@@ -78,6 +73,8 @@ def build_layer_consistency_sensor(settings: Settings, lineage: Lineage) -> dg.S
         catalog: Catalog,
     ) -> dg.SensorResult:
         failing: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
+        for run_id in fail_dead_runs(context.instance):
+            context.log.warning(f"run {run_id}: its `finops run` process died; marked failed")
         busy = busy_partitions(context.instance, finops.settings)
         still_failing: dict[str, str] = {}
         requests = []

@@ -8,9 +8,11 @@ registering different months of one tenant never write the same file; every writ
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import TypeVar
 
@@ -113,8 +115,18 @@ def _read_json(path: Path, model: type[Entry]) -> Entry:
         raise CatalogEntryError(str(path), reason) from exc
 
 
+# A temporary entry file older than this was left by a writer that died between writing and
+# renaming it (a write takes milliseconds); the next write in its folder removes it.
+STALE_TEMPORARY_SECONDS = 3600
+
+
 def _write_json(path: Path, content: object) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    stale = time.time() - STALE_TEMPORARY_SECONDS
+    for left in path.parent.glob(".*.tmp"):
+        with contextlib.suppress(FileNotFoundError):  # another writer removed it first
+            if left.stat().st_mtime < stale:
+                left.unlink()
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         json.dump(content, out, indent=2)  # in model order: partition keys keep theirs
