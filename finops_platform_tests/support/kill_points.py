@@ -24,17 +24,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from finops_platform.lake import REPLACED, beside_lake, curated_location, raw_table_location
+
 KILL_AT = "FINOPS_TEST_KILL_AT"
 KILL_CALL = "FINOPS_TEST_KILL_CALL"
 KILL_MARKER = "FINOPS_TEST_KILL_MARKER"
 
-RAW = "/custos/cur/"
-REPLACED_RAW = "/custos/_replaced/cur/"
+# Parts of the URIs the wrapped functions see, from the lake's own layout (lake.py).
+RAW = f"{Path(raw_table_location('/', '_')).parent}/"  # /custos/cur/
+REPLACED_RAW = f"{beside_lake(Path(RAW, '_'), REPLACED).parent}/"  # /custos/_replaced/cur/
 
 
 def curated(table: str) -> str:
-    """What a curated table's partition URIs of a tenant hold."""
-    return f"/custos/curated/{table}/org="
+    """What a curated table's partition URIs hold."""
+    return curated_location("/", table)
 
 
 @dataclass(frozen=True)

@@ -72,9 +72,12 @@ def build_layers_check(
         # A single-run backfill: each partition's verdict, then the one over the range (as
         # partition_range.materialize_each reports the checks of ranged asset steps).
         failing = []
+        looked: dict[str, TenantLayers] = {}  # one look (its listings) per tenant of the range
         for key in context.op_execution_context.partition_keys:
             org_id, month = tenant_and_month(key)
-            verdict = tenant_layers(finops, store, catalog, org_id, lineage).month(month)
+            if org_id not in looked:
+                looked[org_id] = tenant_layers(finops, store, catalog, org_id, lineage)
+            verdict = looked[org_id].month(month)
             context.op_execution_context.log_event(
                 dg.AssetCheckEvaluation(
                     asset_key=TB_CUR_RAW, check_name=LAYERS_AGREE, partition=key, **_fields(verdict)
