@@ -217,6 +217,8 @@ class EnvironmentSettings(BaseModel):
     glue_crawler_timeout_seconds: Annotated[float, Field(gt=0)] = 900
     # Sensors and alerts.
     sensor_interval_seconds: Annotated[int, Field(ge=1)] = 60
+    # The layer consistency sensor's: each tick lists the store and catalog (S3, Glue calls).
+    consistency_interval_seconds: Annotated[int, Field(ge=1)] = 600
     slack_webhook: str = "env:FINOPS_SLACK_WEBHOOK_URL"  # a secret reference: env:NAME, ssm:/name
     slack_realert_minutes: Annotated[float, Field(gt=0)] = 240
     dagster_ui_url: str = "http://127.0.0.1:3000"

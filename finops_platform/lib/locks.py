@@ -23,11 +23,14 @@ def file_lock(path: Path) -> Iterator[None]:
 
 def is_held(path: Path) -> bool:
     """Whether some open file holds `file_lock` on `path` now (a process holding it that died
-    has released it: the kernel drops a dead process's locks). False if `path` is missing."""
+    has released it: the kernel drops a dead process's locks). False if `path` is missing;
+    True if it cannot be opened (another user's lock: not ours to judge)."""
     try:
-        descriptor = os.open(path, os.O_RDWR)
+        descriptor = os.open(path, os.O_RDONLY)  # flock needs no write access
     except FileNotFoundError:
         return False
+    except OSError:
+        return True
     try:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

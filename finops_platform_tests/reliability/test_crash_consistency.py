@@ -6,6 +6,8 @@ Each write that registers a raw partition now carries all its parameters.
 """
 
 import datetime as dt
+import errno
+import json
 import os
 import time
 from pathlib import Path
@@ -49,11 +51,9 @@ def test_every_raw_registration_is_complete(
     assert len(written) == 1, [p.parameters for p in written]
 
 
-def test_a_killed_catalog_writes_temporary_file_is_removed_once_stale(tmp_path: Path) -> None:
-    """A writer killed between writing an entry's temporary file and renaming it (the kill test's
-    `tb_cur_raw-temp-written`) leaves `.<random>.tmp`; a later write in that folder removes it
-    once it is older than any live write could be, and leaves a fresh one (a writer at work)."""
-    catalog = LocalCatalog(root=str(tmp_path))
+def catalog_with_a_table(root: Path) -> LocalCatalog:
+    """A local catalog holding table db.t, partitioned by year and month."""
+    catalog = LocalCatalog(root=str(root))
     catalog.upsert_table(
         CatalogTable(
             database="db",
@@ -63,6 +63,14 @@ def test_a_killed_catalog_writes_temporary_file_is_removed_once_stale(tmp_path: 
             partition_keys={"year": "int", "month": "int"},
         )
     )
+    return catalog
+
+
+def test_a_killed_catalog_writes_temporary_file_is_removed_once_stale(tmp_path: Path) -> None:
+    """A writer killed between writing an entry's temporary file and renaming it (the kill test's
+    `tb_cur_raw-temp-written`) leaves `.<random>.tmp`; a later write in that folder removes it
+    once it is older than any live write could be, and leaves a fresh one (a writer at work)."""
+    catalog = catalog_with_a_table(tmp_path)
 
     def register(month: int) -> None:
         values = {"year": "2026", "month": str(month)}
@@ -79,3 +87,24 @@ def test_a_killed_catalog_writes_temporary_file_is_removed_once_stale(tmp_path: 
     assert not killed.exists()
     assert at_work.exists()
     assert [p.values["month"] for p in catalog.list_partitions("db", "t")] == ["1", "2"]
+
+
+def test_a_catalog_write_that_fails_for_a_full_disk_leaves_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer that hits ENOSPC removes its own temporary file at once (not an hour later)
+    and the entry keeps its previous content."""
+    catalog = catalog_with_a_table(tmp_path)
+    values = {"year": "2026", "month": "1"}
+    catalog.upsert_partition("db", "t", CatalogPartition(values=values, location="/old/"))
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(json, "dump", full)
+    with pytest.raises(OSError, match="No space left"):
+        catalog.upsert_partition("db", "t", CatalogPartition(values=values, location="/new/"))
+    monkeypatch.undo()
+    assert list(tmp_path.rglob("*.tmp")) == []
+    (entry,) = catalog.list_partitions("db", "t")
+    assert entry.location == "/old/"

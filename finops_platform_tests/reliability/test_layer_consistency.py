@@ -28,11 +28,18 @@ from finops_platform.defs.common.partitions import PARTITION_TAG, partition_key
 from finops_platform.defs.common.process_runs import HOST_TAG, fail_dead_runs, process_lock
 from finops_platform.defs.common.tables import raw_table
 from finops_platform.defs.consistency.layers import MonthLayers, TenantLayers
-from finops_platform.defs.consistency.sensors import REPAIR_TAG, SENSOR_NAME
+from finops_platform.defs.consistency.repairs import (
+    REPAIR_TAG,
+    RUN_KEY_TAG,
+    SENSOR_NAME,
+    read_cursor,
+)
+from finops_platform.defs.consistency.sensors import OLDER_MONTHS_PER_TICK, months_to_compare
 from finops_platform.lake import RAW_TABLE, partition_values, raw_month
 from finops_platform.lib.catalog import CatalogPartition, LocalCatalog
 from finops_platform.lib.catalog.base import published_files_parameter
 from finops_platform.lib.store.s3 import S3ObjectStore
+from finops_platform.months import current_month, shift_month
 from finops_platform.resources import build_resources
 from finops_platform.sample import GeneratedDelivery, generate_month
 from finops_platform.settings import TenantConfig, load_settings
@@ -72,6 +79,31 @@ class Ticks:
             data = self.sensor.evaluate_tick(context)
         self.cursor = data.cursor
         return list(data.run_requests or [])
+
+    def open_incidents(self) -> set[str]:
+        return set(read_cursor(self.cursor).incidents)
+
+
+def execute(request: dg.RunRequest) -> dg.ExecuteInProcessResult:
+    """What the daemon launches for a repair request: the tenant x month job, narrowed to the
+    request's assets and checks, tagged with its run key."""
+    job = build_definitions(load_settings()).resolve_job_def("tenant_month_refresh")
+    if request.asset_selection is not None:
+        job = job.get_subset(
+            asset_selection=set(request.asset_selection),
+            asset_check_selection=set(request.asset_check_keys or []),
+        )
+    with home_instance() as instance:
+        return job.execute_in_process(
+            instance=instance,
+            partition_key=request.partition_key,
+            tags={**request.tags, RUN_KEY_TAG: request.run_key},
+            raise_on_error=False,
+        )
+
+
+def layers_passed(result: dg.ExecuteInProcessResult) -> list[bool]:
+    return [e.passed for e in result.get_asset_check_evaluations() if e.check_name == LAYERS_AGREE]
 
 
 def layers_verdict(loaded: Load) -> list[bool]:
@@ -127,7 +159,7 @@ def test_a_run_ends_with_its_layers_agreeing_and_the_sensor_requests_nothing(
     assert layers_verdict(loaded) == [True, True]
     ticks = Ticks()
     assert ticks.tick() == []
-    assert ticks.cursor == "{}"
+    assert ticks.open_incidents() == set()
 
 
 def test_a_full_disk_while_registering_raw_is_detected_and_repaired(
@@ -147,14 +179,15 @@ def test_a_full_disk_while_registering_raw_is_detected_and_repaired(
     (request,) = ticks.tick()
     assert request.partition_key == KEY
     assert "the raw month's files are not those tb_cur_raw registered" in request.tags[REPAIR_TAG]
-    assert ticks.tick() == []  # requested once (and its run key would refuse a second)
+    assert request.asset_selection is None  # raw disagrees: the whole tenant x month job
+    assert ticks.tick() == []  # one request per incident
 
-    repaired = load(months=[SEPTEMBER])  # what the requested run does: the tenant x month job
-    assert repaired.ok
-    assert layers_verdict(repaired) == [True]
+    repaired = execute(request)
+    assert repaired.success
+    assert layers_passed(repaired) == [True]
     expect(restated)
     assert ticks.tick() == []
-    assert ticks.cursor == "{}"
+    assert ticks.open_incidents() == set()
 
 
 def test_curated_tables_built_from_an_older_raw_version_are_detected(
@@ -171,11 +204,22 @@ def test_curated_tables_built_from_an_older_raw_version_are_detected(
             selection=dg.AssetSelection.groups("raw", "catalog"),
         )
     assert result.success
-    text = one_request().tags[REPAIR_TAG]
+    request = one_request()
+    text = request.tags[REPAIR_TAG]
     for table in ("cost_daily", "cost_by_tag", "focus_cost"):
         assert f"{table} was built from tb_cur_raw version" in text
     assert "cost_monthly_summary" not in text  # built from cost_daily, which did not change
-    assert load(months=[SEPTEMBER]).ok
+    # The repair rebuilds the stale tables and what is built from them, not the raw month.
+    assert sorted(k.to_user_string() for k in request.asset_selection or []) == [
+        "cost_by_tag",
+        "cost_daily",
+        "cost_monthly_summary",
+        "focus_cost",
+    ]
+    repaired = execute(request)
+    assert repaired.success
+    assert TB_CUR_RAW not in {m.asset_key for m in repaired.get_asset_materialization_events()}
+    assert layers_passed(repaired) == [True]
     expect(restated)
     assert Ticks().tick() == []
 
@@ -188,8 +232,17 @@ def test_a_stale_central_mirror_is_detected(loaded: GeneratedDelivery) -> None:
     (mirror,) = [p for p in catalog.list_partitions(central, "cost_daily") if p.values == values]
     stale = mirror.model_copy(update={"parameters": {**mirror.parameters, "published_files": "{}"}})
     catalog.upsert_partition(central, "cost_daily", stale)
-    assert "the central cost_daily mirrors version" in one_request().tags[REPAIR_TAG]
-    assert load(months=[SEPTEMBER]).ok
+    request = one_request()
+    assert "the central cost_daily mirrors version" in request.tags[REPAIR_TAG]
+    # cost_daily and every table built from it (a new cost_daily makes theirs stale).
+    assert {k.to_user_string() for k in request.asset_selection or []} == {
+        "cost_by_tag",
+        "cost_daily",
+        "cost_monthly_summary",
+        "focus_cost",
+    }
+    repaired = execute(request)
+    assert repaired.success and layers_passed(repaired) == [True]
     assert Ticks().tick() == []
 
 
@@ -215,6 +268,88 @@ def test_a_file_dropped_into_the_raw_month_is_not_summed_and_is_repaired(
     expect(loaded)
 
 
+def drop_copy_into_raw_month() -> None:
+    settings = load_settings()
+    store = build_resources(settings)["store"]
+    folder = store.local_path(raw_month(settings.environment.lake_root, "alpha", SEPTEMBER))
+    (part,) = [p for p in folder.glob("*.parquet") if p.name != "evil.parquet"]
+    shutil.copy(part, folder / "evil.parquet")
+
+
+def test_the_same_incident_again_after_a_good_repair_gets_a_repair_of_its_own(
+    loaded: GeneratedDelivery,
+) -> None:
+    """Same files, same names, same text: the second incident must not reuse the first's run
+    key (Dagster would drop the request and the month would disagree silently)."""
+    ticks = Ticks()
+    drop_copy_into_raw_month()
+    (first,) = ticks.tick()
+    assert layers_passed(execute(first)) == [True]
+    drop_copy_into_raw_month()  # again, before any tick saw the month whole
+    (second,) = ticks.tick()
+    assert second.tags[REPAIR_TAG] == first.tags[REPAIR_TAG]
+    assert second.run_key != first.run_key
+    assert layers_passed(execute(second)) == [True]
+    assert ticks.tick() == []
+    drop_copy_into_raw_month()  # and once more, after a tick saw it whole
+    (third,) = ticks.tick()
+    assert third.run_key not in {first.run_key, second.run_key}
+
+
+def test_a_failed_repair_is_not_requested_again(
+    loaded: GeneratedDelivery, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A repair that fails (the disk is still full) leaves the month disagreeing anew (on S3,
+    with yet another raw version): no second request, tick after tick, until a run of the
+    month brings its layers together."""
+    restated = restate(tmp_path)
+    with monkeypatch.context() as patch:
+        disk_full_while_registering_raw(patch)
+        assert not load().ok
+        ticks = Ticks()
+        (request,) = ticks.tick()
+        assert not execute(request).success
+        assert ticks.tick() == []
+        assert ticks.tick() == []
+    assert ticks.open_incidents() == {KEY}
+    assert load(months=[SEPTEMBER]).ok  # a person runs the month once the disk has room
+    expect(restated)
+    assert ticks.tick() == []
+    assert ticks.open_incidents() == set()
+
+
+def test_parameters_the_pipeline_does_not_write_change_no_version(
+    loaded: GeneratedDelivery,
+) -> None:
+    """A Glue crawler or a person adding table parameters to tb_cur_raw's partition is not a
+    new version: the curated tables built from it still agree."""
+    settings = load_settings()
+    catalog = build_resources(settings)["catalog"]
+    database = settings.tenants.get("alpha").database
+    values = partition_values(SEPTEMBER, "alpha")
+    (raw,) = [p for p in catalog.list_partitions(database, RAW_TABLE) if p.values == values]
+    crawled = {**raw.parameters, "classification": "parquet", "UPDATED_BY_CRAWLER": "cur"}
+    catalog.upsert_partition(database, RAW_TABLE, raw.model_copy(update={"parameters": crawled}))
+    assert Ticks().tick() == []
+
+
+def test_each_tick_compares_recent_months_and_older_ones_in_turn() -> None:
+    current = current_month()
+    months = [shift_month(current, -n) for n in range(20, -1, -1)]  # 21 months, oldest first
+    first = months[0]
+    seen: set[dt.date] = set()
+    for rotation in range(3):  # 19 older months, 6 a tick: all within 4 ticks
+        compared = months_to_compare(months, first, rotation, set())
+        assert {current, shift_month(current, -1)} <= set(compared)
+        assert len(compared) == 2 + OLDER_MONTHS_PER_TICK
+        seen |= set(compared)
+    assert len(seen) == 2 + 3 * OLDER_MONTHS_PER_TICK
+    seen |= set(months_to_compare(months, first, 3, set()))
+    assert seen == set(months)
+    flagged = {months[0]}  # a month with an open incident is compared every tick
+    assert all(months[0] in months_to_compare(months, first, r, flagged) for r in range(4))
+
+
 def test_a_month_being_run_is_left_alone(
     loaded: GeneratedDelivery, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -233,6 +368,34 @@ def test_a_month_being_run_is_left_alone(
     with home_instance() as instance:
         instance.report_run_failed(instance.get_run_by_id(running.run_id))
     assert [r.partition_key for r in ticks.tick()] == [KEY]
+
+
+def test_a_month_whose_run_starts_while_the_tick_compares_is_left_alone(
+    loaded: GeneratedDelivery, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tick reads the runs in progress before it compares and again after: a run that
+    started in between (its layers caught mid-way) gets no repair on top of it."""
+    restate(tmp_path)
+    with monkeypatch.context() as patch:
+        disk_full_while_registering_raw(patch)
+        assert not load().ok
+    compare = TenantLayers.month
+    started: list[str] = []
+
+    def a_run_starts(self: TenantLayers, month: dt.date) -> MonthLayers:
+        if not started:
+            with home_instance() as instance:
+                run = instance.create_run_for_job(
+                    build_definitions(load_settings()).resolve_job_def("tenant_month_refresh"),
+                    tags={PARTITION_TAG: KEY},
+                    status=dg.DagsterRunStatus.STARTED,
+                )
+            started.append(run.run_id)
+        return compare(self, month)
+
+    monkeypatch.setattr(TenantLayers, "month", a_run_starts)
+    assert Ticks().tick() == []
+    assert started
 
 
 def test_a_run_whose_layers_still_disagree_fails_the_check(
@@ -284,7 +447,7 @@ def test_on_s3_a_newer_raw_version_the_catalog_never_registered_is_found(
         return store.publish(folder, month)
 
     def verdict() -> MonthLayers:
-        return TenantLayers(store, catalog, tenant, "s3://lake/", "central_db", {}).month(SEPTEMBER)
+        return TenantLayers(store, catalog, tenant, "s3://lake/", [], {}).month(SEPTEMBER)
 
     old = publish(3)
     catalog.upsert_table(raw_table(tenant, "s3://lake/"))

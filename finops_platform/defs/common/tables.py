@@ -8,6 +8,7 @@ tables, partitioned by year and month.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +31,7 @@ from finops_platform.lib.catalog import (
     CatalogPartition,
     CatalogTable,
 )
-from finops_platform.lib.catalog.base import published_files_parameter
+from finops_platform.lib.catalog.base import PUBLISHED_FILES, published_files_parameter
 from finops_platform.lib.catalog.types import glue_type
 from finops_platform.lib.cur.columns import column_descriptions
 from finops_platform.lib.cur.schema import CANONICAL_SCHEMA, PARTITION_COLUMNS
@@ -99,6 +100,20 @@ def raw_table_partition(
 # The parameter of a curated partition that records, per upstream catalog table, the
 # fingerprint of the upstream partition it was built from (defs/consistency compares them).
 BUILT_FROM = "built_from"
+# The parameters the pipeline writes that identify a version: the published files and their
+# sizes, a raw month's profile (defs/catalog/assets.py) and what a curated one was built from.
+# Others (a Glue crawler's or a person's) are left out: rewriting them changes no version.
+VERSION_PARAMETERS = (PUBLISHED_FILES, "row_count", "assembly_id", "max_usage_start", BUILT_FROM)
+
+
+def fingerprint(partition: CatalogPartition) -> str:
+    """A short digest of the version a catalog entry registers: its location and the
+    pipeline's own parameters. Any republication changes it (a local month keeps its location,
+    but not its files, profile or upstreams), so a table built from an upstream records the
+    upstream's fingerprint to say which version it was built from."""
+    own = {k: v for k, v in partition.parameters.items() if k in VERSION_PARAMETERS}
+    identity = json.dumps([partition.location, own], sort_keys=True)
+    return hashlib.sha256(identity.encode()).hexdigest()[:16]
 
 
 def upstream_fingerprints(
@@ -110,7 +125,7 @@ def upstream_fingerprints(
     for table in tables:
         partition = registered_partition(catalog, database, table, values)
         if partition is not None:
-            found[table] = partition.fingerprint()
+            found[table] = fingerprint(partition)
     return found
 
 

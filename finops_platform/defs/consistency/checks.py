@@ -9,11 +9,11 @@ in Dagster 1.13.27).
 
 import dagster as dg
 
-from finops_platform.defs.common.keys import LAYERS_AGREE, TB_CUR_RAW
+from finops_platform.defs.common.keys import COST_DAILY, LAYERS_AGREE, TB_CUR_RAW, table_name
 from finops_platform.defs.common.partition_range import RANGE_CHECK_DESCRIPTION
 from finops_platform.defs.common.partitions import tenant_and_month
 from finops_platform.defs.consistency.layers import Lineage, MonthLayers, TenantLayers
-from finops_platform.lib.catalog import Catalog
+from finops_platform.lib.catalog import Catalog, CatalogPartition
 from finops_platform.lib.store import ObjectStore
 from finops_platform.resources import FinOpsSettings
 
@@ -24,18 +24,26 @@ DESCRIPTION = (
 )
 
 
-def tenant_layers(
-    finops: FinOpsSettings, store: ObjectStore, catalog: Catalog, org_id: str, lineage: Lineage
-) -> TenantLayers:
-    """One look at the layers of a tenant of the environment."""
-    return TenantLayers(
-        store,
-        catalog,
-        finops.tenant(org_id),
-        finops.lake_root,
-        finops.settings.environment.central_database,
-        lineage,
+def central_mirror(finops: FinOpsSettings, catalog: Catalog) -> list[CatalogPartition]:
+    """The central cost_daily's partitions (every tenant's)."""
+    return catalog.list_partitions(
+        finops.settings.environment.central_database, table_name(COST_DAILY)
     )
+
+
+def tenant_layers(
+    finops: FinOpsSettings,
+    store: ObjectStore,
+    catalog: Catalog,
+    org_id: str,
+    lineage: Lineage,
+    central: list[CatalogPartition] | None = None,
+) -> TenantLayers:
+    """One look at the layers of a tenant of the environment (`central`: the central mirror's
+    partitions when the caller has listed them already)."""
+    if central is None:
+        central = central_mirror(finops, catalog)
+    return TenantLayers(store, catalog, finops.tenant(org_id), finops.lake_root, central, lineage)
 
 
 def _fields(verdict: MonthLayers) -> dict:
@@ -73,10 +81,11 @@ def build_layers_check(
         # partition_range.materialize_each reports the checks of ranged asset steps).
         failing = []
         looked: dict[str, TenantLayers] = {}  # one look (its listings) per tenant of the range
+        central = central_mirror(finops, catalog)
         for key in context.op_execution_context.partition_keys:
             org_id, month = tenant_and_month(key)
             if org_id not in looked:
-                looked[org_id] = tenant_layers(finops, store, catalog, org_id, lineage)
+                looked[org_id] = tenant_layers(finops, store, catalog, org_id, lineage, central)
             verdict = looked[org_id].month(month)
             context.op_execution_context.log_event(
                 dg.AssetCheckEvaluation(

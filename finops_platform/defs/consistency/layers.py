@@ -17,13 +17,12 @@ A curated entry written before `built_from` was recorded is not compared (nothin
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 
 import dagster as dg
 
-from finops_platform.defs.common.keys import COST_DAILY, table_name
-from finops_platform.defs.common.tables import built_from, unpublished_files
+from finops_platform.defs.common.keys import COST_DAILY, RAW_CUR, table_name
+from finops_platform.defs.common.tables import built_from, fingerprint, unpublished_files
 from finops_platform.lake import (
     RAW_TABLE,
     month_of,
@@ -47,16 +46,12 @@ class MonthLayers:
     org_id: str
     month: dt.date
     problems: tuple[str, ...]
+    # The lowest assets whose rebuild repairs it (raw_cur: the whole month).
+    rebuild: frozenset[dg.AssetKey] = frozenset()
 
     @property
     def agree(self) -> bool:
         return not self.problems
-
-    @property
-    def state(self) -> str:
-        """A digest of the disagreement (its texts name the versions): one repair is requested
-        per state, so a repair that fails is not requested again until something changes."""
-        return hashlib.sha256("\n".join(self.problems).encode()).hexdigest()[:12]
 
     def describe(self) -> str:
         where = f"{self.org_id} {self.month:%Y-%m}"
@@ -67,7 +62,9 @@ class MonthLayers:
 
 class TenantLayers:
     """One look at a tenant's layers: each catalog table is listed once, then compared month by
-    month. A broken catalog entry raises CatalogEntryError naming it."""
+    month. `central` is the central cost_daily's partitions (every tenant's: listed once by a
+    caller looking at several tenants). A broken catalog entry raises CatalogEntryError naming
+    it."""
 
     def __init__(
         self,
@@ -75,7 +72,7 @@ class TenantLayers:
         catalog: Catalog,
         tenant: TenantConfig,
         lake_root: str,
-        central: str,
+        central: list[CatalogPartition],
         lineage: Lineage,
     ) -> None:
         self._store = store
@@ -90,11 +87,8 @@ class TenantLayers:
             for p in catalog.list_partitions(database, table)
             if p.values.get("org") == tenant.org_id
         }
-        mirror = table_name(COST_DAILY)
         self._central = {
-            month_of(p.values): p
-            for p in catalog.list_partitions(central, mirror)
-            if p.values.get("org") == tenant.org_id
+            month_of(p.values): p for p in central if p.values.get("org") == tenant.org_id
         }
 
     def months(self) -> list[dt.date]:
@@ -109,10 +103,15 @@ class TenantLayers:
 
     def month(self, month: dt.date) -> MonthLayers:
         raw = self._entries.get((RAW_TABLE, month))
-        problems = self._raw_problems(month, raw)
+        problems = {RAW_CUR: self._raw_problems(month, raw)}
         if raw is not None:
-            problems += self._curated_problems(month)
-        return MonthLayers(self._tenant.org_id, month, tuple(problems))
+            problems.update(self._curated_problems(month))
+        return MonthLayers(
+            self._tenant.org_id,
+            month,
+            tuple(text for texts in problems.values() for text in texts),
+            frozenset(asset for asset, texts in problems.items() if texts),
+        )
 
     def _raw_problems(self, month: dt.date, raw: CatalogPartition | None) -> list[str]:
         stored = self._store.current_version(raw_month(self._lake_root, self._tenant.org_id, month))
@@ -132,30 +131,34 @@ class TenantLayers:
             f"rewritten or missing: {', '.join(differ[:3])})"
         ]
 
-    def _curated_problems(self, month: dt.date) -> list[str]:
-        problems = []
+    def _curated_problems(self, month: dt.date) -> dict[dg.AssetKey, list[str]]:
+        """Each curated asset's problems; the central mirror's are cost_daily's (its build
+        updates the mirror)."""
+        problems: dict[dg.AssetKey, list[str]] = {asset: [] for asset in self._lineage}
         for asset, deps in self._lineage.items():
             table = table_name(asset)
             entry = self._entries.get((table, month))
             if entry is None:
-                problems.append(f"{table} has no partition built from the registered raw month")
+                problems[asset].append(
+                    f"{table} has no partition built from the registered raw month"
+                )
                 continue
             recorded = built_from(entry)
             if recorded is None:
                 continue  # written before built_from was recorded
             for dep in map(table_name, deps):
                 upstream = self._entries.get((dep, month))
-                now = upstream.fingerprint() if upstream else "none"
+                now = fingerprint(upstream) if upstream else "none"
                 if recorded.get(dep) != now:
-                    problems.append(
+                    problems[asset].append(
                         f"{table} was built from {dep} version {recorded.get(dep, 'none')}, "
                         f"but {dep} is now version {now}"
                     )
         mirror = self._central.get(month)
         own = self._entries.get((table_name(COST_DAILY), month))
-        if mirror is not None and own is not None and mirror.fingerprint() != own.fingerprint():
-            problems.append(
-                f"the central cost_daily mirrors version {mirror.fingerprint()} of the tenant's "
-                f"cost_daily, which is now version {own.fingerprint()}"
+        if mirror is not None and own is not None and fingerprint(mirror) != fingerprint(own):
+            problems.setdefault(COST_DAILY, []).append(
+                f"the central cost_daily mirrors version {fingerprint(mirror)} of the tenant's "
+                f"cost_daily, which is now version {fingerprint(own)}"
             )
         return problems

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 import dagster as dg
@@ -66,15 +65,6 @@ class CatalogPartition(BaseModel):
         back to every Parquet file under the location."""
         recorded = self.parameters.get(PUBLISHED_FILES)
         return None if recorded is None else json.loads(recorded)
-
-    def fingerprint(self) -> str:
-        """A short digest of the version this entry registers: its location and parameters
-        (the published files and their sizes, a raw month's row count and assembly id, the
-        versions a curated partition was built from). Any republication changes it, so a
-        table built from an upstream records the upstream's fingerprint to say which version
-        it was built from."""
-        identity = json.dumps([self.location, self.parameters], sort_keys=True)
-        return hashlib.sha256(identity.encode()).hexdigest()[:16]
 
 
 PUBLISHED_FILES = "published_files"

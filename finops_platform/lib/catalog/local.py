@@ -128,6 +128,10 @@ def _write_json(path: Path, content: object) -> None:
             if left.stat().st_mtime < stale:
                 left.unlink()
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        json.dump(content, out, indent=2)  # in model order: partition keys keep theirs
-    os.replace(temporary, path)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(content, out, indent=2)  # in model order: partition keys keep theirs
+        os.replace(temporary, path)
+    except BaseException:  # e.g. a full disk: the entry keeps its previous content
+        Path(temporary).unlink(missing_ok=True)
+        raise
