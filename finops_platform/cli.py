@@ -707,9 +707,10 @@ def sla(obj: Context, fmt: str, at: dt.datetime | None) -> None:
 def gc(obj: Context, dry_run: bool, fmt: str) -> None:
     """Remove what killed runs left in the lake: staging copies and unregistered versions.
 
-    Covers every active tenant's raw and curated partitions and the central tables, each
-    partition under its lock (a run of it is waited for). The version the catalog registers is
-    never removed. The total line goes to stdout with --format table, else to stderr.
+    Covers every active tenant's raw and curated month partitions and the central tables,
+    registered or not, each partition under its lock (a run of it is waited for). The version
+    the catalog registers is never removed, nor a complete version of an unregistered month.
+    The total line goes to stdout with --format table, else to stderr.
     """
     from finops_platform.defs.common.tables import reclaim_database
 

@@ -81,6 +81,10 @@ def month_of_prefix(prefix: str) -> dt.date | None:
         return None
 
 
+# The levels of prefixes a month partition adds below its table's location: year=, month=.
+MONTH_LEVELS = 2
+
+
 def partition_location(table_location: str, month: dt.date) -> str:
     """`<table location>year=YYYY/month=M/` (a tenant table's location already holds `org=`)."""
     return join(table_location, f"year={month.year}", f"month={month.month}")

@@ -433,7 +433,8 @@ def test_on_s3_a_newer_raw_version_the_catalog_never_registered_is_found(
     aws: str, tmp_path: Path
 ) -> None:
     """S3 keeps versions side by side: raw_cur's newer version, published while tb_cur_raw's
-    registration failed, is not the one registered (moto over HTTP, a local catalog)."""
+    registration failed, is not the one registered; a file added to the registered version is
+    named (moto over HTTP, a local catalog)."""
     boto3.client("s3").create_bucket(Bucket="lake")
     store = S3ObjectStore(region="us-east-1")
     catalog = LocalCatalog(root=str(tmp_path / "catalog"))
@@ -458,6 +459,13 @@ def test_on_s3_a_newer_raw_version_the_catalog_never_registered_is_found(
     )
     catalog.upsert_partition(tenant.database, RAW_TABLE, registered)
     assert verdict().agree, verdict().problems
+    # A file put into the registered version out of band (Athena would read it): named.
+    bucket, key = old.removeprefix("s3://").split("/", 1)
+    boto3.client("s3").put_object(Bucket=bucket, Key=key + "evil.parquet", Body=b"PAR1")
+    (problem,) = verdict().problems
+    assert "tb_cur_raw registered" in problem and "evil.parquet" in problem
+    boto3.client("s3").delete_object(Bucket=bucket, Key=key + "evil.parquet")
+    assert verdict().agree
     new = publish(5)
     assert verdict().problems == (f"the store's raw month is {new} but tb_cur_raw registers {old}",)
 

@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from finops_platform.cli import main
+from finops_platform.defs.common.tables import reclaim_database
 from finops_platform.lake import (
     REPLACED,
     STAGING,
@@ -28,6 +29,7 @@ from finops_platform.lake import (
     partition_location,
     raw_month,
 )
+from finops_platform.lib.catalog import CatalogTable, LocalCatalog
 from finops_platform.lib.store import LocalObjectStore, ObjectStore
 from finops_platform.lib.store.s3 import S3ObjectStore
 from finops_platform.resources import build_resources
@@ -36,6 +38,7 @@ from finops_platform_tests.conftest import WriteConfig, tenant_entry
 from finops_platform_tests.support.materialize import load, query
 
 OCTOBER = dt.date(2018, 10, 1)
+NEVER_LOADED = dt.date(2018, 11, 1)
 TOTALS = (
     "SELECT sum(CAST(line_item_unblended_cost AS DECIMAL(38, 10))) AS raw, count(*) AS n "
     "FROM tb_cur_raw",
@@ -117,6 +120,8 @@ def test_gc_dry_run_lists_then_gc_removes(two_tenants: Path) -> None:
     orphans = [
         *orphans_of_alpha(),
         kill_inside_staging(store, raw_month(lake, "beta", OCTOBER), 30_000),
+        # A first run of a month, killed before anything of it was registered.
+        kill_inside_staging(store, raw_month(lake, "alpha", NEVER_LOADED), 40_000),
         kill_inside_staging(
             store,
             partition_location(curated_location(lake, "cost_cross_org_monthly"), OCTOBER),
@@ -215,6 +220,35 @@ def test_s3_without_a_known_live_version_keeps_every_complete_one(
         (reclaimed,) = s3_store.reclaim(MONTH, live=None)
     assert reclaimed.uri == dead
     assert s3_store.current_version(MONTH) == live and s3_store.parquet_rows(live) == 3
+
+
+def test_gc_finds_an_s3_month_the_catalog_never_registered(
+    s3_store: S3ObjectStore, tmp_path: Path
+) -> None:
+    """A first run killed mid-upload leaves an unfinished version of a month no catalog entry
+    names: gc lists and removes it, and keeps the complete version beside it (a publish the
+    catalog has yet to register)."""
+    catalog = LocalCatalog(root=str(tmp_path / "catalog"))
+    catalog.upsert_table(
+        CatalogTable(
+            database="db",
+            name="cost_daily",
+            location=MONTH.split("year=")[0],
+            columns={"x": "bigint"},
+            partition_keys={"year": "int", "month": "int"},
+        )
+    )
+    complete = s3_store.publish(stage(tmp_path / "complete", 3), MONTH)
+    dead = unfinished(s3_store, tmp_path, 11)
+    (listed,) = reclaim_database(catalog, s3_store, "db", dry_run=True)
+    assert (listed.table, listed.month, listed.leftover.uri) == (
+        "cost_daily",
+        dt.date(2026, 1, 1),
+        dead,
+    )
+    assert reclaim_database(catalog, s3_store, "db") == [listed]
+    assert reclaim_database(catalog, s3_store, "db") == []
+    assert s3_store.current_version(MONTH) == complete and s3_store.parquet_rows(complete) == 3
 
 
 # The local store's version kept aside, and a swap a killed run left half done.

@@ -18,9 +18,11 @@ import dagster as dg
 import pyarrow as pa
 
 from finops_platform.lake import (
+    MONTH_LEVELS,
     RAW_TABLE,
     curated_location,
     month_of,
+    month_of_prefix,
     partition_location,
     partition_values,
     raw_table_location,
@@ -211,20 +213,27 @@ class Reclaimed:
 def reclaim_database(
     catalog: Catalog, store: ObjectStore, database: str, *, dry_run: bool = False
 ) -> list[Reclaimed]:
-    """What killed runs left beside every registered month partition of `database`'s tables,
-    removed unless `dry_run`. Each partition is reclaimed under its own lock, so a run writing
-    it meanwhile is waited for, never raced; the version the catalog registers is kept."""
+    """What killed runs left beside the month partitions of `database`'s tables, removed
+    unless `dry_run`: registered months, and months the store holds something of that the
+    catalog never registered (a first run killed before registering). Each partition is
+    reclaimed under its own lock, so a run writing it meanwhile is waited for, never raced; the
+    version the catalog registers is kept, and of an unregistered month every complete one."""
     found = []
     for table in catalog.list_tables(database):
         if not {"year", "month"} <= set(table.partition_keys):
             continue
+        live: dict[dt.date, str | None] = {}
         for partition in catalog.list_partitions(database, table.name):
             month = month_of(partition.values)
+            if partition.location.startswith(partition_location(table.location, month)):
+                live[month] = partition.location  # not a central mirror of a tenant's month
+        seen = store.stored_prefixes(table.location, MONTH_LEVELS)
+        for month in {m for m in map(month_of_prefix, seen) if m is not None} - set(live):
+            live[month] = None
+        for month, version in sorted(live.items()):
             location = partition_location(table.location, month)
-            if not partition.location.startswith(location):
-                continue  # a central mirror of a tenant's partition: reclaimed as the tenant's
             with store.exclusive(location):
-                leftovers = store.reclaim(location, live=partition.location, dry_run=dry_run)
+                leftovers = store.reclaim(location, live=version, dry_run=dry_run)
             found += [Reclaimed(database, table.name, month, left) for left in leftovers]
     return found
 

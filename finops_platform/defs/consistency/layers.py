@@ -24,6 +24,7 @@ import dagster as dg
 from finops_platform.defs.common.keys import COST_DAILY, RAW_CUR, table_name
 from finops_platform.defs.common.tables import built_from, fingerprint, unpublished_files
 from finops_platform.lake import (
+    MONTH_LEVELS,
     RAW_TABLE,
     month_of,
     month_of_prefix,
@@ -92,13 +93,12 @@ class TenantLayers:
         }
 
     def months(self) -> list[dt.date]:
-        """Months with a raw month in the store or registered in tb_cur_raw."""
+        """Months the store holds anything of (a version, a staging copy) or tb_cur_raw
+        registers."""
         registered = {month for table, month in self._entries if table == RAW_TABLE}
-        stored = set()
-        _, years = self._store.list_level(raw_table_location(self._lake_root, self._tenant.org_id))
-        for year in years:
-            _, months = self._store.list_level(year)
-            stored |= {m for m in map(month_of_prefix, months) if m is not None}
+        table = raw_table_location(self._lake_root, self._tenant.org_id)
+        prefixes = self._store.stored_prefixes(table, MONTH_LEVELS)
+        stored = {m for m in map(month_of_prefix, prefixes) if m is not None}
         return sorted(registered | stored)
 
     def month(self, month: dt.date) -> MonthLayers:

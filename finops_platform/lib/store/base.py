@@ -44,6 +44,15 @@ class ObjectStore(dg.ConfigurableResource):
         `/`), like one level of a folder: lets a caller walk a tree without listing all of it."""
         raise NotImplementedError
 
+    def stored_prefixes(self, uri: str, levels: int) -> list[str]:
+        """The prefixes `levels` levels below `uri` that hold anything: a version or (local
+        store) a staging copy or a version kept aside. Finds months the catalog does not know,
+        e.g. of a first run killed before it registered anything."""
+        found = [uri]
+        for _ in range(levels):
+            found = [prefix for parent in found for prefix in self.list_level(parent)[1]]
+        return found
+
     def read_bytes(self, uri: str) -> bytes:
         raise NotImplementedError
 

@@ -61,6 +61,16 @@ class LocalObjectStore(ObjectStore):
                 objects.append(_stored(entry, f"{base}{entry.name}"))
         return objects, prefixes
 
+    def stored_prefixes(self, uri: str, levels: int) -> list[str]:
+        found = set(super().stored_prefixes(uri, levels))
+        final = self.local_path(uri)
+        for kind in (STAGING, REPLACED):
+            beside = beside_lake(final, kind)
+            for path in beside.glob("/".join(["*"] * levels)) if beside.is_dir() else []:
+                if path.is_dir():
+                    found.add(uri.rstrip("/") + "/" + path.relative_to(beside).as_posix() + "/")
+        return sorted(found)
+
     def read_bytes(self, uri: str) -> bytes:
         return self.local_path(uri).read_bytes()
 
