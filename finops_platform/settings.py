@@ -105,6 +105,41 @@ class Partitioning(BaseModel):
         return self
 
 
+# The CPU units a Fargate task may have -> the memory sizes (MiB) it may have with them.
+FARGATE_MEMORY = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+
+
+class RunResources(BaseModel):
+    """The CPU and memory of a tenant's runs when they run as ECS tasks (deploy/prod): a large
+    tenant gets more without every run paying for it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cpu: int  # ECS CPU units: 1024 = one vCPU
+    memory: int  # MiB
+
+    @model_validator(mode="after")
+    def _a_fargate_size(self) -> RunResources:
+        if self.cpu not in FARGATE_MEMORY:
+            raise ValueError(f"cpu {self.cpu} is not a Fargate size: {sorted(FARGATE_MEMORY)}")
+        sizes = FARGATE_MEMORY[self.cpu]
+        if self.memory not in sizes:
+            step = sizes[-1] - sizes[-2]
+            raise ValueError(
+                f"memory {self.memory} MiB does not fit cpu {self.cpu}: Fargate takes "
+                f"{sizes[0]} to {sizes[-1]} MiB in steps of {step}"
+            )
+        return self
+
+
 class TenantConfig(BaseModel):
     """One business unit. Field names are the original tenants_config.json keys."""
 
@@ -122,6 +157,7 @@ class TenantConfig(BaseModel):
     cost_allocation_tags: list[Annotated[str, Field(min_length=1, max_length=128)]] = []
     owners: list[Owner] = []
     glue_crawler: bool = False
+    run_resources: RunResources | None = None  # default: the run launcher's
 
     @property
     def database(self) -> str:

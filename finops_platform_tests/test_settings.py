@@ -86,6 +86,16 @@ def test_shipped_config_has_two_legacy_tenants_and_one_cur2() -> None:
         ),
         ([{**ALPHA, "first_billing_month": "2026-13-01"}], "expected a month as YYYY-MM"),
         (
+            [{**ALPHA, "run_resources": {"cpu": 3000, "memory": 4096}}],
+            "tenant 'tenant_alpha' (entry 1), field run_resources: cpu 3000 is not a Fargate size",
+        ),
+        (
+            [{**ALPHA, "run_resources": {"cpu": 1024, "memory": 16384}}],
+            "memory 16384 MiB does not fit cpu 1024: "
+            "Fargate takes 2048 to 8192 MiB in steps of 1024",
+        ),
+        ([{**ALPHA, "run_resources": {"cpu": 1024}}], "field run_resources.memory: Field required"),
+        (
             [{k: v for k, v in ALPHA.items() if k != "source_path"}],
             "field source_path: Field required",
         ),

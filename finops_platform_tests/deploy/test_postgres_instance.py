@@ -1,4 +1,4 @@
-"""The staging/prod Dagster instance (deploy/dagster.yaml) on a real PostgreSQL server.
+"""The staging Dagster instance (deploy/staging/dagster.yaml) on a real PostgreSQL server.
 
 `finops run` and the daemon keep their runs, materializations, check results and sensor state
 in PostgreSQL through the deployment's own instance config; two `finops run`s at once share it.
@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,34 +23,27 @@ from finops_platform.defs.consistency.repairs import SENSOR_NAME
 from finops_platform.defs.curated.tables import curated_lineage
 from finops_platform.sample import generate_month
 from finops_platform.settings import load_settings
-from finops_platform_tests.conftest import REPO_ROOT, WriteConfig, tenant_entry
+from finops_platform_tests.conftest import WriteConfig, tenant_entry
+from finops_platform_tests.deploy.conftest import STAGING_YAML, Deploy
 from finops_platform_tests.support.dagster_dev import (
     STARTUP_TIMEOUT_S,
     running_dagster_dev,
     wait_for_code_location,
     wait_until,
 )
-from finops_platform_tests.support.postgres import Postgres, postgres_server
+from finops_platform_tests.support.postgres import Postgres
 
-DEPLOY_YAML = REPO_ROOT / "deploy" / "dagster.yaml"
 FINOPS = Path(sys.executable).with_name("finops")
 AUGUST, SEPTEMBER = dt.date(2026, 8, 1), dt.date(2026, 9, 1)
 TENANT_ASSETS = {RAW_CUR, TB_CUR_RAW, *curated_lineage()}
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    with postgres_server() as server:
-        yield server
-
-
 @pytest.fixture
-def deployed(postgres: Postgres, finops_home: Path) -> tuple[dict[str, str], str]:
-    """The environment of a process using the deployment's instance, on a database of its own;
-    and that database's name."""
-    database = f"dagster_{uuid.uuid4().hex[:8]}"
-    shutil.copy(DEPLOY_YAML, Path(os.environ["DAGSTER_HOME"]) / "dagster.yaml")
-    return {**os.environ, **postgres.new_database(database), "PYTHONUNBUFFERED": "1"}, database
+def deployed(deploy: Deploy) -> tuple[dict[str, str], str]:
+    """The environment of a process using the staging instance, on a database of its own; and
+    that database's name."""
+    database = deploy(STAGING_YAML)
+    return {**os.environ, "PYTHONUNBUFFERED": "1"}, database
 
 
 def finops_run(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
@@ -74,7 +64,7 @@ def finished(process: subprocess.Popen[str]) -> None:
 def test_the_deployment_instance_reads_its_connection_from_the_environment() -> None:
     """No connection detail is written in the file, and the driver is named (DESIGN.md: a bare
     `postgresql` scheme fails with SQLAlchemy 2.1 and dagster-postgres 0.29.27)."""
-    config = yaml.safe_load(DEPLOY_YAML.read_text())
+    config = yaml.safe_load(STAGING_YAML.read_text())
     database = config["storage"]["postgres"]["postgres_db"]
     assert database.pop("scheme") == "postgresql+psycopg2"
     assert database == {
