@@ -27,6 +27,7 @@ from finops_platform.defs.common.keys import LAYERS_AGREE, TB_CUR_RAW
 from finops_platform.defs.common.partitions import PARTITION_TAG, partition_key
 from finops_platform.defs.common.process_runs import HOST_TAG, fail_dead_runs, process_lock
 from finops_platform.defs.common.tables import raw_table
+from finops_platform.defs.consistency import sensors
 from finops_platform.defs.consistency.layers import MonthLayers, TenantLayers
 from finops_platform.defs.consistency.repairs import (
     REPAIR_TAG,
@@ -316,6 +317,31 @@ def test_a_failed_repair_is_not_requested_again(
     expect(restated)
     assert ticks.tick() == []
     assert ticks.open_incidents() == set()
+
+
+def test_repairs_beyond_the_cap_of_a_tick_are_requested_on_the_next(
+    tmp_path: Path, finops_home: Path, write_config: WriteConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_config([tenant_entry("alpha", tmp_path / "alpha")])
+    months = [dt.date(2026, 8, 1), SEPTEMBER]
+    for month in months:
+        generate_month(tmp_path / "alpha", month=month, rows=1000, fmt="cur2", seed=month.month)
+    assert load().ok
+    settings = load_settings()
+    store = build_resources(settings)["store"]
+    for month in months:
+        folder = store.local_path(raw_month(settings.environment.lake_root, "alpha", month))
+        (part,) = folder.glob("*.parquet")
+        shutil.copy(part, folder / "evil.parquet")
+    monkeypatch.setattr(sensors, "MAX_REPAIRS_PER_TICK", 1)
+    ticks = Ticks()
+    (first,) = ticks.tick()
+    (second,) = ticks.tick()  # the one deferred, not the first again
+    assert {first.partition_key, second.partition_key} == {
+        str(partition_key("alpha", m)) for m in months
+    }
+    assert ticks.tick() == []
+    assert ticks.open_incidents() == {first.partition_key, second.partition_key}
 
 
 def test_parameters_the_pipeline_does_not_write_change_no_version(

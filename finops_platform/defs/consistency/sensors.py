@@ -137,8 +137,10 @@ def build_layer_consistency_sensor(settings: Settings, lineage: Lineage) -> dg.S
                 if incident is not None:
                     context.log.info(verdict.describe())  # repaired
                 continue
-            outcome = repair_outcome(instance, incident.run_key, key) if incident else None
-            if incident is None or (incident.run_key and outcome is True):
+            outcome = None  # of the incident's repair: None while none has finished
+            if incident is not None and incident.run_key is not None:
+                outcome = repair_outcome(instance, incident.run_key, key)
+            if incident is None or outcome is True:
                 incident = new_incident()  # first seen, or found again after a good repair
                 context.log.warning(verdict.describe())
             if incident.run_key is None:
