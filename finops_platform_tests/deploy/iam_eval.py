@@ -34,9 +34,18 @@ class Statement:
 def policy_statements(module: Module, document: str) -> list[Statement]:
     """The statements of `data "aws_iam_policy_document" "<document>"`, evaluated in `module`."""
     block = module.block("data", "aws_iam_policy_document", document)
-    if block.children("dynamic") or set(block.attributes) - {"version"}:
+    if block.children("dynamic") or set(block.attributes) - {"source_policy_documents"}:
         raise Unsupported(f"policy {document}: only static statement blocks are evaluated")
-    return [_statement(module, s) for s in block.children("statement")]
+    statements = []
+    sources = block.attributes.get("source_policy_documents")
+    for source in module.evaluate(sources) if sources else []:
+        # Another document of the module: data.aws_iam_policy_document.<name>.json
+        reference = source.reference if isinstance(source, Unknown) else ""
+        match = re.fullmatch(r"aws_iam_policy_document\.(\w+)\.json", reference)
+        if match is None:
+            raise Unsupported(f"policy {document}: source document {source!r}")
+        statements += policy_statements(module, match[1])
+    return statements + [_statement(module, s) for s in block.children("statement")]
 
 
 def _statement(module: Module, block: Block) -> Statement:

@@ -223,6 +223,16 @@ class _Evaluation:
     def _tuple(self, tree: Tree) -> list[Any]:
         return [self.value(item) for item in _nodes(tree)]
 
+    def _object(self, tree: Tree) -> dict[str, Any]:
+        result = {}
+        for element in _nodes(tree):
+            key, value = _nodes(element)
+            (term,) = _nodes(key)
+            (inner,) = _nodes(term) if term.data == "expr_term" else (term,)
+            name = _name(inner) if inner.data == "identifier" else self.value(inner)
+            result[name] = self.value(value)
+        return result
+
     def _identifier(self, tree: Tree) -> Any:
         name = _name(tree)
         if name in self.scope:
@@ -239,7 +249,7 @@ class _Evaluation:
         return _Path(name, self._resource_attribute)
 
     def _module_call(self, name: str) -> Any:
-        if "for_each" in self.module.block("module", name).attributes:
+        if {"for_each", "count"} & set(self.module.block("module", name).attributes):
             return Unknown(f"module.{name}")
         return _Lazy(self.module.child(name).output)
 

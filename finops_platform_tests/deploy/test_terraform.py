@@ -87,13 +87,13 @@ def test_each_tenants_names_are_pythons(estate: Estate) -> None:
     for org, module in estate.tenants.items():
         tenant = estate.settings.tenants.get(org)
         database = resource_value(module, "aws_glue_catalog_database", "this", "name")
-        assert database == tenant.database == module.output("database")
+        assert database == tenant.database == module.output("tenant")["database"]
         assert module.local("raw_location") == raw_table_location(env.lake_root, org)
         workgroup = module.child("workgroup")
         settings = ("configuration", "enforce_workgroup_configuration")
         assert resource_value(workgroup, "aws_athena_workgroup", "this", *settings) is True
         name = resource_value(workgroup, "aws_athena_workgroup", "this", "name")
-        assert name == tenant.workgroup == module.output("workgroup")
+        assert name == tenant.workgroup == module.output("tenant")["workgroup"]
         cutoff = ("configuration", "bytes_scanned_cutoff_per_query")
         assert resource_value(workgroup, "aws_athena_workgroup", "this", *cutoff) == (
             env.athena_bytes_scanned_cutoff
@@ -112,22 +112,21 @@ def assert_crawler(module: Module, glue_crawler: bool, org: str) -> None:
     assert count == (1 if glue_crawler else 0)
     if count:
         assert resource_value(module, "aws_glue_crawler", "this", "name") == crawler_name(org)
-        assert resource_value(module, "aws_glue_crawler", "this", "database_name") == (
-            module.output("database")
+        assert (
+            resource_value(module, "aws_glue_crawler", "this", "database_name")
+            == (module.output("tenant")["database"])
         )
         path = resource_value(module, "aws_glue_crawler", "this", "s3_target", "path")
-        assert path == raw_table_location(passed["lake_root"], org)
+        assert path == raw_table_location(passed["estate"]["lake_root"], org)
 
 
 def test_the_platforms_names_are_pythons(estate: Estate) -> None:
     env, platform = estate.settings.environment, estate.platform
     central = resource_value(platform, "aws_glue_catalog_database", "central", "name")
     assert central == env.central_database
-    workgroup = platform.child("central_workgroup")
-    assert workgroup.output("name") == env.central_workgroup
-    assert workgroup.output("results_location") == results_location(
-        estate.settings, env.central_workgroup
-    )
+    workgroup = platform.child("central_workgroup").output("workgroup")
+    assert workgroup["name"] == env.central_workgroup
+    assert workgroup["results_location"] == results_location(estate.settings, env.central_workgroup)
     lake_bucket = env.lake_root.removeprefix("s3://").split("/")[0]
     assert lake_bucket in platform.local("data_buckets")
 
@@ -138,6 +137,7 @@ def test_an_environments_values_and_defaults_are_pythons(environment: str, tmp_p
     EnvironmentSettings gives it (dev leaves out the Athena ones)."""
     env = load_settings(REPO_CONFIG, environment, tmp_path).environment
     root = evaluate_estate(REPO_CONFIG, environment, tmp_path).root
+    estate = root.local("estate")
     for name in (
         "lake_root",
         "region",
@@ -145,8 +145,8 @@ def test_an_environments_values_and_defaults_are_pythons(environment: str, tmp_p
         "central_database",
         "central_workgroup",
     ):
-        assert root.local(name) == getattr(env, name), name
-    assert root.local("bytes_scanned_cutoff") == env.athena_bytes_scanned_cutoff
+        assert estate[name] == getattr(env, name), name
+    assert estate["bytes_scanned_cutoff"] == env.athena_bytes_scanned_cutoff
 
 
 def tenant_init_names(config: Path, org_id: str) -> set[str]:
@@ -173,15 +173,17 @@ def test_terraform_and_tenant_init_name_the_same_resources(
     platform = estate.platform
     central = {
         resource_value(platform, "aws_glue_catalog_database", "central", "name"),
-        platform.child("central_workgroup").output("name"),
+        platform.child("central_workgroup").output("workgroup")["name"],
     }
     for org, module in estate.tenants.items():
         crawler = resource_value(module, "aws_glue_crawler", "this", "name")
         count = resource_value(module, "aws_glue_crawler", "this", "count")
+        names = module.output("tenant")
+        assert names["crawler"] == (crawler if count else None)
         terraform = {
-            module.local("raw_location"),
-            module.output("database"),
-            module.output("workgroup"),
+            names["raw_location"],
+            names["database"],
+            names["workgroup"],
             *central,
             *([crawler] if count else []),
         }
@@ -189,10 +191,17 @@ def test_terraform_and_tenant_init_name_the_same_resources(
 
 
 def role_policies(module: Module) -> dict[str, list[Statement]]:
-    """The tenant's roles' policies: the reader's, and the crawler's when it has a crawler."""
-    policies = {"reader": policy_statements(module, "reader")}
-    if resource_value(module, "aws_iam_role", "crawler", "count"):
-        policies["crawler"] = policy_statements(module, "crawler")
+    """The tenant's roles' policies: the reader's, and the crawler's when it has a crawler.
+    Each role is given exactly its document (the role module attaches what it is given)."""
+    roles = {"reader": "reader_role", "crawler": "crawler_role"}
+    policies = {}
+    for document, call in roles.items():
+        block = module.block("module", call)
+        if "count" in block.attributes and not module.evaluate(block.attributes["count"]):
+            continue
+        given = module.evaluate(block.attributes["policies"])
+        assert given == {"own-tenant-only": Unknown(f"aws_iam_policy_document.{document}.json")}
+        policies[document] = policy_statements(module, document)
     return policies
 
 

@@ -2,18 +2,17 @@
 # the tenants' crawlers.
 
 resource "aws_glue_catalog_database" "central" {
-  name        = var.central_database
+  name        = var.estate.central_database
   description = "FinOps platform: the cross-org tables"
 }
 
 module "central_workgroup" {
   source = "../workgroup"
 
-  name                 = var.central_workgroup
-  description          = "FinOps platform: the cross-org queries"
-  athena_results_root  = var.athena_results_root
-  bytes_scanned_cutoff = var.bytes_scanned_cutoff
-  kms_key_arn          = aws_kms_key.platform.arn
+  name        = var.estate.central_workgroup
+  description = "FinOps platform: the cross-org queries"
+  estate      = var.estate
+  kms_key_arn = aws_kms_key.platform.arn
 }
 
 resource "aws_glue_security_configuration" "crawlers" {

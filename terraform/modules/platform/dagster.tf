@@ -2,31 +2,30 @@
 # cluster, its logs, and the security group its tasks use to reach PostgreSQL.
 
 locals {
-  arn_prefix = "arn:${var.partition}"
-  glue       = "${local.arn_prefix}:glue:${var.region}:${var.account_id}"
-  databases  = concat([var.central_database], var.tenant_databases)
-  workgroups = concat([var.central_workgroup], var.tenant_workgroups)
+  arn_prefix = "arn:${var.estate.partition}"
+  glue       = "${local.arn_prefix}:glue:${var.estate.region}:${var.estate.account_id}"
+  databases  = concat([var.estate.central_database], var.tenants.databases)
+  workgroups = concat([var.estate.central_workgroup], var.tenants.workgroups)
   # The CUR deliveries the raw asset copies: s3://bucket/prefix/ -> bucket, key prefix.
-  sources        = [for s in var.tenant_sources : trimprefix(s, "s3://") if startswith(s, "s3://")]
+  sources        = [for s in var.tenants.sources : trimprefix(s, "s3://") if startswith(s, "s3://")]
   source_buckets = distinct([for s in local.sources : "${local.arn_prefix}:s3:::${split("/", s)[0]}"])
   source_keys    = [for s in local.sources : "${join("/", slice(split("/", s), 1, length(split("/", s))))}*"]
-  lake_objects   = "${local.arn_prefix}:s3:::${trimprefix(trimsuffix(var.lake_root, "/"), "s3://")}/custos/*"
-  result_objects = "${local.arn_prefix}:s3:::${trimprefix(trimsuffix(var.athena_results_root, "/"), "s3://")}/*"
+  lake_objects   = "${local.arn_prefix}:s3:::${trimprefix(trimsuffix(var.estate.lake_root, "/"), "s3://")}/custos/*"
+  result_objects = "${local.arn_prefix}:s3:::${trimprefix(trimsuffix(var.estate.athena_results_root, "/"), "s3://")}/*"
   ssm_prefix     = "/custos/${var.environment}"
   cluster_name   = "custos-${var.environment}"
-}
-
-data "aws_iam_policy_document" "assume_ecs_task" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["ecs-tasks.amazonaws.com"]
+  dagster_role   = "custos-${var.environment}-dagster"
+  execution_role = "custos-${var.environment}-dagster-execution"
+  ecs_roles = {
+    (local.dagster_role) = {
+      description = "FinOps platform: Dagster's daemon, webserver, code location and runs"
+      policies    = { platform = data.aws_iam_policy_document.dagster.json }
+      managed     = []
     }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [var.account_id]
+    (local.execution_role) = {
+      description = "FinOps platform: starts the Dagster tasks (image, logs, PostgreSQL secret)"
+      policies    = { secrets = data.aws_iam_policy_document.execution.json }
+      managed     = ["${local.arn_prefix}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"]
     }
   }
 }
@@ -70,20 +69,10 @@ data "aws_iam_policy_document" "dagster" {
   statement {
     sid = "PlatformCatalog"
     actions = [
-      "glue:GetDatabase",
-      "glue:GetTable",
-      "glue:GetTables",
-      "glue:CreateTable",
-      "glue:UpdateTable",
-      "glue:DeleteTable",
-      "glue:GetPartition",
-      "glue:GetPartitions",
-      "glue:BatchGetPartition",
-      "glue:CreatePartition",
-      "glue:BatchCreatePartition",
-      "glue:UpdatePartition",
-      "glue:DeletePartition",
-      "glue:BatchDeletePartition",
+      "glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:CreateTable", "glue:UpdateTable",
+      "glue:DeleteTable", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition",
+      "glue:CreatePartition", "glue:BatchCreatePartition", "glue:UpdatePartition",
+      "glue:DeletePartition", "glue:BatchDeletePartition",
     ]
     resources = concat(
       ["${local.glue}:catalog"],
@@ -107,13 +96,13 @@ data "aws_iam_policy_document" "dagster" {
       "athena:GetQueryExecution",
       "athena:GetQueryResults",
     ]
-    resources = [for w in local.workgroups : "${local.arn_prefix}:athena:${var.region}:${var.account_id}:workgroup/${w}"]
+    resources = [for w in local.workgroups : "${local.arn_prefix}:athena:${var.estate.region}:${var.estate.account_id}:workgroup/${w}"]
   }
 
   statement {
     sid       = "PlatformParameters"
     actions   = ["ssm:GetParameter", "ssm:GetParameters"]
-    resources = ["${local.arn_prefix}:ssm:${var.region}:${var.account_id}:parameter${local.ssm_prefix}/*"]
+    resources = ["${local.arn_prefix}:ssm:${var.estate.region}:${var.estate.account_id}:parameter${local.ssm_prefix}/*"]
   }
 
   statement {
@@ -126,7 +115,7 @@ data "aws_iam_policy_document" "dagster" {
   statement {
     sid       = "LaunchRuns"
     actions   = ["ecs:RunTask", "ecs:DescribeTasks", "ecs:StopTask", "ecs:TagResource"]
-    resources = ["${local.arn_prefix}:ecs:${var.region}:${var.account_id}:*"]
+    resources = ["${local.arn_prefix}:ecs:${var.estate.region}:${var.estate.account_id}:*"]
     condition {
       test     = "ArnEquals"
       variable = "ecs:cluster"
@@ -144,26 +133,13 @@ data "aws_iam_policy_document" "dagster" {
   statement {
     sid       = "PassRunRoles"
     actions   = ["iam:PassRole"]
-    resources = [aws_iam_role.dagster.arn, aws_iam_role.execution.arn]
+    resources = [for name in [local.dagster_role, local.execution_role] : "${local.arn_prefix}:iam::${var.estate.account_id}:role/${name}"]
     condition {
       test     = "StringEquals"
       variable = "iam:PassedToService"
       values   = ["ecs-tasks.amazonaws.com"]
     }
   }
-}
-
-resource "aws_iam_role" "dagster" {
-  name                 = "custos-${var.environment}-dagster"
-  description          = "FinOps platform: Dagster's daemon, webserver, code location and runs"
-  assume_role_policy   = data.aws_iam_policy_document.assume_ecs_task.json
-  max_session_duration = 3600
-}
-
-resource "aws_iam_role_policy" "dagster" {
-  name   = "platform"
-  role   = aws_iam_role.dagster.id
-  policy = data.aws_iam_policy_document.dagster.json
 }
 
 # The tasks' execution role: pulls the image, writes the logs, reads the PostgreSQL secret.
@@ -177,7 +153,7 @@ data "aws_iam_policy_document" "execution" {
   statement {
     sid       = "PlatformParameters"
     actions   = ["ssm:GetParameters"]
-    resources = ["${local.arn_prefix}:ssm:${var.region}:${var.account_id}:parameter${local.ssm_prefix}/*"]
+    resources = ["${local.arn_prefix}:ssm:${var.estate.region}:${var.estate.account_id}:parameter${local.ssm_prefix}/*"]
   }
 
   statement {
@@ -187,22 +163,17 @@ data "aws_iam_policy_document" "execution" {
   }
 }
 
-resource "aws_iam_role" "execution" {
-  name                 = "custos-${var.environment}-dagster-execution"
-  description          = "FinOps platform: starts the Dagster tasks"
-  assume_role_policy   = data.aws_iam_policy_document.assume_ecs_task.json
-  max_session_duration = 3600
-}
+# The Dagster role (daemon, webserver, code location and runs) and the tasks' execution role.
+module "ecs_roles" {
+  source   = "../role"
+  for_each = local.ecs_roles
 
-resource "aws_iam_role_policy_attachment" "execution" {
-  role       = aws_iam_role.execution.name
-  policy_arn = "${local.arn_prefix}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
-}
-
-resource "aws_iam_role_policy" "execution" {
-  name   = "secrets"
-  role   = aws_iam_role.execution.id
-  policy = data.aws_iam_policy_document.execution.json
+  name                = each.key
+  description         = each.value.description
+  trusted             = { type = "Service", identifiers = ["ecs-tasks.amazonaws.com"] }
+  source_account      = var.estate.account_id
+  policies            = each.value.policies
+  managed_policy_arns = each.value.managed
 }
 
 resource "aws_ecs_cluster" "dagster" {
@@ -223,23 +194,20 @@ resource "aws_security_group" "tasks" {
   #checkov:skip=CKV2_AWS_5:the Dagster ECS services and run tasks (the deployment's ECS part) attach it, outside this module
   name        = "custos-${var.environment}-dagster-tasks"
   description = "FinOps platform: the Dagster tasks"
-  vpc_id      = var.vpc_id
-}
+  vpc_id      = var.network.vpc_id
 
-resource "aws_vpc_security_group_egress_rule" "tasks_to_https" {
-  security_group_id = aws_security_group.tasks.id
-  description       = "AWS APIs (S3, Glue, Athena, SSM) and the image registry over HTTPS"
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-  cidr_ipv4         = "0.0.0.0/0"
-}
-
-resource "aws_vpc_security_group_egress_rule" "tasks_to_postgres" {
-  security_group_id            = aws_security_group.tasks.id
-  description                  = "The Dagster instance's PostgreSQL"
-  ip_protocol                  = "tcp"
-  from_port                    = 5432
-  to_port                      = 5432
-  referenced_security_group_id = aws_security_group.postgres.id
+  egress {
+    description = "AWS APIs (S3, Glue, Athena, SSM) and the image registry over HTTPS"
+    protocol    = "tcp"
+    from_port   = 443
+    to_port     = 443
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+  egress {
+    description     = "The Dagster instance's PostgreSQL"
+    protocol        = "tcp"
+    from_port       = 5432
+    to_port         = 5432
+    security_groups = [aws_security_group.postgres.id]
+  }
 }

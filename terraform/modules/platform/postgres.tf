@@ -5,13 +5,13 @@
 resource "aws_db_subnet_group" "dagster" {
   name        = "custos-${var.environment}-dagster"
   description = "FinOps platform: the Dagster instance's PostgreSQL"
-  subnet_ids  = var.private_subnet_ids
+  subnet_ids  = var.network.subnet_ids
 }
 
 resource "aws_security_group" "postgres" {
   name        = "custos-${var.environment}-dagster-postgres"
   description = "FinOps platform: the Dagster instance's PostgreSQL, reached from the Dagster tasks only"
-  vpc_id      = var.vpc_id
+  vpc_id      = var.network.vpc_id
 }
 
 resource "aws_vpc_security_group_ingress_rule" "postgres_from_tasks" {
@@ -42,33 +42,20 @@ resource "aws_db_parameter_group" "dagster" {
   }
 }
 
-data "aws_iam_policy_document" "assume_rds_monitoring" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["monitoring.rds.amazonaws.com"]
-    }
-  }
-}
+module "rds_monitoring_role" {
+  source = "../role"
 
-resource "aws_iam_role" "rds_monitoring" {
-  name                 = "custos-${var.environment}-rds-monitoring"
-  description          = "FinOps platform: enhanced monitoring of the Dagster instance's PostgreSQL"
-  assume_role_policy   = data.aws_iam_policy_document.assume_rds_monitoring.json
-  max_session_duration = 3600
-}
-
-resource "aws_iam_role_policy_attachment" "rds_monitoring" {
-  role       = aws_iam_role.rds_monitoring.name
-  policy_arn = "${local.arn_prefix}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+  name                = "custos-${var.environment}-rds-monitoring"
+  description         = "FinOps platform: enhanced monitoring of the Dagster instance's PostgreSQL"
+  trusted             = { type = "Service", identifiers = ["monitoring.rds.amazonaws.com"] }
+  managed_policy_arns = ["${local.arn_prefix}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"]
 }
 
 resource "aws_db_instance" "dagster" {
   identifier     = "custos-${var.environment}-dagster"
   engine         = "postgres"
   engine_version = "16"
-  instance_class = var.postgres_instance
+  instance_class = var.postgres.instance_class
   db_name        = "dagster"
   username       = "dagster"
 
@@ -85,7 +72,7 @@ resource "aws_db_instance" "dagster" {
   db_subnet_group_name   = aws_db_subnet_group.dagster.name
   vpc_security_group_ids = [aws_security_group.postgres.id]
   parameter_group_name   = aws_db_parameter_group.dagster.name
-  multi_az               = var.postgres_multi_az
+  multi_az               = var.postgres.multi_az
 
   iam_database_authentication_enabled = true
   auto_minor_version_upgrade          = true
@@ -98,6 +85,6 @@ resource "aws_db_instance" "dagster" {
   performance_insights_enabled    = true
   performance_insights_kms_key_id = aws_kms_key.platform.arn
   monitoring_interval             = 60
-  monitoring_role_arn             = aws_iam_role.rds_monitoring.arn
+  monitoring_role_arn             = module.rds_monitoring_role.arn
   enabled_cloudwatch_logs_exports = ["postgresql", "upgrade"]
 }

@@ -4,7 +4,7 @@
 
 locals {
   parameters = {
-    tenants_config               = var.tenants_config_json
+    tenants_config               = var.tenants.config_json
     postgres_host                = aws_db_instance.dagster.address
     postgres_port                = tostring(aws_db_instance.dagster.port)
     postgres_db                  = aws_db_instance.dagster.db_name

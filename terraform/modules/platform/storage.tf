@@ -2,10 +2,14 @@
 # versioned, encrypted with the platform's key, never public, TLS only, access-logged.
 
 locals {
-  data_buckets = toset(distinct([var.lake_bucket, var.results_bucket]))
-  logs_bucket  = "${var.lake_bucket}-access-logs"
+  data_buckets = toset(distinct([var.estate.lake_bucket, var.estate.results_bucket]))
+  logs_bucket  = "${var.estate.lake_bucket}-access-logs"
+  all_buckets = merge(
+    { for name, bucket in aws_s3_bucket.data : name => bucket.id },
+    { (local.logs_bucket) = aws_s3_bucket.logs.id },
+  )
   # The results' prefix in its bucket: query results are re-creatable, so they expire.
-  results_key = trimprefix(var.athena_results_root, "s3://${var.results_bucket}/")
+  results_key = trimprefix(var.estate.athena_results_root, "s3://${var.estate.results_bucket}/")
 }
 
 resource "aws_kms_key" "platform" {
@@ -18,19 +22,19 @@ resource "aws_kms_key" "platform" {
       {
         Sid       = "AccountAdministersTheKey"
         Effect    = "Allow"
-        Principal = { AWS = "arn:${var.partition}:iam::${var.account_id}:root" }
+        Principal = { AWS = "arn:${var.estate.partition}:iam::${var.estate.account_id}:root" }
         Action    = "kms:*"
         Resource  = "*"
       },
       {
         Sid       = "CloudWatchLogsOfThisAccount"
         Effect    = "Allow"
-        Principal = { Service = "logs.${var.region}.amazonaws.com" }
+        Principal = { Service = "logs.${var.estate.region}.amazonaws.com" }
         Action    = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
         Resource  = "*"
         Condition = {
           ArnLike = {
-            "kms:EncryptionContext:aws:logs:arn" = "arn:${var.partition}:logs:${var.region}:${var.account_id}:*"
+            "kms:EncryptionContext:aws:logs:arn" = "arn:${var.estate.partition}:logs:${var.estate.region}:${var.estate.account_id}:*"
           }
         }
       },
@@ -50,20 +54,30 @@ resource "aws_s3_bucket" "data" {
   bucket   = each.key
 }
 
-resource "aws_s3_bucket_ownership_controls" "data" {
-  for_each = local.data_buckets
-  bucket   = aws_s3_bucket.data[each.key].id
+# What every bucket of the platform has, the access-log bucket included.
+resource "aws_s3_bucket_ownership_controls" "all" {
+  for_each = local.all_buckets
+  bucket   = each.value
   rule {
     object_ownership = "BucketOwnerEnforced"
   }
 }
 
-resource "aws_s3_bucket_versioning" "data" {
-  for_each = local.data_buckets
-  bucket   = aws_s3_bucket.data[each.key].id
+resource "aws_s3_bucket_versioning" "all" {
+  for_each = local.all_buckets
+  bucket   = each.value
   versioning_configuration {
     status = "Enabled"
   }
+}
+
+resource "aws_s3_bucket_public_access_block" "all" {
+  for_each                = local.all_buckets
+  bucket                  = each.value
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
 }
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "data" {
@@ -76,15 +90,6 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "data" {
       kms_master_key_id = aws_kms_key.platform.arn
     }
   }
-}
-
-resource "aws_s3_bucket_public_access_block" "data" {
-  for_each                = local.data_buckets
-  bucket                  = aws_s3_bucket.data[each.key].id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
 }
 
 resource "aws_s3_bucket_logging" "data" {
@@ -113,7 +118,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "data" {
 
   dynamic "rule" {
     # Never when the results root is the lake bucket's root: the rule would expire the lake.
-    for_each = each.key == var.results_bucket && (local.results_key != "" || each.key != var.lake_bucket) ? [local.results_key] : []
+    for_each = each.key == var.estate.results_bucket && (local.results_key != "" || each.key != var.estate.lake_bucket) ? [local.results_key] : []
     content {
       id     = "query-results"
       status = "Enabled"

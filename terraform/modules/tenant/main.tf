@@ -9,25 +9,48 @@ locals {
   crawler   = "custos_${var.org_id}_crawler"
 
   # lake.raw_table_location, and lake.curated_location for every curated table (`*`).
-  lake             = trimsuffix(var.lake_root, "/")
+  lake             = trimsuffix(var.estate.lake_root, "/")
   raw_location     = "${local.lake}/custos/cur/org=${var.org_id}/"
   curated_location = "${local.lake}/custos/curated/*/org=${var.org_id}/"
+  results_location = module.workgroup.workgroup.results_location
 
-  # The same places as S3 keys (for s3:prefix) and object ARNs.
-  raw_key            = trimprefix(local.raw_location, "s3://${var.lake_bucket}/")
-  curated_key        = trimprefix(local.curated_location, "s3://${var.lake_bucket}/")
-  results_key        = trimprefix(module.workgroup.results_location, "s3://${var.results_bucket}/")
-  raw_objects        = "arn:${var.partition}:s3:::${trimprefix(local.raw_location, "s3://")}*"
-  curated_objects    = "arn:${var.partition}:s3:::${trimprefix(local.curated_location, "s3://")}*"
-  results_objects    = "arn:${var.partition}:s3:::${trimprefix(module.workgroup.results_location, "s3://")}*"
-  lake_bucket_arn    = "arn:${var.partition}:s3:::${var.lake_bucket}"
-  results_bucket_arn = "arn:${var.partition}:s3:::${var.results_bucket}"
+  # The same places as S3 keys (for s3:prefix) and ARNs.
+  s3              = "arn:${var.estate.partition}:s3:::"
+  raw_key         = trimprefix(local.raw_location, "s3://${var.estate.lake_bucket}/")
+  curated_key     = trimprefix(local.curated_location, "s3://${var.estate.lake_bucket}/")
+  results_key     = trimprefix(local.results_location, "s3://${var.estate.results_bucket}/")
+  raw_objects     = "${local.s3}${trimprefix(local.raw_location, "s3://")}*"
+  curated_objects = "${local.s3}${trimprefix(local.curated_location, "s3://")}*"
+  results_objects = "${local.s3}${trimprefix(local.results_location, "s3://")}*"
+  lake_bucket_arn = "${local.s3}${var.estate.lake_bucket}"
+  curated_and_results_keys = [
+    local.curated_key, "${local.curated_key}*", local.results_key, "${local.results_key}*",
+  ]
+  results_bucket_arn = "${local.s3}${var.estate.results_bucket}"
 
-  glue_catalog  = "arn:${var.partition}:glue:${var.region}:${var.account_id}:catalog"
-  glue_database = "arn:${var.partition}:glue:${var.region}:${var.account_id}:database/${local.database}"
-  glue_tables   = "arn:${var.partition}:glue:${var.region}:${var.account_id}:table/${local.database}/*"
-  athena_wg     = "arn:${var.partition}:athena:${var.region}:${var.account_id}:workgroup/${local.workgroup}"
-  crawler_logs  = "arn:${var.partition}:logs:${var.region}:${var.account_id}:log-group:/aws-glue/crawlers*"
+  in_account    = "${var.estate.region}:${var.estate.account_id}"
+  glue          = "arn:${var.estate.partition}:glue:${local.in_account}"
+  glue_catalog  = "${local.glue}:catalog"
+  glue_database = "${local.glue}:database/${local.database}"
+  glue_tables   = "${local.glue}:table/${local.database}/*"
+  own_catalog   = [local.glue_catalog, local.glue_database, local.glue_tables]
+  athena_wg     = "arn:${var.estate.partition}:athena:${local.in_account}:workgroup/${local.workgroup}"
+
+  # The actions the roles are given (no wildcards: each is named).
+  glue_read = [
+    "glue:GetDatabase", "glue:GetTable", "glue:GetTables", "glue:GetPartition",
+    "glue:GetPartitions", "glue:BatchGetPartition",
+  ]
+  glue_write = [
+    "glue:CreateTable", "glue:UpdateTable", "glue:CreatePartition", "glue:BatchCreatePartition",
+    "glue:UpdatePartition", "glue:BatchUpdatePartition",
+  ]
+  athena_query = [
+    "athena:GetWorkGroup", "athena:StartQueryExecution", "athena:StopQueryExecution",
+    "athena:GetQueryExecution", "athena:GetQueryResults", "athena:GetQueryResultsStream",
+  ]
+  log_writes   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"]
+  crawler_logs = "arn:${var.estate.partition}:logs:${local.in_account}:log-group:/aws-glue/crawlers*"
 }
 
 resource "aws_glue_catalog_database" "this" {
@@ -38,20 +61,19 @@ resource "aws_glue_catalog_database" "this" {
 module "workgroup" {
   source = "../workgroup"
 
-  name                 = local.workgroup
-  description          = "FinOps platform: tenant ${var.org_id}'s queries"
-  athena_results_root  = var.athena_results_root
-  bytes_scanned_cutoff = var.bytes_scanned_cutoff
-  kms_key_arn          = var.kms_key_arn
+  name        = local.workgroup
+  description = "FinOps platform: tenant ${var.org_id}'s queries"
+  estate      = var.estate
+  kms_key_arn = var.shared.kms_key_arn
 }
 
 resource "aws_glue_crawler" "this" {
   count = var.glue_crawler ? 1 : 0
 
   name                   = local.crawler
-  role                   = aws_iam_role.crawler[0].arn
+  role                   = module.crawler_role[0].arn
   database_name          = aws_glue_catalog_database.this.name
-  security_configuration = var.glue_security_config
+  security_configuration = var.shared.glue_security_config
 
   s3_target {
     path = local.raw_location

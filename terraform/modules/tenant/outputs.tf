@@ -1,24 +1,10 @@
-output "database" {
-  description = "The tenant's Glue database (TenantConfig.database)."
-  value       = aws_glue_catalog_database.this.name
-}
-
-output "workgroup" {
-  description = "The tenant's Athena workgroup (TenantConfig.workgroup)."
-  value       = module.workgroup.name
-}
-
-output "crawler" {
-  description = "The tenant's Glue crawler, or null when the tenant has none."
-  value       = one(aws_glue_crawler.this[*].name)
-}
-
-output "reader_role_arn" {
-  description = "The role that reads only this tenant's data."
-  value       = aws_iam_role.reader.arn
-}
-
-output "raw_location" {
-  description = "Where tb_cur_raw of the tenant lives (lake.raw_table_location)."
-  value       = local.raw_location
+output "tenant" {
+  description = "The tenant's database and workgroup (TenantConfig's), crawler (or null), reader role and raw location."
+  value = {
+    database        = aws_glue_catalog_database.this.name
+    workgroup       = module.workgroup.workgroup.name
+    crawler         = var.glue_crawler ? aws_glue_crawler.this[0].name : null
+    reader_role_arn = module.reader_role.arn
+    raw_location    = local.raw_location
+  }
 }

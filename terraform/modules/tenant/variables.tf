@@ -28,54 +28,17 @@ variable "glue_crawler" {
   default     = false
 }
 
-variable "partition" {
-  description = "The AWS partition of the ARNs (aws, aws-cn, aws-us-gov)."
-  type        = string
+variable "estate" {
+  description = "The environment's values (the root module's local.estate): ARN parts, lake, results, cutoff."
+  type        = any
 }
 
-variable "account_id" {
-  description = "The account that holds the catalog and the workgroups."
-  type        = string
-}
-
-variable "region" {
-  description = "The region of the catalog and the workgroups."
-  type        = string
-}
-
-variable "lake_root" {
-  description = "The environment's lake_root, `s3://bucket/[path/]`."
-  type        = string
-}
-
-variable "lake_bucket" {
-  description = "The bucket of lake_root."
-  type        = string
-}
-
-variable "athena_results_root" {
-  description = "The environment's athena_results_root; each workgroup writes under <root><workgroup>/."
-  type        = string
-}
-
-variable "results_bucket" {
-  description = "The bucket of athena_results_root."
-  type        = string
-}
-
-variable "bytes_scanned_cutoff" {
-  description = "The environment's athena_bytes_scanned_cutoff: the most one query may scan."
-  type        = number
-}
-
-variable "kms_key_arn" {
-  description = "The platform's key: the lake's, the query results' and the crawler logs' encryption."
-  type        = string
-}
-
-variable "glue_security_config" {
-  description = "The platform's Glue security configuration, for the crawler."
-  type        = string
+variable "shared" {
+  description = "The platform's key (lake, results, crawler logs) and the crawlers' Glue security configuration."
+  type = object({
+    kms_key_arn          = string
+    glue_security_config = string
+  })
 }
 
 variable "reader_principals" {

@@ -11,14 +11,9 @@ variable "description" {
   type        = string
 }
 
-variable "athena_results_root" {
-  description = "The environment's athena_results_root."
-  type        = string
-}
-
-variable "bytes_scanned_cutoff" {
-  description = "The environment's athena_bytes_scanned_cutoff."
-  type        = number
+variable "estate" {
+  description = "The environment's values (the root module's local.estate): athena_results_root, bytes_scanned_cutoff."
+  type        = any
 }
 
 variable "kms_key_arn" {
@@ -28,7 +23,7 @@ variable "kms_key_arn" {
 
 locals {
   # AthenaEngine.results_location.
-  results_location = "${trimsuffix(var.athena_results_root, "/")}/${var.name}/"
+  results_location = "${trimsuffix(var.estate.athena_results_root, "/")}/${var.name}/"
 }
 
 resource "aws_athena_workgroup" "this" {
@@ -38,7 +33,7 @@ resource "aws_athena_workgroup" "this" {
   configuration {
     enforce_workgroup_configuration    = true
     publish_cloudwatch_metrics_enabled = true
-    bytes_scanned_cutoff_per_query     = var.bytes_scanned_cutoff
+    bytes_scanned_cutoff_per_query     = var.estate.bytes_scanned_cutoff
 
     result_configuration {
       output_location = local.results_location
@@ -51,12 +46,10 @@ resource "aws_athena_workgroup" "this" {
   }
 }
 
-output "name" {
-  description = "The workgroup's name."
-  value       = aws_athena_workgroup.this.name
-}
-
-output "results_location" {
-  description = "Where the workgroup's query results go."
-  value       = local.results_location
+output "workgroup" {
+  description = "The workgroup's name and where its query results go."
+  value = {
+    name             = aws_athena_workgroup.this.name
+    results_location = local.results_location
+  }
 }
