@@ -6,9 +6,10 @@ one task size for every run either starves the large or overpays for the small. 
 month run, however it was launched (a sensor, a schedule, a backfill from the UI), gets its
 tenant's `run_resources` (tenants config). They are written on the run as the launcher's own
 `ecs/cpu` and `ecs/memory` tags before its task starts, so the UI shows what each run was
-given. A run launched with these tags keeps them; a cross-org run, or a tenant without
-`run_resources`, gets the launcher's `run_resources`. A range run spanning two tenants (a
-backfill from the UI) gets the larger of the two sizes.
+given. The daemon reads the tenants config as the other tasks do, from SSM when CONFIG_PATH is
+`ssm:/...` (Terraform sets it so). A run launched with these tags keeps them; a cross-org run, or
+a tenant without `run_resources`, gets the launcher's `run_resources`. A range run spanning two
+tenants (a backfill from the UI) gets the larger of the two sizes.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from finops_platform.defs.common.partitions import (
     RANGE_START_TAG,
     tenant_and_month,
 )
-from finops_platform.settings import RunResources, Settings, load_settings
+from finops_platform.resources import settings_from
+from finops_platform.settings import RunResources, Settings
 
 # The run tags EcsRunLauncher sizes a run's task by.
 CPU_TAG = "ecs/cpu"
@@ -55,7 +57,7 @@ class TenantSizedEcsRunLauncher(EcsRunLauncher):
     def launch_run(self, context: LaunchRunContext) -> None:
         run = context.dagster_run
         if not {CPU_TAG, MEMORY_TAG} & set(run.tags):
-            sized = run_size(load_settings(), run.tags)
+            sized = run_size(settings_from(), run.tags)
             if sized:
                 self._instance.add_run_tags(run.run_id, sized)
                 run = self._instance.get_run_by_id(run.run_id) or run

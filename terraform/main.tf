@@ -28,6 +28,7 @@ locals {
     bytes_scanned_cutoff = try(local.env.athena_bytes_scanned_cutoff, 107374182400)
     central_database     = try(local.env.central_database, "custos_central_db")
     central_workgroup    = try(local.env.central_workgroup, "wg_custos_central")
+    slack_webhook        = try(local.env.slack_webhook, "env:FINOPS_SLACK_WEBHOOK_URL")
     # `s3://bucket/optional/path/` -> `bucket`.
     lake_bucket    = split("/", trimprefix(local.lake_root, "s3://"))[0]
     results_bucket = split("/", trimprefix(local.athena_results_root, "s3://"))[0]
@@ -47,6 +48,11 @@ module "platform" {
   }
   network  = { vpc_id = var.vpc_id, subnet_ids = var.private_subnet_ids }
   postgres = { instance_class = var.postgres_instance_class, multi_az = var.postgres_multi_az }
+  dagster = {
+    image                   = var.dagster_image
+    webserver_clients       = var.dagster_webserver_clients
+    slack_webhook_parameter = var.slack_webhook_parameter
+  }
 }
 
 module "tenant" {

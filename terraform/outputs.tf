@@ -7,3 +7,8 @@ output "platform" {
   description = "The lake bucket, the Dagster roles, ECS cluster and security group, and the SSM parameters."
   value       = module.platform.deployment
 }
+
+output "dagster" {
+  description = "The Dagster services, the run task definition (DAGSTER_ECS_RUN_TASK_DEFINITION) and the code location's discovery name."
+  value       = module.platform.dagster
+}

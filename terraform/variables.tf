@@ -37,3 +37,20 @@ variable "postgres_multi_az" {
   type        = bool
   default     = true
 }
+
+variable "dagster_image" {
+  description = "The image of the Dagster code location, daemon, webserver and runs (deploy/Dockerfile), by digest or tag."
+  type        = string
+}
+
+variable "dagster_webserver_clients" {
+  description = "Security groups of the authenticating proxy in front of the Dagster UI (README, Production): the only way in to port 3000."
+  type        = list(string)
+  default     = []
+}
+
+variable "slack_webhook_parameter" {
+  description = "An SSM SecureString (name, /-prefixed) holding the Slack webhook, when the environment's slack_webhook is env:NAME; null: no Slack alerts."
+  type        = string
+  default     = null
+}

@@ -29,7 +29,12 @@ TERRAFORM = REPO_ROOT / "terraform"
 ACCOUNT = "123456789012"
 # What the data sources would read from the account (aws_partition, aws_caller_identity).
 DATA = {"aws_partition.current.partition": "aws", "aws_caller_identity.current.account_id": ACCOUNT}
-NETWORK = {"vpc_id": "vpc-0test", "private_subnet_ids": ["subnet-a", "subnet-b"]}
+# The root module's required variables: the network and the Dagster image.
+REQUIRED = {
+    "vpc_id": "vpc-0test",
+    "private_subnet_ids": ["subnet-a", "subnet-b"],
+    "dagster_image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/finops-platform:test",
+}
 MONTH = dt.date(2026, 1, 1)
 VERSION_FILE = "v=20260101T000000000000-0123abcd/part-0.parquet"
 
@@ -45,10 +50,18 @@ class Estate:
         return self.root.child("platform")
 
 
-def evaluate_estate(config_path: Path, environment: str, finops_home: Path) -> Estate:
-    """Python's settings and Terraform's modules for the same tenants file and environment."""
+def evaluate_estate(
+    config_path: Path, environment: str, finops_home: Path, **variables: object
+) -> Estate:
+    """Python's settings and Terraform's modules for the same tenants file and environment
+    (and any other root variables)."""
     settings = load_settings(config_path, environment, finops_home)
-    variables = {"environment": environment, "tenants_config_path": str(config_path), **NETWORK}
+    variables = {
+        "environment": environment,
+        "tenants_config_path": str(config_path),
+        **REQUIRED,
+        **variables,
+    }
     root = Module(TERRAFORM, variables, DATA)
     instances = root.module_for_each("tenant")
     tenants = {org: root.child("tenant", (org, t)) for org, t in instances.items()}

@@ -104,6 +104,25 @@ def _coalesce(*values: Any) -> Any:
     raise EvalError("coalesce(): every argument is null or empty")
 
 
+def _jsonencode(value: Any) -> str:
+    """JSON, as Terraform writes it; a value known only after apply is written as
+    `{"$unknown": reference}` (read it back with `json_with_unknowns`)."""
+    return json.dumps(value, default=lambda v: {UNKNOWN_KEY: v.reference})
+
+
+UNKNOWN_KEY = "$unknown"
+
+
+def json_with_unknowns(text: str) -> Any:
+    """A `jsonencode` result read back, its unknown values as `Unknown` again."""
+    hook = lambda d: Unknown(d[UNKNOWN_KEY]) if set(d) == {UNKNOWN_KEY} else d  # noqa: E731
+    return json.loads(text, object_hook=hook)
+
+
+def _merge(*maps: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for m in maps for k, v in m.items()}
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "coalesce": _coalesce,
     "coalescelist": lambda *lists: next((v for v in lists if v), []),
@@ -114,7 +133,12 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "concat": lambda *lists: [v for values in lists for v in values],
     "toset": lambda values: sorted(set(values)),
     "jsondecode": json.loads,
-    "jsonencode": json.dumps,
+    "jsonencode": _jsonencode,
+    "startswith": lambda s, prefix: s.startswith(prefix),
+    "merge": _merge,
+    "tostring": lambda v: (
+        v if isinstance(v, Unknown) else str(v).lower() if isinstance(v, bool) else str(v)
+    ),
 }
 
 BINARY = {
@@ -217,8 +241,14 @@ class _Evaluation:
                     pieces.append(str(child).replace('\\"', '"').replace("\\\\", "\\"))
                 else:  # an interpolation: ${ expression }
                     pieces.append(self.value(_nodes(child)[0]))
-        unknown = next((p for p in pieces if isinstance(p, Unknown)), None)
-        return unknown or "".join(str(p) for p in pieces)
+        if len(pieces) == 1 and isinstance(pieces[0], Unknown):
+            return pieces[0]
+        if any(isinstance(p, Unknown) for p in pieces):
+            # A template around an unknown value: unknown, named by the whole template.
+            return Unknown(
+                "".join(f"${{{p.reference}}}" if isinstance(p, Unknown) else str(p) for p in pieces)
+            )
+        return "".join(str(p) for p in pieces)
 
     def _tuple(self, tree: Tree) -> list[Any]:
         return [self.value(item) for item in _nodes(tree)]
@@ -264,8 +294,10 @@ class _Evaluation:
     def _index_expr_term(self, tree: Tree) -> Any:
         target, index = _nodes(tree)
         container, key = self.value(target), self.value(_nodes(index)[0])
-        if isinstance(container, _Path | Unknown):  # a resource's instance: the same config
+        if isinstance(container, _Path):  # a resource's instance: the same config
             return container
+        if isinstance(container, Unknown):  # one instance of an unknown: named by its key
+            return Unknown(f"{container.reference}[{key!r}]")
         try:
             return container[key]
         except (KeyError, IndexError, TypeError) as exc:

@@ -7,7 +7,6 @@ place of the container's 0.0.0.0:4000; the server is stopped by its own process 
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -20,6 +19,7 @@ from dagster._core.workspace.load_target import WorkspaceFileTarget
 
 from finops_platform.defs.common.keys import CROSS_ORG_JOB, TENANT_MONTH_JOB
 from finops_platform_tests.conftest import REPO_ROOT, WriteConfig, tenant_entry
+from finops_platform_tests.deploy.image import image_command
 from finops_platform_tests.support.dagster_dev import (
     STARTUP_TIMEOUT_S,
     dagster_executable,
@@ -28,14 +28,12 @@ from finops_platform_tests.support.dagster_dev import (
     wait_until,
 )
 
-DOCKERFILE = REPO_ROOT / "deploy" / "Dockerfile"
 WORKSPACE = REPO_ROOT / "deploy" / "prod" / "workspace.yaml"
 
 
 def served_command(port: int) -> list[str]:
     """The Dockerfile's CMD, on 127.0.0.1:`port`."""
-    (line,) = [x for x in DOCKERFILE.read_text().splitlines() if x.startswith("CMD ")]
-    command = json.loads(line.removeprefix("CMD "))
+    command = image_command()
     assert command[0] == "dagster"
     command[0] = str(dagster_executable())
     command[command.index("-h") + 1] = "127.0.0.1"

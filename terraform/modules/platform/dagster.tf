@@ -1,5 +1,6 @@
-# Dagster: its role (daemon, webserver, code location and the runs launched on ECS), its ECS
-# cluster, its logs, and the security group its tasks use to reach PostgreSQL.
+# Dagster: its roles, its ECS cluster, its logs, and the security group its tasks share. The
+# code location and the runs do the platform's work (the `dagster` role); the daemon only
+# launches runs and the webserver only stops them (services.tf gives them roles of their own).
 
 locals {
   arn_prefix = "arn:${var.estate.partition}"
@@ -13,13 +14,26 @@ locals {
   lake_objects   = "${local.arn_prefix}:s3:::${trimprefix(trimsuffix(var.estate.lake_root, "/"), "s3://")}/custos/*"
   result_objects = "${local.arn_prefix}:s3:::${trimprefix(trimsuffix(var.estate.athena_results_root, "/"), "s3://")}/*"
   ssm_prefix     = "/custos/${var.environment}"
+  parameters_arn = "${local.arn_prefix}:ssm:${var.estate.region}:${var.estate.account_id}:parameter${local.ssm_prefix}/*"
   cluster_name   = "custos-${var.environment}"
   dagster_role   = "custos-${var.environment}-dagster"
   execution_role = "custos-${var.environment}-dagster-execution"
+  daemon_role    = "custos-${var.environment}-dagster-daemon"
+  webserver_role = "custos-${var.environment}-dagster-webserver"
   ecs_roles = {
     (local.dagster_role) = {
-      description = "FinOps platform: Dagster's daemon, webserver, code location and runs"
+      description = "FinOps platform: Dagster's code location and runs"
       policies    = { platform = data.aws_iam_policy_document.dagster.json }
+      managed     = []
+    }
+    (local.daemon_role) = {
+      description = "FinOps platform: Dagster's daemon, which starts each run as an ECS task"
+      policies    = { launch-runs = data.aws_iam_policy_document.daemon.json }
+      managed     = []
+    }
+    (local.webserver_role) = {
+      description = "FinOps platform: Dagster's webserver, which may stop a run's task"
+      policies    = { stop-runs = data.aws_iam_policy_document.webserver.json }
       managed     = []
     }
     (local.execution_role) = {
@@ -102,43 +116,13 @@ data "aws_iam_policy_document" "dagster" {
   statement {
     sid       = "PlatformParameters"
     actions   = ["ssm:GetParameter", "ssm:GetParameters"]
-    resources = ["${local.arn_prefix}:ssm:${var.estate.region}:${var.estate.account_id}:parameter${local.ssm_prefix}/*"]
+    resources = concat([local.parameters_arn], local.slack_parameter_arns)
   }
 
   statement {
     sid       = "PlatformKey"
     actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
     resources = [aws_kms_key.platform.arn]
-  }
-
-  # dagster-aws's EcsRunLauncher: one task per run, in this cluster, as these roles.
-  statement {
-    sid       = "LaunchRuns"
-    actions   = ["ecs:RunTask", "ecs:DescribeTasks", "ecs:StopTask", "ecs:TagResource"]
-    resources = ["${local.arn_prefix}:ecs:${var.estate.region}:${var.estate.account_id}:*"]
-    condition {
-      test     = "ArnEquals"
-      variable = "ecs:cluster"
-      values   = [aws_ecs_cluster.dagster.arn]
-    }
-  }
-
-  statement {
-    sid = "RunTaskDefinitions"
-    # These ECS actions take no resource-level permissions: "*" is the only resource AWS accepts.
-    actions   = ["ecs:DescribeTaskDefinition", "ecs:RegisterTaskDefinition", "ec2:DescribeNetworkInterfaces"]
-    resources = ["*"]
-  }
-
-  statement {
-    sid       = "PassRunRoles"
-    actions   = ["iam:PassRole"]
-    resources = [for name in [local.dagster_role, local.execution_role] : "${local.arn_prefix}:iam::${var.estate.account_id}:role/${name}"]
-    condition {
-      test     = "StringEquals"
-      variable = "iam:PassedToService"
-      values   = ["ecs-tasks.amazonaws.com"]
-    }
   }
 }
 
@@ -153,7 +137,7 @@ data "aws_iam_policy_document" "execution" {
   statement {
     sid       = "PlatformParameters"
     actions   = ["ssm:GetParameters"]
-    resources = ["${local.arn_prefix}:ssm:${var.estate.region}:${var.estate.account_id}:parameter${local.ssm_prefix}/*"]
+    resources = concat([local.parameters_arn], local.slack_parameter_arns)
   }
 
   statement {
@@ -163,7 +147,7 @@ data "aws_iam_policy_document" "execution" {
   }
 }
 
-# The Dagster role (daemon, webserver, code location and runs) and the tasks' execution role.
+# The Dagster roles (code location and runs, daemon, webserver) and the tasks' execution role.
 module "ecs_roles" {
   source   = "../role"
   for_each = local.ecs_roles
@@ -191,7 +175,6 @@ resource "aws_cloudwatch_log_group" "dagster" {
 }
 
 resource "aws_security_group" "tasks" {
-  #checkov:skip=CKV2_AWS_5:the Dagster ECS services and run tasks (the deployment's ECS part) attach it, outside this module
   name        = "custos-${var.environment}-dagster-tasks"
   description = "FinOps platform: the Dagster tasks"
   vpc_id      = var.network.vpc_id
@@ -202,6 +185,30 @@ resource "aws_security_group" "tasks" {
     from_port   = 443
     to_port     = 443
     cidr_blocks = ["0.0.0.0/0"]
+  }
+  egress {
+    description = "The daemon and the webserver to the code location's gRPC server"
+    protocol    = "tcp"
+    from_port   = 4000
+    to_port     = 4000
+    self        = true
+  }
+  ingress {
+    description = "The code location's gRPC server, from the daemon and the webserver"
+    protocol    = "tcp"
+    from_port   = 4000
+    to_port     = 4000
+    self        = true
+  }
+  dynamic "ingress" {
+    for_each = length(var.dagster.webserver_clients) > 0 ? [1] : []
+    content {
+      description     = "The Dagster UI, from the platform team's authenticating proxy only"
+      protocol        = "tcp"
+      from_port       = 3000
+      to_port         = 3000
+      security_groups = var.dagster.webserver_clients
+    }
   }
   egress {
     description     = "The Dagster instance's PostgreSQL"

@@ -18,3 +18,13 @@ output "deployment" {
     ssm_parameters          = { for k, p in aws_ssm_parameter.config : k => p.name }
   }
 }
+
+output "dagster" {
+  description = "The Dagster services, the run task definition the daemon starts runs from, and the code location's discovery name."
+  value = {
+    run_task_definition_arn = aws_ecs_task_definition.dagster["run"].arn
+    services                = { for key, service in aws_ecs_service.dagster : key => service.name }
+    code_location_host      = local.code_location_host
+    code_location_port      = local.code_location_port
+  }
+}

@@ -33,3 +33,12 @@ variable "postgres" {
     multi_az       = bool
   })
 }
+
+variable "dagster" {
+  description = "The Dagster services: their image (deploy/Dockerfile), the security groups of the proxy in front of the UI, and the SSM parameter holding the Slack webhook (null: none)."
+  type = object({
+    image                   = string
+    webserver_clients       = list(string)
+    slack_webhook_parameter = string
+  })
+}
