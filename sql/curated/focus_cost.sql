@@ -16,6 +16,17 @@ services AS (
 units AS (
     {{ include fragments/focus_units.sql }}
 ),
+-- The unit each usage type of each service is priced in this month, for its line items that
+-- AWS left without one (free tier). Three columns of the month, not a window over all of them.
+priced_units AS (
+    SELECT
+        line_item_product_code AS priced_product_code,
+        line_item_usage_type AS priced_usage_type,
+        max(pricing_unit) AS priced_unit
+    FROM {{ database }}.tb_cur_raw
+    WHERE org = {{ org }} AND year = {{ year }} AND month = {{ month }} AND pricing_unit <> ''
+    GROUP BY line_item_product_code, line_item_usage_type
+),
 -- Every line item once as charged ('charge'), and a recurring commitment fee a second time for
 -- its unused part ('unused') when that part costs something.
 charges AS (
@@ -39,7 +50,7 @@ charges AS (
         -- these tell stays NULL.
         coalesce(
             nullif(pricing_unit, ''),
-            max(nullif(pricing_unit, '')) OVER (PARTITION BY product_code, usage_type),
+            priced_unit,
             CASE
                 WHEN line_item_type IN ('RIFee', 'SavingsPlanRecurringFee') THEN 'Hrs'
                 WHEN line_item_type IN ('Fee', 'SavingsPlanUpfrontFee') THEN 'Units'
@@ -56,6 +67,9 @@ charges AS (
         ) AS unit_as_billed
     FROM line_items
     CROSS JOIN (VALUES 'charge', 'unused') AS parts (part)
+    LEFT JOIN priced_units
+        ON priced_units.priced_product_code = line_items.product_code
+        AND priced_units.priced_usage_type = line_items.usage_type
     WHERE parts.part = 'charge'
         OR (
             line_item_type IN ('RIFee', 'SavingsPlanRecurringFee')
@@ -100,7 +114,10 @@ measured AS (
             nullif(element_at(product, 'servicename'), ''),
             nullif(element_at(product, 'product_name'), ''),
             product_code
-        ) AS unlisted_name
+        ) AS unlisted_name,
+        -- Tags: the two maps' JSON objects joined as text (map_concat costs 10x more).
+        coalesce(json_format(CAST(resource_tags AS JSON)), '{}') AS tags_json,
+        coalesce(json_format(CAST(cost_category AS JSON)), '{}') AS cost_category_json
     FROM charges
     LEFT JOIN units ON units.aws_unit = charges.unit_as_billed
 )
@@ -212,9 +229,11 @@ SELECT
     nullif(pricing_rate_id, '') AS SkuPriceId,
     account_id AS SubAccountId,
     nullif(line_item_usage_account_name, '') AS SubAccountName,
-    nullif(
-        json_format(CAST(map_concat(resource_tags, cost_category) AS JSON)), '{}'
-    ) AS Tags,
+    CASE
+        WHEN cost_category_json = '{}' THEN nullif(tags_json, '{}')
+        WHEN tags_json = '{}' THEN cost_category_json
+        ELSE concat(substr(tags_json, 1, length(tags_json) - 1), ',', substr(cost_category_json, 2))
+    END AS Tags,
     line_item_type AS x_LineItemType,
     nullif(usage_type, '') AS x_UsageType,
     nullif(operation, '') AS x_Operation,
