@@ -18,7 +18,7 @@ import pytest
 
 from finops_platform.lib.cur.schema import tag_match_key
 from finops_platform_tests.conftest import tenant_entry
-from finops_platform_tests.support.cid import amortized, money
+from finops_platform_tests.support.cid import amortized, money, net_amortized
 from finops_platform_tests.support.generated import generated_lake
 from finops_platform_tests.support.materialize import check_tally, load, query
 
@@ -63,46 +63,6 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def raw_rows(lake: Path, org: str, month: dt.date) -> list[dict]:
     folder = lake / "cur" / f"org={org}" / f"year={month.year}" / f"month={month.month}"
     return pq.read_table(folder).to_pylist()
-
-
-def net_amortized(row: dict) -> Decimal | None:
-    """The same formula on the net columns; None where the CUR has no net columns."""
-    if row["line_item_net_unblended_cost"] is None:
-        return None
-    kind = row["line_item_line_item_type"]
-    if kind == "SavingsPlanCoveredUsage":
-        return money(row["savings_plan_net_savings_plan_effective_cost"])
-    if kind == "SavingsPlanRecurringFee":
-        upfront = row["savings_plan_payment_option"] == "All Upfront"
-        net, gross = (
-            (
-                "net_amortized_upfront_commitment_for_billing_period",
-                "amortized_upfront_commitment_for_billing_period",
-            )
-            if upfront
-            else (
-                "net_recurring_commitment_for_billing_period",
-                "recurring_commitment_for_billing_period",
-            )
-        )
-        gross_value = row[f"savings_plan_{gross}"]
-        ratio = row[f"savings_plan_{net}"] / gross_value if gross_value else 1.0
-        unused = (row["savings_plan_total_commitment_to_date"] or 0) - (
-            row["savings_plan_used_commitment"] or 0
-        )
-        return money(unused * ratio)
-    if kind in ("SavingsPlanNegation", "SavingsPlanUpfrontFee"):
-        return Decimal(0)
-    if kind == "DiscountedUsage":
-        return money(row["reservation_net_effective_cost"])
-    if kind == "RIFee":
-        return money(
-            (row["reservation_net_unused_amortized_upfront_fee_for_billing_period"] or 0)
-            + (row["reservation_net_unused_recurring_fee"] or 0)
-        )
-    if kind == "Fee" and row["reservation_reservation_a_r_n"]:
-        return Decimal(0)
-    return money(row["line_item_net_unblended_cost"])
 
 
 def curated_by_type(org: str, month: dt.date) -> dict[str, dict]:
