@@ -44,6 +44,8 @@ COLUMNS: dict[str, Callable[[pa.DataType], bool]] = {
     "BillingCurrency": STRING,
     "BillingPeriodEnd": DATETIME,
     "BillingPeriodStart": DATETIME,
+    "CapacityReservationId": STRING,
+    "CapacityReservationStatus": STRING,
     "ChargeCategory": STRING,
     "ChargeClass": STRING,
     "ChargeDescription": STRING,
@@ -100,6 +102,7 @@ NEVER_NULL = (
     "InvoiceIssuerName",
     "ListCost",
     "ProviderName",
+    "SubAccountName",
     "PublisherName",
     "ServiceCategory",
     "ServiceName",
@@ -287,6 +290,15 @@ def test_ChargePeriod_lies_inside_the_BillingPeriod(month: Month) -> None:
     for row in month.rows():
         assert row["BillingPeriodStart"] <= row["ChargePeriodStart"], row
         assert row["ChargePeriodStart"] < row["ChargePeriodEnd"] <= row["BillingPeriodEnd"], row
+
+
+def test_BilledCost_C_005_C_AWS_invoices_as_the_provider(month: Month) -> None:
+    """BilledCost is 0 where a third party is paid (InvoiceIssuerName is not ProviderName):
+    AWS's own invoicing entities are the provider, so their charges keep their BilledCost."""
+    issuers = set(month.focus.column("InvoiceIssuerName").to_pylist())
+    assert issuers == {"AWS"} == set(month.focus.column("ProviderName").to_pylist())
+    entities = set(month.raw.column("bill_invoicing_entity").to_pylist()) - {None, ""}
+    assert entities <= set(month.focus.column("x_InvoicingEntity").to_pylist())
 
 
 # Presence and types -----------------------------------------------------------------------

@@ -123,6 +123,9 @@ measured AS (
 )
 SELECT
     nullif(line_item_availability_zone, '') AS AvailabilityZone,
+    -- The canonical CUR schema does not carry CUR 2.0's capacity reservation columns yet.
+    CAST(NULL AS VARCHAR) AS CapacityReservationId,
+    CAST(NULL AS VARCHAR) AS CapacityReservationStatus,
     billed_cost AS BilledCost,
     bill_payer_account_id AS BillingAccountId,
     coalesce(nullif(bill_payer_account_name, ''), bill_payer_account_id) AS BillingAccountName,
@@ -191,7 +194,14 @@ SELECT
     END AS ContractedUnitPrice,
     effective_cost AS EffectiveCost,
     nullif(bill_invoice_id, '') AS InvoiceId,
-    coalesce(nullif(bill_invoicing_entity, ''), 'Amazon Web Services, Inc.') AS InvoiceIssuerName,
+    -- AWS's own legal entities (Amazon Web Services, Inc., AWS EMEA SARL, ...) invoice as the
+    -- provider, AWS; a reseller that invoices is named (and BilledCost-C-005-C then applies).
+    CASE
+        WHEN coalesce(bill_invoicing_entity, '') = '' THEN 'AWS'
+        WHEN bill_invoicing_entity LIKE 'Amazon Web Services%' OR bill_invoicing_entity LIKE 'AWS%'
+            THEN 'AWS'
+        ELSE bill_invoicing_entity
+    END AS InvoiceIssuerName,
     list_cost AS ListCost,
     CASE
         WHEN unit IS NULL OR focus_category NOT IN ('Usage', 'Purchase') THEN NULL
@@ -219,7 +229,12 @@ SELECT
             )
     END AS ResourceName,
     CASE
-        WHEN nullif(line_item_resource_id, '') IS NOT NULL THEN nullif(product_product_family, '')
+        WHEN nullif(line_item_resource_id, '') IS NULL THEN NULL
+        WHEN nullif(product_product_family, '') IS NOT NULL THEN product_product_family
+        -- Line items AWS left without product attributes (Spot instances): the id's kind.
+        WHEN line_item_resource_id LIKE 'i-%' THEN 'Compute Instance'
+        WHEN line_item_resource_id LIKE 'vol-%' THEN 'Storage'
+        WHEN line_item_resource_id LIKE 'snap-%' THEN 'Storage Snapshot'
     END AS ResourceType,
     coalesce(services.service_category, named.service_category, 'Other') AS ServiceCategory,
     coalesce(services.service_name, unlisted_name) AS ServiceName,
@@ -228,7 +243,8 @@ SELECT
     nullif(product_sku, '') AS SkuId,
     nullif(pricing_rate_id, '') AS SkuPriceId,
     account_id AS SubAccountId,
-    nullif(line_item_usage_account_name, '') AS SubAccountName,
+    -- Legacy CUR has no account names: the id, as BillingAccountName does.
+    coalesce(nullif(line_item_usage_account_name, ''), account_id) AS SubAccountName,
     CASE
         WHEN cost_category_json = '{}' THEN nullif(tags_json, '{}')
         WHEN tags_json = '{}' THEN cost_category_json
@@ -240,7 +256,8 @@ SELECT
     product_code AS x_ProductCode,
     nullif(pricing_unit, '') AS x_PricingUnit,
     nullif(pricing_term, '') AS x_PricingTerm,
-    identity_line_item_id AS x_LineItemId
+    identity_line_item_id AS x_LineItemId,
+    nullif(bill_invoicing_entity, '') AS x_InvoicingEntity
 FROM measured
 LEFT JOIN services ON services.service_key = measured.service_key
 -- A product code not listed takes the category of the name AWS gives it, so a name keeps one
