@@ -235,6 +235,9 @@ SELECT
         WHEN line_item_resource_id LIKE 'i-%' THEN 'Compute Instance'
         WHEN line_item_resource_id LIKE 'vol-%' THEN 'Storage'
         WHEN line_item_resource_id LIKE 'snap-%' THEN 'Storage Snapshot'
+        -- arn:partition:service:region:account:type/id (a Savings Plan's fee: savingsplan)
+        WHEN line_item_resource_id LIKE 'arn:%'
+            THEN nullif(split_part(split_part(line_item_resource_id, ':', 6), '/', 1), '')
     END AS ResourceType,
     coalesce(services.service_category, named.service_category, 'Other') AS ServiceCategory,
     coalesce(services.service_name, unlisted_name) AS ServiceName,
