@@ -635,12 +635,14 @@ def export(
     """Write one month of a catalog table (tb_cur_raw, cost_daily, ...) to Parquet or CSV.
 
     Reads through the engine as `finops query` does. In CSV, maps, lists and structs are JSON
-    text and decimals keep every digit.
+    text and decimals keep every digit. A FOCUS dataset (focus_cost) is written as FOCUS tools
+    read it: FOCUS and x_ columns only, timestamps in UTC.
     """
     import pyarrow.csv as pa_csv
     import pyarrow.parquet as pq
 
-    from finops_platform.output import csv_ready
+    from finops_platform.defs.curated.tables import focus_datasets
+    from finops_platform.output import csv_ready, focus_ready
 
     database, who = _database(obj, org_id, central)
     suffix = output.suffix.lower()
@@ -664,6 +666,8 @@ def export(
             f"{who} table {definition.name} has no rows for {month:%Y-%m}; load the month with "
             f"`finops run --month {month:%Y-%m}` first"
         )
+    if definition.name in focus_datasets():
+        table = focus_ready(table, definition.partition_keys, as_text=suffix == ".csv")
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
     if suffix == ".parquet":

@@ -139,6 +139,27 @@ def csv_ready(table: pa.Table) -> pa.Table:
     return table
 
 
+def focus_ready(
+    table: pa.Table, partition_keys: Sequence[str], *, as_text: bool = False
+) -> pa.Table:
+    """A FOCUS dataset's partition as FOCUS tools read a file of it: the catalog's partition
+    columns (not FOCUS columns, not `x_` ones) dropped, and timestamps in UTC, which the spec's
+    date/time format requires and the lake leaves implicit. `as_text` (CSV) writes them in the
+    spec's ISO 8601 form, `2018-10-01T00:00:00Z`."""
+    import pyarrow.compute as pc
+
+    table = table.drop_columns([c for c in partition_keys if c in table.column_names])
+    for index, field in enumerate(table.schema):
+        if not pa.types.is_timestamp(field.type):
+            continue
+        utc = table.column(index).cast(pa.timestamp(field.type.unit, tz="UTC"))
+        if as_text:  # whole seconds (CUR times are); a fraction would fail the cast, not vanish
+            seconds = utc.cast(pa.timestamp("s", tz="UTC"))
+            utc = pc.strftime(seconds, format="%Y-%m-%dT%H:%M:%SZ")
+        table = table.set_column(index, pa.field(field.name, utc.type), utc)
+    return table
+
+
 def format_dicts(columns: Sequence[str], rows: Sequence[dict], fmt: str) -> str:
     return format_rows(columns, [[row[c] for c in columns] for row in rows], fmt)
 

@@ -14,15 +14,21 @@ SAMPLES = REPO_ROOT.parent / "shared" / "samples"
 REAL_SAMPLE = SAMPLES / "cur_legacy_parquet"
 
 
-@pytest.fixture
-def real_sample() -> Path:
-    """The real October 2018 legacy CUR export; absent is a skip, except in CI."""
+def real_sample_path() -> Path:
+    """The real October 2018 legacy CUR export; absent is a skip, except in CI (for fixtures of
+    any scope)."""
     if not REAL_SAMPLE.is_dir():
         reason = f"the real CUR sample is not at {REAL_SAMPLE} (../shared/samples beside the repo)"
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)
     return REAL_SAMPLE
+
+
+@pytest.fixture
+def real_sample() -> Path:
+    """The real October 2018 legacy CUR export; absent is a skip, except in CI."""
+    return real_sample_path()
 
 
 @pytest.fixture

@@ -135,6 +135,30 @@ def test_export_writes_maps_as_json_text_in_csv(loaded: Path, tmp_path: Path) ->
             assert value is None or isinstance(json.loads(value), dict | list)
 
 
+def test_export_writes_focus_cost_as_a_focus_file(loaded: Path, tmp_path: Path) -> None:
+    """FOCUS and x_ columns only (the catalog's org, year, month are neither), timestamps in
+    UTC: in Parquet as UTC timestamps, in CSV as ISO 8601 text ending in Z."""
+    result = export("focus_cost", tmp_path / "focus.parquet")
+    assert result.exit_code == 0, result.output
+    focus = pq.read_table(tmp_path / "focus.parquet")
+    assert focus.num_rows >= 600  # a row per line item, and per unused commitment
+    assert {"org", "year", "month"}.isdisjoint(focus.column_names)
+    assert {"BilledCost", "ChargePeriodStart", "x_LineItemType"} <= set(focus.column_names)
+    assert all(c[0].isupper() or c.startswith("x_") for c in focus.column_names)
+    assert focus.schema.field("ChargePeriodStart").type.tz == "UTC"
+    assert pa.types.is_decimal(focus.schema.field("BilledCost").type)
+
+    result = export("focus_cost", tmp_path / "focus.csv")
+    assert result.exit_code == 0, result.output
+    text = pa_csv.read_csv(
+        tmp_path / "focus.csv",
+        convert_options=pa_csv.ConvertOptions(column_types={"ChargePeriodStart": pa.string()}),
+    )
+    assert text.column_names == focus.column_names and text.num_rows == focus.num_rows
+    starts = text.column("ChargePeriodStart").to_pylist()
+    assert all(len(s) == 20 and s[10] == "T" and s.endswith("Z") for s in starts)
+
+
 def test_export_refuses_an_unknown_table_listing_the_tenants_tables(
     loaded: Path, tmp_path: Path
 ) -> None:

@@ -5,7 +5,6 @@ formulas in docs/ARCHITECTURE.md, not by the SQL under test.
 """
 
 import datetime as dt
-import json
 from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
@@ -18,8 +17,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from finops_platform.lib.cur.schema import tag_match_key
-from finops_platform.sample import generate_month
 from finops_platform_tests.conftest import tenant_entry
+from finops_platform_tests.support.cid import amortized, money, net_amortized
+from finops_platform_tests.support.generated import generated_lake
 from finops_platform_tests.support.materialize import check_tally, load, query
 
 MONTHS = (dt.date(2026, 8, 1), dt.date(2026, 9, 1))
@@ -51,105 +51,18 @@ FOCUS_MANDATORY = {
 }
 
 
-def money(value: float | None) -> Decimal:
-    """A CUR double as the curated tables hold it: DECIMAL(38, 10)."""
-    return Decimal(repr(value or 0.0)).quantize(Decimal("1e-10"))
-
-
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Two tenants (legacy, CUR 2.0 with net columns), two months each, fully run."""
-    root = tmp_path_factory.mktemp("curated")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("FINOPS_HOME", str(root / "home"))
-        env.setenv("DAGSTER_HOME", str(root / "dagster"))
-        env.setenv("ENVIRONMENT", "dev")
-        (root / "dagster").mkdir()
-        tenants = []
-        for org, fmt in (("legacy_org", "legacy"), ("cur2_org", "cur2")):
-            for month in MONTHS:
-                generate_month(root / org, month=month, rows=4000, fmt=fmt, seed=5)
-            tenants.append(
-                tenant_entry(
-                    org, root / org, cost_allocation_tags=TAGS, first_billing_month="2026-01"
-                )
-            )
-        config = root / "tenants.json"
-        config.write_text(json.dumps(tenants))
-        env.setenv("CONFIG_PATH", str(config))
-        loaded = load(months=list(MONTHS))
-        assert loaded.ok, loaded.reports
-        assert [check_tally(r)[2] for r in loaded.reports] == [[]] * 6, loaded.reports
-        yield root / "home" / "buckets" / "finops-lake" / "custos"
+    with generated_lake(
+        tmp_path_factory.mktemp("curated"), MONTHS, cost_allocation_tags=TAGS
+    ) as lake:
+        yield lake
 
 
 def raw_rows(lake: Path, org: str, month: dt.date) -> list[dict]:
     folder = lake / "cur" / f"org={org}" / f"year={month.year}" / f"month={month.month}"
     return pq.read_table(folder).to_pylist()
-
-
-def amortized(row: dict) -> Decimal:
-    """docs/ARCHITECTURE.md's amortized cost, row by row."""
-    kind = row["line_item_line_item_type"]
-    if kind == "SavingsPlanCoveredUsage":
-        return money(row["savings_plan_savings_plan_effective_cost"])
-    if kind == "SavingsPlanRecurringFee":
-        return money(
-            (row["savings_plan_total_commitment_to_date"] or 0)
-            - (row["savings_plan_used_commitment"] or 0)
-        )
-    if kind in ("SavingsPlanNegation", "SavingsPlanUpfrontFee"):
-        return Decimal(0)
-    if kind == "DiscountedUsage":
-        return money(row["reservation_effective_cost"])
-    if kind == "RIFee":
-        return money(
-            (row["reservation_unused_amortized_upfront_fee_for_billing_period"] or 0)
-            + (row["reservation_unused_recurring_fee"] or 0)
-        )
-    if kind == "Fee" and row["reservation_reservation_a_r_n"]:
-        return Decimal(0)
-    return money(row["line_item_unblended_cost"])
-
-
-def net_amortized(row: dict) -> Decimal | None:
-    """The same formula on the net columns; None where the CUR has no net columns."""
-    if row["line_item_net_unblended_cost"] is None:
-        return None
-    kind = row["line_item_line_item_type"]
-    if kind == "SavingsPlanCoveredUsage":
-        return money(row["savings_plan_net_savings_plan_effective_cost"])
-    if kind == "SavingsPlanRecurringFee":
-        upfront = row["savings_plan_payment_option"] == "All Upfront"
-        net, gross = (
-            (
-                "net_amortized_upfront_commitment_for_billing_period",
-                "amortized_upfront_commitment_for_billing_period",
-            )
-            if upfront
-            else (
-                "net_recurring_commitment_for_billing_period",
-                "recurring_commitment_for_billing_period",
-            )
-        )
-        gross_value = row[f"savings_plan_{gross}"]
-        ratio = row[f"savings_plan_{net}"] / gross_value if gross_value else 1.0
-        unused = (row["savings_plan_total_commitment_to_date"] or 0) - (
-            row["savings_plan_used_commitment"] or 0
-        )
-        return money(unused * ratio)
-    if kind in ("SavingsPlanNegation", "SavingsPlanUpfrontFee"):
-        return Decimal(0)
-    if kind == "DiscountedUsage":
-        return money(row["reservation_net_effective_cost"])
-    if kind == "RIFee":
-        return money(
-            (row["reservation_net_unused_amortized_upfront_fee_for_billing_period"] or 0)
-            + (row["reservation_net_unused_recurring_fee"] or 0)
-        )
-    if kind == "Fee" and row["reservation_reservation_a_r_n"]:
-        return Decimal(0)
-    return money(row["line_item_net_unblended_cost"])
 
 
 def curated_by_type(org: str, month: dt.date) -> dict[str, dict]:

@@ -1,78 +1,268 @@
--- One tenant x month of cost in FOCUS 1.2 shape: all 21 mandatory columns plus SubAccountId and
--- x_ extensions. Grain: one row per charge day, billing and sub account, service, region, line
--- item type (x_LineItemType), usage type, pricing unit and billing entity.
--- BilledCost is unblended, EffectiveCost amortized (CID formula), ContractedCost net where the CUR
--- has net columns and before commitment discounts, ListCost public on-demand. Costs are
--- DECIMAL(38, 10).
+-- One tenant x month of cost as a FOCUS 1.2 dataset. Grain: one row per CUR line item
+-- (identity_line_item_id, identity_time_interval), plus one row for the unused part of each
+-- recurring commitment fee (RIFee, SavingsPlanRecurringFee) whose commitment went partly unused:
+-- the fee stays a Purchase (BilledCost, EffectiveCost 0) and the unused part is its own Usage
+-- row with CommitmentDiscountStatus 'Unused' (BilledCost 0, EffectiveCost the CID amortized cost
+-- of the fee). So BilledCost sums to the unblended and EffectiveCost to the amortized cost.
+-- ContractedCost is net where the CUR has net columns and before commitment discounts, ListCost
+-- public on-demand; costs, unit prices and quantities are DECIMAL(38, 10).
 -- Parameters: database, org, year, month.
 WITH line_items AS (
     {{ include fragments/line_item_costs.sql }}
-)
-SELECT
-    sum(unblended_cost) AS BilledCost,
-    bill_payer_account_id AS BillingAccountId,
-    coalesce(max(bill_payer_account_name), bill_payer_account_id) AS BillingAccountName,
-    coalesce(line_item_currency_code, 'USD') AS BillingCurrency,
-    bill_billing_period_start_date AS BillingPeriodStart,
-    bill_billing_period_end_date AS BillingPeriodEnd,
-    charge_category AS ChargeCategory,
-    CAST(NULL AS VARCHAR) AS ChargeClass,
-    max(line_item_line_item_description) AS ChargeDescription,
-    CAST(usage_date AS TIMESTAMP) AS ChargePeriodStart,
-    CAST(date_add('day', 1, usage_date) AS TIMESTAMP) AS ChargePeriodEnd,
-    -- FOCUS: the contracted price (negotiated discounts in), without commitment discounts. Usage
-    -- a Reserved Instance covered is billed at 0, so it counts at its on-demand cost (the CUR has
-    -- no negotiated price for it); a Savings Plan's negation of the usage it covered counts 0.
-    sum(
+),
+services AS (
+    {{ include fragments/focus_services.sql }}
+),
+units AS (
+    {{ include fragments/focus_units.sql }}
+),
+-- The unit each usage type of each service is priced in this month, for its line items that
+-- AWS left without one (free tier). Three columns of the month, not a window over all of them.
+priced_units AS (
+    SELECT
+        line_item_product_code AS priced_product_code,
+        line_item_usage_type AS priced_usage_type,
+        max(pricing_unit) AS priced_unit
+    FROM {{ database }}.tb_cur_raw
+    WHERE org = {{ org }} AND year = {{ year }} AND month = {{ month }} AND pricing_unit <> ''
+    GROUP BY line_item_product_code, line_item_usage_type
+),
+-- Every line item once as charged ('charge'), and a recurring commitment fee a second time for
+-- its unused part ('unused') when that part costs something.
+charges AS (
+    SELECT
+        line_items.*,
+        parts.part = 'unused' AS is_unused,
+        coalesce(
+            nullif(reservation_reservation_a_r_n, ''), nullif(savings_plan_savings_plan_a_r_n, '')
+        ) AS commitment_id,
         CASE
+            WHEN coalesce(nullif(reservation_reservation_a_r_n, ''), '') <> '' THEN 'Usage'
+            WHEN coalesce(nullif(savings_plan_savings_plan_a_r_n, ''), '') <> '' THEN 'Spend'
+        END AS commitment_category,
+        CASE
+            WHEN element_at(product, 'servicename') = 'AWS Data Transfer' THEN 'AWSDataTransfer'
+            ELSE product_code
+        END AS service_key,
+        -- The unit AWS left empty (free tier, RI fees) is the one the month prices the same
+        -- usage type of the same service in, else the one AWS's usage type names spell out;
+        -- a recurring commitment fee counts hours, an upfront fee purchases. What none of
+        -- these tell stays NULL.
+        coalesce(
+            nullif(pricing_unit, ''),
+            priced_unit,
+            CASE
+                WHEN line_item_type IN ('RIFee', 'SavingsPlanRecurringFee') THEN 'Hrs'
+                WHEN line_item_type IN ('Fee', 'SavingsPlanUpfrontFee') THEN 'Units'
+                WHEN usage_type LIKE '%ByteHrs' OR usage_type LIKE '%VolumeUsage%'
+                    OR usage_type LIKE '%SnapshotUsage%' THEN 'GB-Mo'
+                WHEN usage_type LIKE '%Bytes' THEN 'GB'
+                WHEN usage_type LIKE '%Requests%' OR usage_type LIKE '%Request' THEN 'Requests'
+                WHEN usage_type LIKE '%BoxUsage%' OR usage_type LIKE '%SpotUsage%'
+                    OR usage_type LIKE '%InstanceUsage%'
+                    OR usage_type LIKE '%NodeUsage%' THEN 'Hrs'
+                WHEN usage_type LIKE '%MetricMonitorUsage%' THEN 'Metrics'
+                WHEN usage_type LIKE '%Events%' THEN 'Events'
+            END
+        ) AS unit_as_billed
+    FROM line_items
+    CROSS JOIN (VALUES 'charge', 'unused') AS parts (part)
+    LEFT JOIN priced_units
+        ON priced_units.priced_product_code = line_items.product_code
+        AND priced_units.priced_usage_type = line_items.usage_type
+    WHERE parts.part = 'charge'
+        OR (
+            line_item_type IN ('RIFee', 'SavingsPlanRecurringFee')
+            AND amortized_cost <> 0
+        )
+),
+-- The FOCUS measures of each row, before the dimensions are named.
+measured AS (
+    SELECT
+        charges.*,
+        CASE WHEN is_unused THEN 'Usage' ELSE charge_category END AS focus_category,
+        CASE WHEN is_unused THEN 0 ELSE unblended_cost END AS billed_cost,
+        CASE
+            WHEN is_unused THEN amortized_cost
+            WHEN line_item_type IN ('RIFee', 'SavingsPlanRecurringFee') THEN 0
+            ELSE amortized_cost
+        END AS effective_cost,
+        -- FOCUS: the contracted price (negotiated discounts in), without commitment discounts.
+        -- Usage a Reserved Instance covered is billed at 0, so it counts at its on-demand cost
+        -- (the CUR has no negotiated price for it); a Savings Plan's negation of the usage it
+        -- covered counts 0.
+        CASE
+            WHEN is_unused THEN 0
             WHEN line_item_type = 'DiscountedUsage' THEN coalesce(public_cost, 0)
             WHEN line_item_type = 'SavingsPlanNegation' THEN 0
             ELSE coalesce(net_unblended_cost, unblended_cost)
-        END
-    ) AS ContractedCost,
-    sum(amortized_cost) AS EffectiveCost,
-    coalesce(max(bill_invoicing_entity), 'Amazon Web Services, Inc.') AS InvoiceIssuerName,
-    sum(coalesce(public_cost, 0)) AS ListCost,
-    CAST(sum(usage_amount) AS DECIMAL(38, 10)) AS PricingQuantity,
-    pricing_unit AS PricingUnit,
+        END AS contracted_cost,
+        CASE WHEN is_unused THEN 0 ELSE coalesce(public_cost, 0) END AS list_cost,
+        CASE
+            WHEN is_unused AND line_item_type = 'RIFee'
+                THEN CAST(reservation_unused_quantity AS DECIMAL(38, 10))
+            WHEN is_unused THEN amortized_cost
+            ELSE CAST(usage_amount AS DECIMAL(38, 10))
+        END AS quantity,
+        CASE
+            WHEN is_unused AND line_item_type = 'SavingsPlanRecurringFee'
+                THEN coalesce(line_item_currency_code, 'USD')
+            ELSE coalesce(units.focus_unit, unit_as_billed)
+        END AS unit,
+        -- The name of a service the list does not have: AWS's, else the product code.
+        coalesce(
+            nullif(element_at(product, 'servicename'), ''),
+            nullif(element_at(product, 'product_name'), ''),
+            product_code
+        ) AS unlisted_name,
+        -- Tags: the two maps' JSON objects joined as text (map_concat costs 10x more).
+        coalesce(json_format(CAST(resource_tags AS JSON)), '{}') AS tags_json,
+        coalesce(json_format(CAST(cost_category AS JSON)), '{}') AS cost_category_json
+    FROM charges
+    LEFT JOIN units ON units.aws_unit = charges.unit_as_billed
+)
+SELECT
+    nullif(line_item_availability_zone, '') AS AvailabilityZone,
+    -- The canonical CUR schema does not carry CUR 2.0's capacity reservation columns yet.
+    CAST(NULL AS VARCHAR) AS CapacityReservationId,
+    CAST(NULL AS VARCHAR) AS CapacityReservationStatus,
+    billed_cost AS BilledCost,
+    bill_payer_account_id AS BillingAccountId,
+    coalesce(nullif(bill_payer_account_name, ''), bill_payer_account_id) AS BillingAccountName,
+    coalesce(line_item_currency_code, 'USD') AS BillingCurrency,
+    bill_billing_period_end_date AS BillingPeriodEnd,
+    bill_billing_period_start_date AS BillingPeriodStart,
+    focus_category AS ChargeCategory,
+    CAST(NULL AS VARCHAR) AS ChargeClass,
+    CASE
+        WHEN is_unused THEN concat('Unused commitment: ', line_item_line_item_description)
+        ELSE line_item_line_item_description
+    END AS ChargeDescription,
+    CASE
+        WHEN is_unused OR line_item_type IN ('RIFee', 'SavingsPlanRecurringFee') THEN 'Recurring'
+        WHEN line_item_type IN ('Fee', 'SavingsPlanUpfrontFee') THEN 'One-Time'
+        WHEN focus_category = 'Purchase' THEN 'One-Time'
+        ELSE 'Usage-Based'
+    END AS ChargeFrequency,
+    line_item_usage_end_date AS ChargePeriodEnd,
+    line_item_usage_start_date AS ChargePeriodStart,
+    commitment_category AS CommitmentDiscountCategory,
+    commitment_id AS CommitmentDiscountId,
+    CAST(NULL AS VARCHAR) AS CommitmentDiscountName,
+    -- A Reserved Instance counts hours (of the reservation's instance type), a Savings Plan its
+    -- commitment in the billing currency.
+    CASE
+        WHEN commitment_id IS NULL OR focus_category NOT IN ('Usage', 'Purchase') THEN NULL
+        WHEN commitment_category = 'Usage' AND is_unused
+            THEN CAST(reservation_unused_quantity AS DECIMAL(38, 10))
+        WHEN commitment_category = 'Usage' THEN CAST(usage_amount AS DECIMAL(38, 10))
+        WHEN is_unused THEN amortized_cost
+        WHEN line_item_type = 'SavingsPlanCoveredUsage'
+            THEN CAST(savings_plan_savings_plan_effective_cost AS DECIMAL(38, 10))
+        WHEN line_item_type = 'SavingsPlanRecurringFee'
+            THEN CAST(savings_plan_total_commitment_to_date AS DECIMAL(38, 10))
+    END AS CommitmentDiscountQuantity,
+    CASE
+        WHEN commitment_id IS NULL OR focus_category NOT IN ('Usage', 'Purchase') THEN NULL
+        WHEN commitment_category = 'Usage' THEN 'Hours'
+        WHEN is_unused OR line_item_type IN ('SavingsPlanCoveredUsage', 'SavingsPlanRecurringFee')
+            THEN coalesce(line_item_currency_code, 'USD')
+    END AS CommitmentDiscountUnit,
+    CASE
+        WHEN commitment_id IS NULL OR focus_category <> 'Usage' THEN NULL
+        WHEN is_unused THEN 'Unused'
+        ELSE 'Used'
+    END AS CommitmentDiscountStatus,
+    CASE
+        WHEN commitment_category = 'Usage' THEN 'Reserved Instance'
+        WHEN commitment_category = 'Spend' THEN 'Savings Plan'
+    END AS CommitmentDiscountType,
+    CASE
+        WHEN focus_category = 'Usage' AND NOT is_unused THEN CAST(usage_amount AS DECIMAL(38, 10))
+    END AS ConsumedQuantity,
+    CASE WHEN focus_category = 'Usage' AND NOT is_unused AND unit IS NOT NULL THEN unit END
+        AS ConsumedUnit,
+    contracted_cost AS ContractedCost,
+    CASE
+        WHEN unit IS NULL OR focus_category NOT IN ('Usage', 'Purchase') THEN NULL
+        WHEN is_unused OR line_item_type = 'SavingsPlanNegation' THEN CAST(0 AS DECIMAL(38, 10))
+        WHEN line_item_type = 'DiscountedUsage'
+            THEN CAST(nullif(pricing_public_on_demand_rate, '') AS DECIMAL(38, 10))
+        WHEN net_unblended_cost IS NOT NULL
+            THEN CAST(nullif(line_item_net_unblended_rate, '') AS DECIMAL(38, 10))
+        ELSE CAST(nullif(line_item_unblended_rate, '') AS DECIMAL(38, 10))
+    END AS ContractedUnitPrice,
+    effective_cost AS EffectiveCost,
+    nullif(bill_invoice_id, '') AS InvoiceId,
+    -- AWS's own legal entities (Amazon Web Services, Inc., AWS EMEA SARL, ...) invoice as the
+    -- provider, AWS; a reseller that invoices is named (and BilledCost-C-005-C then applies).
+    CASE
+        WHEN coalesce(bill_invoicing_entity, '') = '' THEN 'AWS'
+        WHEN bill_invoicing_entity LIKE 'Amazon Web Services%' OR bill_invoicing_entity LIKE 'AWS%'
+            THEN 'AWS'
+        ELSE bill_invoicing_entity
+    END AS InvoiceIssuerName,
+    list_cost AS ListCost,
+    CASE
+        WHEN unit IS NULL OR focus_category NOT IN ('Usage', 'Purchase') THEN NULL
+        WHEN is_unused OR line_item_type = 'SavingsPlanNegation' THEN CAST(0 AS DECIMAL(38, 10))
+        ELSE CAST(nullif(pricing_public_on_demand_rate, '') AS DECIMAL(38, 10))
+    END AS ListUnitPrice,
+    CASE
+        WHEN focus_category NOT IN ('Usage', 'Purchase') THEN NULL
+        WHEN commitment_id IS NOT NULL AND focus_category = 'Usage' THEN 'Committed'
+        WHEN pricing_term = 'Spot' OR usage_type LIKE '%SpotUsage%' THEN 'Dynamic'
+        ELSE 'Standard'
+    END AS PricingCategory,
+    CASE WHEN unit IS NOT NULL AND focus_category <> 'Tax' THEN quantity END AS PricingQuantity,
+    CASE WHEN unit IS NOT NULL AND focus_category <> 'Tax' THEN unit END AS PricingUnit,
     'AWS' AS ProviderName,
     CASE WHEN bill_billing_entity = 'AWS Marketplace' THEN 'AWS Marketplace' ELSE 'AWS' END
         AS PublisherName,
+    nullif(region, '') AS RegionId,
+    nullif(element_at(product, 'region'), '') AS RegionName,
+    nullif(line_item_resource_id, '') AS ResourceId,
     CASE
-        WHEN product_code IN (
-            'AmazonEC2', 'AWSLambda', 'AmazonECS', 'AmazonEKS', 'ComputeSavingsPlans',
-            'AmazonLightsail', 'AWSBatch'
-        ) THEN 'Compute'
-        WHEN product_code IN ('AmazonS3', 'AmazonGlacier', 'AmazonEFS', 'AWSBackup', 'AmazonFSx')
-            THEN 'Storage'
-        WHEN product_code IN (
-            'AmazonRDS', 'AmazonDynamoDB', 'AmazonElastiCache', 'AmazonDocDB', 'AmazonNeptune'
-        ) THEN 'Databases'
-        WHEN product_code IN (
-            'AmazonCloudFront', 'AmazonVPC', 'AWSELB', 'AmazonRoute53', 'AWSDataTransfer',
-            'AmazonApiGateway'
-        ) THEN 'Networking'
-        WHEN product_code IN (
-            'AmazonAthena', 'AWSGlue', 'AmazonRedshift', 'AmazonQuickSight', 'AmazonKinesis',
-            'AmazonES'
-        ) THEN 'Analytics'
-        WHEN product_code IN ('AmazonSageMaker', 'AmazonBedrock', 'AmazonRekognition')
-            THEN 'AI and Machine Learning'
-        WHEN product_code IN ('AWSQueueService', 'AmazonSNS', 'AWSEvents', 'AmazonMQ')
-            THEN 'Integration'
-        WHEN product_code IN ('awskms', 'AmazonGuardDuty', 'AWSSecretsManager', 'AWSWAF')
-            THEN 'Security'
-        WHEN product_code IN ('AmazonCloudWatch', 'AWSCloudTrail', 'AWSConfig', 'AWSBudgets')
-            THEN 'Management and Governance'
-        ELSE 'Other'
-    END AS ServiceCategory,
-    coalesce(max(element_at(product, 'servicename')), product_code) AS ServiceName,
+        WHEN nullif(line_item_resource_id, '') IS NOT NULL
+            THEN coalesce(
+                nullif(element_at(resource_tags, 'user_name'), ''), line_item_resource_id
+            )
+    END AS ResourceName,
+    CASE
+        WHEN nullif(line_item_resource_id, '') IS NULL THEN NULL
+        WHEN nullif(product_product_family, '') IS NOT NULL THEN product_product_family
+        -- Line items AWS left without product attributes (Spot instances): the id's kind.
+        WHEN line_item_resource_id LIKE 'i-%' THEN 'Compute Instance'
+        WHEN line_item_resource_id LIKE 'vol-%' THEN 'Storage'
+        WHEN line_item_resource_id LIKE 'snap-%' THEN 'Storage Snapshot'
+        -- arn:partition:service:region:account:type/id (a Savings Plan's fee: savingsplan)
+        WHEN line_item_resource_id LIKE 'arn:%'
+            THEN nullif(split_part(split_part(line_item_resource_id, ':', 6), '/', 1), '')
+    END AS ResourceType,
+    coalesce(services.service_category, named.service_category, 'Other') AS ServiceCategory,
+    coalesce(services.service_name, unlisted_name) AS ServiceName,
+    coalesce(services.service_subcategory, named.service_subcategory, 'Other (Other)')
+        AS ServiceSubcategory,
+    nullif(product_sku, '') AS SkuId,
+    nullif(pricing_rate_id, '') AS SkuPriceId,
     account_id AS SubAccountId,
-    region AS RegionId,
+    -- Legacy CUR has no account names: the id, as BillingAccountName does.
+    coalesce(nullif(line_item_usage_account_name, ''), account_id) AS SubAccountName,
+    CASE
+        WHEN cost_category_json = '{}' THEN nullif(tags_json, '{}')
+        WHEN tags_json = '{}' THEN cost_category_json
+        ELSE concat(substr(tags_json, 1, length(tags_json) - 1), ',', substr(cost_category_json, 2))
+    END AS Tags,
     line_item_type AS x_LineItemType,
-    usage_type AS x_UsageType,
-    product_code AS x_ProductCode
-FROM line_items
-GROUP BY bill_payer_account_id, line_item_currency_code, bill_billing_period_start_date,
-    bill_billing_period_end_date, charge_category, usage_date, pricing_unit, bill_billing_entity,
-    product_code, account_id, region, line_item_type, usage_type
+    nullif(usage_type, '') AS x_UsageType,
+    nullif(operation, '') AS x_Operation,
+    product_code AS x_ProductCode,
+    nullif(pricing_unit, '') AS x_PricingUnit,
+    nullif(pricing_term, '') AS x_PricingTerm,
+    identity_line_item_id AS x_LineItemId,
+    nullif(bill_invoicing_entity, '') AS x_InvoicingEntity
+FROM measured
+LEFT JOIN services ON services.service_key = measured.service_key
+-- A product code not listed takes the category of the name AWS gives it, so a name keeps one
+-- category whichever code bills it.
+LEFT JOIN services AS named ON named.service_name = measured.unlisted_name

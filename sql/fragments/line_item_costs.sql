@@ -1,27 +1,18 @@
--- One tenant x month of raw CUR line items with the cost measures every curated table shares.
--- amortized_cost follows the AWS Cloud Intelligence Dashboards formula (DESIGN.md); the net
--- measures use the CUR's net_* columns and are NULL where the delivery has none (legacy CUR
--- without discounts). Money is DECIMAL(38, 10), so sums compare exactly.
+-- One tenant x month of raw CUR line items (every tb_cur_raw column, as delivered) with the
+-- cost measures every curated table shares. amortized_cost follows the AWS Cloud Intelligence
+-- Dashboards formula (DESIGN.md); the net measures use the CUR's net_* columns and are NULL
+-- where the delivery has none (legacy CUR without discounts). Money is DECIMAL(38, 10), so sums
+-- compare exactly. A query names only the columns it needs: the engines read no others.
 -- Parameters: database, org, year, month.
 SELECT
+    *,
     CAST(line_item_usage_start_date AS DATE) AS usage_date,
-    bill_billing_period_start_date,
-    bill_billing_period_end_date,
-    bill_payer_account_id,
-    bill_payer_account_name,
-    bill_billing_entity,
-    bill_invoicing_entity,
     line_item_usage_account_id AS account_id,
     line_item_product_code AS product_code,
     line_item_usage_type AS usage_type,
     line_item_operation AS operation,
     product_region_code AS region,
     line_item_line_item_type AS line_item_type,
-    line_item_line_item_description,
-    line_item_currency_code,
-    pricing_unit,
-    resource_tags,
-    product,
     line_item_usage_amount AS usage_amount,
     CAST(line_item_unblended_cost AS DECIMAL(38, 10)) AS unblended_cost,
     CAST(line_item_net_unblended_cost AS DECIMAL(38, 10)) AS net_unblended_cost,

@@ -23,6 +23,9 @@ class CuratedTable:
     metrics_sql: str | None = None
     # The central database mirrors its partitions (defs/common/mirror.py).
     mirrored_centrally: bool = False
+    # A FOCUS dataset: `finops export` writes it as FOCUS tools read it (FOCUS and x_ columns
+    # only, timestamps in UTC).
+    focus_dataset: bool = False
 
     @property
     def name(self) -> str:
@@ -104,8 +107,12 @@ CURATED_TABLES: tuple[CuratedTable, ...] = (
     CuratedTable(
         key=keys.FOCUS_COST,
         sql="curated/focus_cost.sql",
-        description="The tenant's cost in FOCUS 1.2 shape, with all mandatory columns.",
+        description=(
+            "The tenant's cost as a FOCUS 1.2 dataset: one row per CUR line item (and one per "
+            "unused part of a recurring commitment fee), every column the CUR has a source for."
+        ),
         deps=(keys.TB_CUR_RAW, keys.COST_DAILY),
+        focus_dataset=True,
         checks=(
             SqlCheck(
                 name=keys.FOCUS_ADDS_UP,
@@ -119,6 +126,11 @@ CURATED_TABLES: tuple[CuratedTable, ...] = (
         ),
     ),
 )
+
+
+def focus_datasets() -> frozenset[str]:
+    """Catalog table names of the curated tables that are FOCUS datasets."""
+    return frozenset(spec.name for spec in CURATED_TABLES if spec.focus_dataset)
 
 
 def curated_lineage() -> dict[dg.AssetKey, tuple[dg.AssetKey, ...]]:

@@ -1,0 +1,45 @@
+-- The CUR's pricing units (`pricing_unit`) in the FOCUS 1.2 Unit Format: plural time units
+-- (`Hrs` -> `Hours`, `GB-Mo` -> `GB-Months`), data sizes as FOCUS abbreviations (`Terabytes`
+-- -> `TB`), capitalized count nouns. A unit not listed here is kept as AWS spells it.
+SELECT aws_unit, focus_unit
+FROM (
+    VALUES
+        ('Hrs', 'Hours'),
+        ('hours', 'Hours'),
+        ('Hour', 'Hours'),
+        ('days', 'Days'),
+        ('Days', 'Days'),
+        ('GB-Mo', 'GB-Months'),
+        ('GB-month', 'GB-Months'),
+        ('GB-Hours', 'GB-Hours'),
+        ('GB-Hrs', 'GB-Hours'),
+        ('IOPS-Mo', 'IOPS-Months'),
+        ('MBPS-Mo', 'MBPS-Months'),
+        ('DPU-Hour', 'DPU-Hours'),
+        ('ACU-Hr', 'ACU-Hours'),
+        ('vCPU-Hours', 'vCPU-Hours'),
+        ('Lambda-GB-Second', 'GB-Seconds'),
+        ('GB-Second', 'GB-Seconds'),
+        ('Terabytes', 'TB'),
+        ('Gigabytes', 'GB'),
+        ('GB', 'GB'),
+        ('User', 'Users'),
+        ('Users', 'Users'),
+        ('Requests', 'Requests'),
+        ('Request', 'Requests'),
+        ('IOs', 'IOs'),
+        ('Events', 'Events'),
+        ('Metrics', 'Metrics'),
+        ('Alarms', 'Alarms'),
+        ('Keys', 'Keys'),
+        ('Count', 'Counts'),
+        ('WriteRequestUnits', 'Write Request Units'),
+        ('ReadRequestUnits', 'Read Request Units'),
+        ('ConfigurationItemRecorded', 'Configuration Items'),
+        ('ConfigRuleEvaluations', 'Config Rule Evaluations'),
+        ('ActiveConfigRules', 'Config Rules'),
+        ('64K-Chunks', '64 KB Chunks'),
+        ('Queries', 'Queries'),
+        ('Messages', 'Messages'),
+        ('Notifications', 'Notifications')
+) AS units (aws_unit, focus_unit)
