@@ -11,12 +11,8 @@ from dataclasses import dataclass
 
 from finops_platform.lake import raw_month
 from finops_platform.lib.cur.delivery import Delivery, DeliveryError, find_delivery
-from finops_platform.lib.cur.normalize import (
-    Lineage,
-    SourceFile,
-    empty_canonical_select,
-    write_normalized,
-)
+from finops_platform.lib.cur.normalize import Lineage, empty_canonical_select, write_normalized
+from finops_platform.lib.cur.sources import SourceFile, parquet_groups
 from finops_platform.lib.cur.validation import (
     CheckOutcome,
     RawMonthProfile,
@@ -72,7 +68,8 @@ def ingest_month(
                 paths, [staged], memory_limit=memory_limit, threads=threads
             ) as connection:
                 sources = [SourceFile(path, uri) for path, uri in zip(paths, uris, strict=True)]
-                written = write_normalized(connection, sources, lineage, staged, where)
+                groups = parquet_groups(sources, where)
+                written = write_normalized(connection, groups, lineage, staged, where)
                 relation = (
                     f"SELECT * FROM read_parquet({sql_string_list([str(p) for p in written])})"
                     if written
