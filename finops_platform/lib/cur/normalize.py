@@ -139,12 +139,15 @@ def _wide_map(prefix: str, names: Sequence[str], value_type: pa.DataType) -> str
         _legacy_map(prefix, names[start : start + WIDE_MAP_COLUMNS], value_type, SOURCE)
         for start in range(0, len(names), WIDE_MAP_COLUMNS)
     ]
-    return f"map_concat({', '.join(pieces)})"
+    return pieces[0] if len(pieces) == 1 else f"map_concat({', '.join(pieces)})"
 
 
-def file_projection(schema: pa.Schema) -> tuple[list[tuple[str, str]], list[FlatMap]]:
+def file_projection(
+    schema: pa.Schema, join_flat_maps: bool = True
+) -> tuple[list[tuple[str, str]], list[FlatMap]]:
     """(canonical column, SQL expression) for every CUR column, from one file's schema, and
-    the flat maps the expressions take from their joins (`FlatMap.join`)."""
+    the flat maps the expressions take from their joins (`FlatMap.join`). Without
+    `join_flat_maps` every map is built row by row, from one scan of the files."""
     present = {field.name: field.type for field in schema}
     projection = []
     flat_maps = []
@@ -160,7 +163,7 @@ def file_projection(schema: pa.Schema) -> tuple[list[tuple[str, str]], list[Flat
                 for name in present
                 if name.startswith(prefix) and not (column == "product" and name in PRODUCT_COLUMNS)
             )
-            if len(flat) > WIDE_MAP_COLUMNS:
+            if len(flat) > WIDE_MAP_COLUMNS or (flat and not join_flat_maps):
                 projection.append((column, _wide_map(prefix, flat, target.item_type)))
             elif flat:
                 flat_maps.append(FlatMap(column, tuple(flat)))
@@ -198,7 +201,7 @@ def normalized_select(groups: Sequence[SourceGroup], lineage: Lineage, where: st
     for group in groups:
         sources = group.sources
         try:
-            projection, flat_maps = file_projection(group.schema)
+            projection, flat_maps = file_projection(group.schema, group.rescan_cheap)
         except SchemaProblem as exc:
             others = f" (and {len(sources) - 1} more with its columns)" if len(sources) > 1 else ""
             raise DeliveryError(f"{where}: {sources[0].uri}{others}: {exc}") from exc
