@@ -25,7 +25,8 @@ import pyarrow.parquet as pq
 
 from finops_platform.lib.cur import normalize
 from finops_platform.lib.cur.delivery import DeliveryError
-from finops_platform.lib.cur.normalize import Lineage, SourceFile, write_normalized
+from finops_platform.lib.cur.normalize import Lineage, write_normalized
+from finops_platform.lib.cur.sources import SourceFile, parquet_groups
 from finops_platform.sample.generate import generate_month
 
 
@@ -48,7 +49,7 @@ def run(files: list[SourceFile], out: Path, piece: int) -> tuple[str, float]:
     lineage = Lineage("legacy", None, dt.datetime(2026, 1, 1))
     start = time.perf_counter()
     try:
-        write_normalized(connection, files, lineage, out, "bench")
+        write_normalized(connection, parquet_groups(files, "bench"), lineage, out, "bench")
         outcome = "ok"
     except DeliveryError as exc:
         outcome = "OOM" if "memory" in str(exc).lower() else f"error: {str(exc)[:80]}"

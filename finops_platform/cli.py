@@ -40,7 +40,7 @@ from finops_platform.lib.store import ObjectStore
 from finops_platform.months import current_month, parse_month, shift_month
 from finops_platform.output import FORMATS, format_dicts, format_rows
 from finops_platform.resources import build_resources, settings_from
-from finops_platform.settings import Settings, TenantConfig
+from finops_platform.settings import CUR_FORMATS, Settings, TenantConfig
 
 EXIT_USAGE = 2  # a user mistake or a backend failure: one line says what to do
 EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT), as shells report it: 128 + 2
@@ -381,7 +381,7 @@ def _rows_per_month(_ctx: click.Context, _param: click.Parameter, value: int) ->
 @click.option(
     "--cur-format",
     "cur_format",
-    type=click.Choice(["legacy", "cur2"]),
+    type=click.Choice(CUR_FORMATS),
     help="CUR format of the files (default: the tenant's)",
 )
 @format_option

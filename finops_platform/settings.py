@@ -14,7 +14,7 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -34,6 +34,11 @@ from finops_platform.months import parse_month
 ORG_ID_PATTERN = r"^[a-z][a-z0-9_]{1,62}$"
 DATABASE_PATTERN = r"^[a-z][a-z0-9_]{0,254}$"
 WORKGROUP_PATTERN = r"^[A-Za-z0-9._-]{1,128}$"
+
+# How a tenant's CUR is delivered: legacy CUR as Parquet (Athena integration) or as gzip CSV,
+# or CUR 2.0 (Data Exports) as Parquet. `auto` in a tenant's config detects it per month.
+CurFormat = Literal["legacy", "legacy-csv", "cur2"]
+CUR_FORMATS: tuple[CurFormat, ...] = get_args(CurFormat)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = Path("config") / "tenants_config.json"
@@ -152,7 +157,7 @@ class TenantConfig(BaseModel):
     athena_workgroup: Annotated[str | None, Field(pattern=WORKGROUP_PATTERN)] = None
     sla_hours: Annotated[float, Field(gt=0, le=24 * 31)] = 24
     partitioning: Partitioning = Partitioning()
-    cur_format: Literal["legacy", "cur2", "auto"] = "auto"
+    cur_format: CurFormat | Literal["auto"] = "auto"
     first_billing_month: Month | None = None
     cost_allocation_tags: list[Annotated[str, Field(min_length=1, max_length=128)]] = []
     owners: list[Owner] = []

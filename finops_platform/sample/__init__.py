@@ -1,9 +1,11 @@
-"""Deterministic, streaming generator of realistic sample CUR deliveries (legacy and CUR 2.0).
+"""Deterministic, streaming generator of realistic sample CUR deliveries (legacy Parquet or gzip
+CSV, and CUR 2.0).
 
 A delivery is one billing month written the way AWS writes it (layouts in `manifest`): the
-Parquet parts first, the manifest last, so the manifest is the commit marker. Writing a month
+data parts first, the manifest last, so the manifest is the commit marker. Writing a month
 again first deletes that month's manifest and parts: a restatement is a clean replacement and
-other months are not touched.
+other months are not touched. (A CSV report version has a folder of its own, as AWS writes
+one: an older version's folder stays, and only the manifest names the current one.)
 
 How the data is shaped, and why:
 
@@ -24,7 +26,7 @@ How the data is shaped, and why:
   checked with a DECIMAL sum in SQL.
 
 The modules, in the order a month is made: `catalog` (the fixed world), `context`, `plan`,
-`strings`, `rows`, `tables`; `generate` is the entry point.
+`strings`, `rows`, `tables`, `parts` (the files); `generate` is the entry point.
 """
 
 from finops_platform.sample.catalog import DEMO_BUCKET, MIN_ROWS

@@ -5,18 +5,21 @@ usage groups a month is drawn from. Constants only, so every other module reads 
 
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
-Format = Literal["legacy", "cur2"]
+from finops_platform.settings import CurFormat
+
+Format = CurFormat
 
 DEMO_BUCKET = "finops-demo-cur"  # the bucket CUR 2.0 dataFiles URIs name
 MIN_ROWS = 500  # enough for every line item type plus the monthly items
 _UNIT = 10**10  # money unit: 1e-10 USD
 _CENT = 10**8
 _MAX_ROW_UNITS = 10**5 * _UNIT  # below this a double holds a value exactly to 10 decimals
-_FMT_CODE = {"legacy": 1, "cur2": 2}
+# The random draws of a format: legacy CSV holds the very rows of legacy Parquet.
+_FMT_CODE = {"legacy": 1, "legacy-csv": 1, "cur2": 2}
 
 
 # --- the fixed catalog: organization, services, commitments ---------------------------------

@@ -1,12 +1,11 @@
-"""The entry point: `generate_month` writes one billing month the way AWS delivers it (Parquet
+"""The entry point: `generate_month` writes one billing month the way AWS delivers it (data
 parts first, manifest last), planning the month's series and then streaming its rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import os
+import functools
 import sys
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,17 +14,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from finops_platform.lib.cur import manifest as mf
-from finops_platform.sample.catalog import (
-    _FMT_CODE,
-    _MIN_SERIES,
-    _PAYERS,
-    _SAVINGS_PLANS,
-    DEMO_BUCKET,
-    MIN_ROWS,
-    Format,
-)
+from finops_platform.sample.catalog import _FMT_CODE, _MIN_SERIES, _SAVINGS_PLANS, MIN_ROWS, Format
 from finops_platform.sample.context import _CUR2_SCHEMA, _LEGACY_SCHEMA, _Context
+from finops_platform.sample.parts import PartWriter, clear_month, month_paths, write_manifest
 from finops_platform.sample.plan import (
     _draw_groups,
     _expand_groups,
@@ -37,7 +28,7 @@ from finops_platform.sample.plan import (
 )
 from finops_platform.sample.rows import _blocks
 from finops_platform.sample.strings import _build_strings, _stable_uuid
-from finops_platform.sample.tables import _cur2_table, _legacy_table, _PartWriter
+from finops_platform.sample.tables import _cur2_table, _legacy_table
 
 
 @dataclass(frozen=True)
@@ -78,12 +69,15 @@ def generate_month(
     _check_arguments(month, rows, fmt, seed, rows_per_file, chunk_rows)
     plan = _plan(_Context.create(month, rows, fmt, seed, until))
     assembly = assembly_id or _derive_assembly_id(seed, month, fmt, rows, until, name)
-    data_dir, manifest_path = _month_paths(source_root, name, month, fmt)
-    _clear_month(data_dir, manifest_path)
-    writer = _PartWriter(
-        data_dir, name, _LEGACY_SCHEMA if fmt == "legacy" else _CUR2_SCHEMA, rows_per_file
-    )
-    to_table = _legacy_table if fmt == "legacy" else _cur2_table
+    data_dir, manifest_path = month_paths(source_root, name, month, fmt, assembly)
+    clear_month(data_dir, manifest_path)
+    schema = _CUR2_SCHEMA if fmt == "cur2" else _LEGACY_SCHEMA
+    writer = PartWriter(data_dir, name, schema, rows_per_file, fmt)
+    to_table = {
+        "legacy": _legacy_table,
+        "legacy-csv": functools.partial(_legacy_table, csv=True),
+        "cur2": _cur2_table,
+    }[fmt]
     total_units = 0
     with tqdm(total=rows, unit="rows", file=sys.stderr, disable=not progress) as bar:
         for block in _blocks(plan, chunk_rows):
@@ -91,7 +85,16 @@ def generate_month(
             writer.write(to_table(block, plan))
             bar.update(block.size)
     files = writer.close()
-    _write_manifest(manifest_path, source_root, files, name, month, fmt, assembly)
+    write_manifest(
+        manifest_path,
+        source_root,
+        files,
+        name=name,
+        month=month,
+        fmt=fmt,
+        assembly=assembly,
+        schema=schema,
+    )
     return GeneratedDelivery(
         data_files=files,
         manifest_path=manifest_path,
@@ -109,7 +112,7 @@ def _check_arguments(
     if month.day != 1:
         raise ValueError(f"month must be the first day of a month, got {month}")
     if fmt not in _FMT_CODE:
-        raise ValueError(f"fmt must be 'legacy' or 'cur2', got {fmt!r}")
+        raise ValueError(f"fmt must be one of {', '.join(_FMT_CODE)}, got {fmt!r}")
     if rows < MIN_ROWS:
         raise ValueError(f"rows must be at least {MIN_ROWS} to hold every line item type")
     if seed < 0:
@@ -124,52 +127,6 @@ def _derive_assembly_id(
     """Derived from every argument that changes the data: a restatement gets a new id."""
     key = f"{seed}|{month}|{fmt}|{rows}|{until.isoformat() if until else ''}|{name}"
     return str(_stable_uuid(key))
-
-
-def _month_paths(root: Path, name: str, month: dt.date, fmt: str) -> tuple[Path, Path]:
-    if fmt == "legacy":
-        return root / mf.legacy_data_dir(name, month), root / mf.legacy_manifest_key(name, month)
-    return root / mf.cur2_data_dir(name, month), root / mf.cur2_manifest_key(name, month)
-
-
-def _clear_month(data_dir: Path, manifest_path: Path) -> None:
-    """Manifest first, so no reader follows it to parts that are being replaced."""
-    manifest_path.unlink(missing_ok=True)
-    for part in data_dir.glob("*.parquet"):
-        part.unlink()
-
-
-def _write_manifest(
-    path: Path, root: Path, files: list[Path], name: str, month: dt.date, fmt: str, assembly: str
-) -> None:
-    """Keys as AWS writes them: bucket keys (legacy), full s3:// URIs (CUR 2.0)."""
-    keys = [f.relative_to(root).as_posix() for f in files]
-    payer = _PAYERS[0].id
-    if fmt == "legacy":
-        report_id = hashlib.sha256(f"{payer}/{name}".encode()).hexdigest()
-        model: mf.LegacyManifest | mf.Cur2Manifest = mf.build_legacy_manifest(
-            report_name=name,
-            month=month,
-            assembly_id=assembly,
-            report_keys=keys,
-            schema=_LEGACY_SCHEMA,
-            account=payer,
-            bucket=DEMO_BUCKET,
-            report_id=report_id,
-        )
-    else:
-        model = mf.build_cur2_manifest(
-            export_name=name,
-            month=month,
-            execution_id=assembly,
-            data_files=[f"s3://{DEMO_BUCKET}/{key}" for key in keys],
-            schema=_CUR2_SCHEMA,
-            account=payer,
-        )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.tmp")
-    staging.write_bytes(mf.serialize_manifest(model))
-    os.replace(staging, path)  # a reader sees no manifest or a whole one
 
 
 def _plan(ctx: _Context) -> _Plan:

@@ -1,16 +1,12 @@
 """A block of rows as an Arrow table in each format's columns: legacy CUR (flat tags, string
-rates) and CUR 2.0 (maps), as AWS writes them.
+rates; Parquet or CSV) and CUR 2.0 (maps), as AWS writes them.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from finops_platform.lib.cur import manifest as mf
 from finops_platform.lib.cur.schema import PRODUCT_COLUMNS
 from finops_platform.sample.catalog import _ACCOUNTS, _DISCOUNT_KEYS, _TAX, _TYPE_NAMES, _UNIT
 from finops_platform.sample.context import (
@@ -102,8 +98,9 @@ _SP_STRING_COLUMNS = (
 )  # fmt: skip
 
 
-def _legacy_table(block: _Block, plan: _Plan) -> pa.Table:
-    """Legacy layout: flat product/tag/cost category columns, "" and 0 instead of nulls."""
+def _legacy_table(block: _Block, plan: _Plan, *, csv: bool = False) -> pa.Table:
+    """Legacy layout: flat product/tag/cost category columns, "" instead of nulls; 0 instead
+    of a number that does not apply in Parquet, an empty field in CSV (as AWS writes each)."""
     columns = _common_columns(block, plan)
     o, s = plan.offering[block.series], block.series
     offering = plan.strings["offering"]
@@ -115,7 +112,9 @@ def _legacy_table(block: _Block, plan: _Plan) -> pa.Table:
     business_unit = plan.strings["account"]["business_unit"]
     columns["cost_category_business_unit"] = _take(business_unit, plan.account[s])
     for name, values in block.numbers.items():
-        columns[name] = np.nan_to_num(values, nan=0.0)
+        columns[name] = (
+            pa.array(values, mask=np.isnan(values)) if csv else np.nan_to_num(values, nan=0.0)
+        )
     return _table(columns, _LEGACY_SCHEMA)
 
 
@@ -157,37 +156,3 @@ def _discount_maps(block: _Block, plan: _Plan) -> pa.Array:
     )
     values = np.repeat(block.discount[has] / _UNIT, 2)
     return pa.MapArray.from_arrays(offsets, pa.array(keys.ravel()), pa.array(values))
-
-
-class _PartWriter:
-    """Snappy Parquet parts of at most `rows_per_file` rows, numbered from 1."""
-
-    def __init__(self, directory: Path, name: str, schema: pa.Schema, rows_per_file: int) -> None:
-        self._directory, self._name, self._schema = directory, name, schema
-        self._rows_per_file = rows_per_file
-        self._writer: pq.ParquetWriter | None = None
-        self._rows_in_file = 0
-        self.files: list[Path] = []
-
-    def write(self, table: pa.Table) -> None:
-        while table.num_rows:
-            if self._writer is None or self._rows_in_file == self._rows_per_file:
-                self._open_next()
-            take = min(table.num_rows, self._rows_per_file - self._rows_in_file)
-            self._writer.write_table(table.slice(0, take))
-            self._rows_in_file += take
-            table = table.slice(take)
-
-    def _open_next(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-        self._directory.mkdir(parents=True, exist_ok=True)
-        path = self._directory / mf.data_file_name(self._name, len(self.files) + 1)
-        self._writer = pq.ParquetWriter(path, self._schema, compression="snappy")
-        self.files.append(path)
-        self._rows_in_file = 0
-
-    def close(self) -> list[Path]:
-        if self._writer is not None:
-            self._writer.close()
-        return self.files

@@ -88,6 +88,26 @@ def export(
     return finops("export", table, *scope, "--month", month, "--output", str(output))
 
 
+def test_demo_data_writes_a_gzip_csv_report_that_runs(
+    tmp_path: Path, finops_home: Path, write_config: WriteConfig
+) -> None:
+    source = tmp_path / "source"
+    write_config([tenant_entry("acme", source)])
+    written = finops(
+        "demo-data", "--months", "1", "--rows-per-month", "600", "--cur-format", "legacy-csv"
+    )
+    assert written.exit_code == 0, written.output
+    assert "600 rows, legacy-csv CUR" in written.stderr
+    (manifest,) = source.glob("acme-cur/*/acme-cur-Manifest.json")
+    assert json.loads(manifest.read_bytes())["contentType"] == "text/csv"
+    (part,) = source.rglob("*.csv.gz")
+    assert part.relative_to(manifest.parent).parts[1:] == ("acme-cur-1.csv.gz",)  # assembly dir
+    result = finops("run", "--format", "json")
+    assert result.exit_code == 0, result.output
+    (row, _) = json.loads(result.stdout)
+    assert (row["status"], row["rows"], row["checks"]) == ("ok", 600, "13/13 passed")
+
+
 def test_export_writes_a_partition_to_parquet_and_csv(loaded: Path, tmp_path: Path) -> None:
     result = export("tb_cur_raw", tmp_path / "raw.parquet")
     assert result.exit_code == 0, result.output

@@ -34,8 +34,8 @@ RAW: Rows = (
     ),
     (("cost_category",), "cost categories (legacy `cost_category_*` columns)"),
     (("discount",), "discounts by kind (legacy `discount_*` columns)"),
-    (("x_source_file",), "the delivered Parquet file the row came from"),
-    (("x_source_format",), "`legacy` or `cur2`: the format it was delivered in"),
+    (("x_source_file",), "the delivered file (Parquet or gzip CSV) the row came from"),
+    (("x_source_format",), "`legacy`, `legacy-csv` or `cur2`: the format it was delivered in"),
     (
         ("x_assembly_id",),
         "the delivery's id in its CUR manifest (legacy `assemblyId`, CUR 2.0 `executionId`)",

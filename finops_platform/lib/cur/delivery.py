@@ -1,11 +1,13 @@
 """Find one billing month's CUR delivery under a tenant's source path.
 
 Legacy CUR (Athena integration, Parquet) keeps a month under `.../year=YYYY/month=M/` and its
-manifest at `<report>/<yyyymmdd-yyyymmdd>/<report>-Manifest.json`; CUR 2.0 (Data Exports) keeps
-it under `.../data/BILLING_PERIOD=YYYY-MM/` with the manifest under
+manifest at `<report>/<yyyymmdd-yyyymmdd>/<report>-Manifest.json`; a legacy gzip CSV report keeps
+its files in that same billing period folder (in an `<assemblyId>/` folder per report version);
+CUR 2.0 (Data Exports) keeps it under `.../data/BILLING_PERIOD=YYYY-MM/` with the manifest under
 `.../metadata/BILLING_PERIOD=YYYY-MM/`. The manifest is written after the data, so when there is
-one, it decides which files make up the delivery; a real export copied without its manifest
-(like the 2018 sample) is read from the month's folder alone.
+one, it decides which files make up the delivery; a real Parquet export copied without its
+manifest (like the 2018 sample) is read from the month's folder alone. A CSV report cannot be:
+its column types are in the manifest.
 """
 
 from __future__ import annotations
@@ -13,19 +15,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Literal
 
 from finops_platform.lib.cur.manifest import (
     CUR2_MANIFEST_RE,
+    GZIP,
     LEGACY_MANIFEST_RE,
     Manifest,
     data_keys_under_root,
     parse_manifest,
 )
 from finops_platform.lib.store import ObjectStore, StoredObject
-from finops_platform.settings import TenantConfig
-
-CurFormat = Literal["legacy", "cur2"]
+from finops_platform.settings import CUR_FORMATS, CurFormat, TenantConfig
 
 
 class DeliveryError(ValueError):
@@ -40,6 +40,8 @@ class Delivery:
     data_files: tuple[StoredObject, ...]
     manifest: StoredObject | None
     assembly_id: str | None
+    # CSV header -> the type its manifest gives it (legacy CSV reports only).
+    column_types: tuple[tuple[str, str], ...] = ()
 
     @property
     def total_bytes(self) -> int:
@@ -52,10 +54,17 @@ DATA_FILE_PATTERNS: dict[CurFormat, re.Pattern[str]] = {
     "legacy": re.compile(
         r"(^|/)year=(?P<year>\d{4})/month=(?P<month>0?[1-9]|1[0-2])/[^/]+\.parquet$"
     ),
+    # Any compression is found here, so that one AWS allows but we do not read (ZIP) is named.
+    "legacy-csv": re.compile(
+        r"(^|/)(?P<year>\d{4})(?P<month>0[1-9]|1[0-2])01-\d{8}/([^/]+/)?[^/]+\.csv(\.\w+)?$",
+        re.IGNORECASE,
+    ),
     "cur2": re.compile(
         r"(^|/)data/BILLING_PERIOD=(?P<year>\d{4})-(?P<month>0[1-9]|1[0-2])/(.+/)?[^/]+\.parquet$"
     ),
 }
+# The only CSV compression read: gzip (AWS also offers ZIP).
+CSV_SUFFIX = ".csv.gz"
 
 
 def _relative(uri: str, root: str) -> str:
@@ -69,9 +78,7 @@ def _data_month(fmt: CurFormat, obj: StoredObject, root: str) -> dt.date | None:
 
 def delivered_months(store: ObjectStore, tenant: TenantConfig) -> list[dt.date]:
     """Every billing month with CUR data files under the tenant's source path."""
-    formats: list[CurFormat] = (
-        ["legacy", "cur2"] if tenant.cur_format == "auto" else [tenant.cur_format]
-    )
+    formats = CUR_FORMATS if tenant.cur_format == "auto" else (tenant.cur_format,)
     months = {
         _data_month(fmt, obj, tenant.source_path)
         for obj in store.list_objects(tenant.source_path)
@@ -92,8 +99,21 @@ def find_delivery(store: ObjectStore, tenant: TenantConfig, month: dt.date) -> D
     data_files = data_by_format[fmt]
     manifest_object, manifest = _find_manifest(store, tenant, objects, fmt, month, where)
     if manifest is not None and manifest_object is not None:
+        if manifest.data_format != fmt:
+            raise DeliveryError(
+                f"{where}: manifest {manifest_object.uri} describes a {manifest.data_format} "
+                f"delivery (contentType {manifest.content_type!r}), the month's files are {fmt}"
+            )
         data_files = _files_listed_in(
             manifest, data_files, manifest_object, tenant.source_path, where
+        )
+        if fmt == "legacy-csv":
+            _readable_csv(manifest, data_files, where)
+    elif fmt == "legacy-csv":
+        raise DeliveryError(
+            f"{where}: CSV report files ({data_files[0].uri}, ...) without their manifest "
+            f"(<report>/<yyyymmdd-yyyymmdd>/<report>-Manifest.json): a CSV report's column "
+            "types are in it"
         )
     else:
         _one_report(fmt, data_files, tenant.source_path, where)
@@ -104,7 +124,18 @@ def find_delivery(store: ObjectStore, tenant: TenantConfig, month: dt.date) -> D
         data_files=tuple(data_files),
         manifest=manifest_object,
         assembly_id=manifest.assembly_id if manifest else None,
+        column_types=manifest.columns if manifest else (),
     )
+
+
+def _readable_csv(manifest: Manifest, data_files: list[StoredObject], where: str) -> None:
+    """Only gzip CSV is read: a ZIP report (or any other compression) fails by file name."""
+    for data_file in data_files:
+        if manifest.compression.upper() != GZIP or not data_file.uri.endswith(CSV_SUFFIX):
+            raise DeliveryError(
+                f"{where}: {data_file.uri}: CSV compressed as {manifest.compression or 'none'!r} "
+                f"is not a format read here; deliver the report as gzip CSV ({GZIP}) or Parquet"
+            )
 
 
 def _choose_format(
@@ -114,8 +145,8 @@ def _choose_format(
     if tenant.cur_format != "auto":
         if tenant.cur_format not in found:
             raise DeliveryError(
-                f"{where}: no {tenant.cur_format} CUR Parquet files for this month under "
-                f"{tenant.source_path} (looked for {_expected_layout(tenant.cur_format)})"
+                f"{where}: no {tenant.cur_format} CUR files for this month under "
+                f"{tenant.source_path} (looked for {EXPECTED_LAYOUTS[tenant.cur_format]})"
             )
         return tenant.cur_format
     if len(found) == 1:
@@ -123,18 +154,19 @@ def _choose_format(
     if not found:
         raise DeliveryError(
             f"{where}: no CUR delivery under {tenant.source_path} (looked for "
-            f"{_expected_layout('legacy')} and {_expected_layout('cur2')})"
+            f"{', '.join(EXPECTED_LAYOUTS.values())})"
         )
     raise DeliveryError(
-        f"{where}: both legacy and CUR 2.0 files for this month under {tenant.source_path}; "
-        "set cur_format in the tenant's config to say which one to load"
+        f"{where}: files of several CUR formats ({', '.join(found)}) for this month under "
+        f"{tenant.source_path}; set cur_format in the tenant's config to say which one to load"
     )
 
 
-def _expected_layout(fmt: CurFormat) -> str:
-    if fmt == "legacy":
-        return ".../year=YYYY/month=M/*.parquet"
-    return ".../data/BILLING_PERIOD=YYYY-MM/*.parquet"
+EXPECTED_LAYOUTS: dict[CurFormat, str] = {
+    "legacy": ".../year=YYYY/month=M/*.parquet",
+    "legacy-csv": ".../<report>/yyyymmdd-yyyymmdd/[<assemblyId>/]*.csv.gz",
+    "cur2": ".../data/BILLING_PERIOD=YYYY-MM/*.parquet",
+}
 
 
 def _find_manifest(
@@ -145,7 +177,7 @@ def _find_manifest(
     month: dt.date,
     where: str,
 ) -> tuple[StoredObject | None, Manifest | None]:
-    pattern = LEGACY_MANIFEST_RE if fmt == "legacy" else CUR2_MANIFEST_RE
+    pattern = CUR2_MANIFEST_RE if fmt == "cur2" else LEGACY_MANIFEST_RE
     candidates = []
     for obj in objects:
         match = pattern.search(_relative(obj.uri, tenant.source_path))

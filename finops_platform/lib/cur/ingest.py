@@ -10,13 +10,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from finops_platform.lake import raw_month
+from finops_platform.lib.cur.csv_source import csv_groups
 from finops_platform.lib.cur.delivery import Delivery, DeliveryError, find_delivery
-from finops_platform.lib.cur.normalize import (
-    Lineage,
-    SourceFile,
-    empty_canonical_select,
-    write_normalized,
-)
+from finops_platform.lib.cur.normalize import Lineage, empty_canonical_select, write_normalized
+from finops_platform.lib.cur.sources import SourceFile, SourceGroup, parquet_groups
 from finops_platform.lib.cur.validation import (
     CheckOutcome,
     RawMonthProfile,
@@ -40,6 +37,13 @@ class IngestResult:
 
 def describe(org_id: str, month: dt.date) -> str:
     return f"tenant {org_id!r}, month {month:%Y-%m}"
+
+
+def source_groups(delivery: Delivery, sources: list[SourceFile], where: str) -> list[SourceGroup]:
+    """The delivery's files grouped for the normalization, as their format is read."""
+    if delivery.format == "legacy-csv":
+        return csv_groups(sources, delivery.column_types, where)
+    return parquet_groups(sources, where)
 
 
 def ingest_month(
@@ -72,7 +76,8 @@ def ingest_month(
                 paths, [staged], memory_limit=memory_limit, threads=threads
             ) as connection:
                 sources = [SourceFile(path, uri) for path, uri in zip(paths, uris, strict=True)]
-                written = write_normalized(connection, sources, lineage, staged, where)
+                groups = source_groups(delivery, sources, where)
+                written = write_normalized(connection, groups, lineage, staged, where)
                 relation = (
                     f"SELECT * FROM read_parquet({sql_string_list([str(p) for p in written])})"
                     if written

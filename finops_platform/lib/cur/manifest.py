@@ -10,6 +10,11 @@ Layouts, relative to a tenant's source root (the S3 prefix the report or export 
   data ``<report>/<report>/year=YYYY/month=M/<report>-00001.snappy.parquet``,
   manifest ``<report>/<yyyymmdd-yyyymmdd>/<report>-Manifest.json`` (the range ends on the first
   day of the next month, e.g. ``20181001-20181101``).
+- legacy CUR, gzip CSV (a new report version each update, or overwrite without the
+  ``<assemblyId>/`` folder):
+  data ``<report>/<yyyymmdd-yyyymmdd>/<assemblyId>/<report>-1.csv.gz``, manifest as above; the
+  manifest's ``columns`` give each CSV column's type, and a copy of the manifest sits in the
+  assembly folder.
 - CUR 2.0 (Data Exports, Parquet, overwrite):
   data ``<export>/data/BILLING_PERIOD=YYYY-MM/<export>-00001.snappy.parquet``,
   manifest ``<export>/metadata/BILLING_PERIOD=YYYY-MM/<export>-Manifest.json``.
@@ -37,7 +42,9 @@ from pydantic import (
     field_validator,
 )
 
+from finops_platform.lib.cur.names import csv_column
 from finops_platform.months import next_month
+from finops_platform.settings import CurFormat
 
 ManifestFormat = Literal["legacy", "cur2"]
 
@@ -48,21 +55,43 @@ CUR2_MANIFEST_RE = re.compile(
     r"^(?P<name>[^/]+)/metadata/BILLING_PERIOD=(?P<year>\d{4})-(?P<month>0[1-9]|1[0-2])/"
     r"(?P=name)-Manifest\.json$"
 )
-# The billing month as it appears in a data file's key, in either layout.
+# The billing month as it appears in a data file's key, in any layout.
 _KEY_MONTH_RE = re.compile(
     r"/year=(?P<ly>\d{4})/month=(?P<lm>0?[1-9]|1[0-2])/"
     r"|/BILLING_PERIOD=(?P<cy>\d{4})-(?P<cm>0[1-9]|1[0-2])/"
+    r"|/(?P<ry>\d{4})(?P<rm>0[1-9]|1[0-2])01-\d{8}/"
 )
+# A legacy report key of a CSV delivery, however compressed.
+CSV_KEY_RE = re.compile(r"\.csv(\.[a-z0-9]+)?$", re.IGNORECASE)
+CSV_CONTENT_TYPE = "text/csv"
+GZIP = "GZIP"
 
 
 @dataclass(frozen=True)
 class Manifest:
-    """What the platform needs from either manifest format."""
+    """What the platform needs from either manifest format. `columns` maps a legacy CSV
+    header (`lineItem/UnblendedCost`) to the type the manifest gives it (`OptionalBigDecimal`):
+    a CSV report's types come from there, not from its text."""
 
     format: ManifestFormat
     assembly_id: str
     billing_period_start: dt.date
     data_keys: tuple[str, ...]
+    content_type: str = ""
+    compression: str = ""
+    columns: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def data_format(self) -> CurFormat:
+        """How the data files are written: a legacy manifest of `text/csv` or `.csv...` keys
+        is a CSV report; the rest of legacy is the Athena integration's Parquet."""
+        if self.format == "cur2":
+            return "cur2"
+        if self.content_type.lower() == CSV_CONTENT_TYPE or any(
+            CSV_KEY_RE.search(key) for key in self.data_keys
+        ):
+            return "legacy-csv"
+        return "legacy"
 
 
 # --- paths ---------------------------------------------------------------------------------
@@ -70,12 +99,29 @@ class Manifest:
 
 def legacy_manifest_key(name: str, month: dt.date) -> str:
     """``<report>/<yyyymmdd-yyyymmdd>/<report>-Manifest.json`` for the billing month."""
-    return f"{name}/{month:%Y%m%d}-{next_month(month):%Y%m%d}/{name}-Manifest.json"
+    return f"{name}/{legacy_range(month)}/{name}-Manifest.json"
 
 
 def legacy_data_dir(name: str, month: dt.date) -> str:
     """Athena-integration data folder; AWS writes the month without zero padding."""
     return f"{name}/{name}/year={month.year}/month={month.month}"
+
+
+def legacy_range(month: dt.date) -> str:
+    """``yyyymmdd-yyyymmdd``: the billing period folder of a legacy report."""
+    return f"{month:%Y%m%d}-{next_month(month):%Y%m%d}"
+
+
+def legacy_csv_data_dir(name: str, month: dt.date, assembly_id: str | None = None) -> str:
+    """The CSV report's folder of the month; a new report version has its own assembly folder
+    (no such folder when the report overwrites its previous version)."""
+    folder = f"{name}/{legacy_range(month)}"
+    return f"{folder}/{assembly_id}" if assembly_id else folder
+
+
+def csv_file_name(name: str, part: int) -> str:
+    """AWS numbers the gzip CSV parts of a report version from 1, without padding."""
+    return f"{name}-{part}.csv.gz"
 
 
 def cur2_manifest_key(name: str, month: dt.date) -> str:
@@ -103,6 +149,13 @@ def match_manifest_key(key: str) -> tuple[ManifestFormat, str, dt.date] | None:
     return None
 
 
+_DATA_DIRS = {
+    "legacy": legacy_data_dir,
+    "legacy-csv": legacy_csv_data_dir,
+    "cur2": cur2_data_dir,
+}
+
+
 def data_keys_under_root(manifest: Manifest, manifest_key: str) -> tuple[str, ...]:
     """The manifest's data keys relative to the source root the manifest key is relative to.
 
@@ -111,7 +164,7 @@ def data_keys_under_root(manifest: Manifest, manifest_key: str) -> tuple[str, ..
     """
     name = manifest_key.split("/", 1)[0]
     month = manifest.billing_period_start
-    data_dir = (legacy_data_dir if manifest.format == "legacy" else cur2_data_dir)(name, month)
+    data_dir = _DATA_DIRS[manifest.data_format](name, month)
     keys = []
     for key in manifest.data_keys:
         relative = key[key.rfind(f"/{data_dir}/") + 1 :]  # rfind -1 keeps the whole key
@@ -236,33 +289,11 @@ class Cur2Manifest(_AwsModel):
 
 # --- building (the generator's side) -------------------------------------------------------
 
-_LEGACY_CATEGORIES = {
-    "identity_": "identity",
-    "bill_": "bill",
-    "line_item_": "lineItem",
-    "product_": "product",
-    "pricing_": "pricing",
-    "reservation_": "reservation",
-    "savings_plan_": "savingsPlan",
-    "resource_tags_": "resourceTags",
-    "cost_category_": "costCategory",
-    "discount_": "discount",
-}
-
 
 def _legacy_column(field: pa.Field) -> LegacyColumn:
-    """Athena column name back to the CUR category/name pair the manifest lists."""
-    prefix = next(p for p in _LEGACY_CATEGORIES if field.name.startswith(p))
-    category, rest = _LEGACY_CATEGORIES[prefix], field.name[len(prefix) :]
-    words = rest.split("_")
-    if category == "resourceTags":
-        name = f"{words[0]}:{'_'.join(words[1:])}"
-    elif category in ("costCategory",):
-        name = rest
-    elif category == "product":
-        name = words[0] + "".join(w.capitalize() for w in words[1:])
-    else:
-        name = "".join(w.upper() if len(w) == 1 else w.capitalize() for w in words)
+    """Athena column name back to the CUR category/name pair the manifest lists, with the type
+    AWS would give the column's values."""
+    category, name = csv_column(field.name)
     if field.name == "identity_time_interval":
         kind = "Interval"
     elif pa.types.is_timestamp(field.type):
@@ -284,16 +315,17 @@ def build_legacy_manifest(
     account: str,
     bucket: str,
     report_id: str,
+    csv: bool = False,
 ) -> LegacyManifest:
-    """A legacy manifest for a Parquet (Athena integration) delivery."""
+    """A legacy manifest for a Parquet (Athena integration) or a gzip CSV delivery."""
     start = dt.datetime(month.year, month.month, 1, tzinfo=dt.UTC)
     end = dt.datetime.combine(next_month(month), dt.time(), tzinfo=dt.UTC)
     return LegacyManifest(
         assembly_id=assembly_id,
         account=account,
         columns=[_legacy_column(field) for field in schema],
-        compression="Parquet",
-        content_type="Parquet",
+        compression=GZIP if csv else "Parquet",
+        content_type=CSV_CONTENT_TYPE if csv else "Parquet",
         report_id=report_id,
         report_name=report_name,
         billing_period=LegacyBillingPeriod(start=start, end=end),
@@ -381,7 +413,9 @@ def _months_in_keys(keys: list[str]) -> dict[int, dt.date]:
     for index, key in enumerate(keys):
         found = _KEY_MONTH_RE.search(key)
         if found:
-            year, month = (found["ly"], found["lm"]) if found["ly"] else (found["cy"], found["cm"])
+            year, month = next(
+                found.group(y, m) for y, m in (("ly", "lm"), ("cy", "cm"), ("ry", "rm")) if found[y]
+            )
             months[index] = dt.date(int(year), int(month), 1)
     return months
 
@@ -407,14 +441,18 @@ def _period_start(model: LegacyManifest | Cur2Manifest, keys: list[str], source:
 
 def to_manifest(model: LegacyManifest | Cur2Manifest, *, source: str) -> Manifest:
     """The common view of a validated manifest model."""
-    if isinstance(model, LegacyManifest):
-        fmt: ManifestFormat = "legacy"
-        assembly_id, keys = model.assembly_id, model.report_keys
-    else:
-        fmt, assembly_id, keys = "cur2", model.execution_id, model.data_files
-    start = _period_start(model, keys, source)
+    if isinstance(model, Cur2Manifest):
+        start = _period_start(model, model.data_files, source)
+        return Manifest("cur2", model.execution_id, start, tuple(model.data_files))
+    start = _period_start(model, model.report_keys, source)
     return Manifest(
-        format=fmt, assembly_id=assembly_id, billing_period_start=start, data_keys=tuple(keys)
+        format="legacy",
+        assembly_id=model.assembly_id,
+        billing_period_start=start,
+        data_keys=tuple(model.report_keys),
+        content_type=model.content_type,
+        compression=model.compression,
+        columns=tuple((f"{c.category}/{c.name}", c.type or "") for c in model.columns),
     )
 
 

@@ -1,4 +1,4 @@
-"""Normalize a CUR delivery (legacy or CUR 2.0 Parquet) to the canonical schema, in DuckDB.
+"""Normalize a CUR delivery (legacy Parquet or CSV, CUR 2.0) to the canonical schema, in DuckDB.
 
 Each schema among the source files gets its own projection, built from that schema, so tag columns
 that come and go between files (schema drift) never break the union: flat legacy `resource_tags_*`,
@@ -17,10 +17,9 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from finops_platform.lib.catalog.types import engine_type, glue_type
-from finops_platform.lib.cur.delivery import CurFormat, DeliveryError
+from finops_platform.lib.cur.delivery import DeliveryError
 from finops_platform.lib.cur.schema import (
     CANONICAL_COLUMNS,
     CUR2_COLUMNS,
@@ -29,24 +28,14 @@ from finops_platform.lib.cur.schema import (
     PRODUCT_COLUMNS,
     REQUIRED_COLUMNS,
 )
-from finops_platform.lib.engine.duckdb import sql_string, sql_string_list
+from finops_platform.lib.cur.sources import SourceFile, SourceGroup
+from finops_platform.lib.engine.duckdb import sql_identifier, sql_string
+from finops_platform.settings import CurFormat
 
 # The alias of the file being normalized, beside the joins of its flat maps.
 SOURCE = '"source"'
 # Legacy names of canonical columns, used when the canonical name is absent.
 LEGACY_ALIASES = {"product_region_code": "product_region"}
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    """A delivery file readable at `path`, reported in lineage as `uri`."""
-
-    path: Path
-    uri: str
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _duckdb_type(arrow_type: pa.DataType) -> str:
@@ -59,7 +48,7 @@ class SchemaProblem(ValueError):
 
 def _cast(column: str, source: pa.DataType, target: pa.DataType) -> str:
     """`CAST(column AS target)` when the source type can hold the target's values."""
-    expr = f"CAST({SOURCE}.{_quote(column)} AS {_duckdb_type(target)})"
+    expr = f"CAST({SOURCE}.{sql_identifier(column)} AS {_duckdb_type(target)})"
     if pa.types.is_null(source) or source == target:
         return expr
     if pa.types.is_string(target) and not pa.types.is_nested(source):
@@ -91,7 +80,7 @@ def _legacy_map(prefix: str, names: Sequence[str], value_type: pa.DataType, tabl
     qualifier = f"{table}." if table else ""
     entries = ", ".join(
         f"struct_pack(key := {sql_string(name.removeprefix(prefix))}, "
-        f"value := CAST({qualifier}{_quote(name)} AS {_duckdb_type(value_type)}))"
+        f"value := CAST({qualifier}{sql_identifier(name)} AS {_duckdb_type(value_type)}))"
         for name in names
     )
     keep = "e.value IS NOT NULL"
@@ -116,13 +105,15 @@ class FlatMap:
 
     @property
     def alias(self) -> str:
-        return _quote(f"flat_{self.column}")
+        return sql_identifier(f"flat_{self.column}")
 
     def join(self, read: str) -> str:
         """`LEFT JOIN` of the distinct combinations in `read`, with their map as "map"."""
         prefix = LEGACY_MAP_PREFIXES[self.column]
         built = _legacy_map(prefix, self.names, MAP_COLUMNS[self.column].item_type)
-        keys = [(_quote(name), _quote(f"key_{i}")) for i, name in enumerate(self.names)]
+        keys = [
+            (sql_identifier(name), sql_identifier(f"key_{i}")) for i, name in enumerate(self.names)
+        ]
         columns = ", ".join(name for name, _ in keys)
         matched = " AND ".join(
             f"{SOURCE}.{name} IS NOT DISTINCT FROM {self.alias}.{key}" for name, key in keys
@@ -148,12 +139,15 @@ def _wide_map(prefix: str, names: Sequence[str], value_type: pa.DataType) -> str
         _legacy_map(prefix, names[start : start + WIDE_MAP_COLUMNS], value_type, SOURCE)
         for start in range(0, len(names), WIDE_MAP_COLUMNS)
     ]
-    return f"map_concat({', '.join(pieces)})"
+    return pieces[0] if len(pieces) == 1 else f"map_concat({', '.join(pieces)})"
 
 
-def file_projection(schema: pa.Schema) -> tuple[list[tuple[str, str]], list[FlatMap]]:
+def file_projection(
+    schema: pa.Schema, join_flat_maps: bool = True
+) -> tuple[list[tuple[str, str]], list[FlatMap]]:
     """(canonical column, SQL expression) for every CUR column, from one file's schema, and
-    the flat maps the expressions take from their joins (`FlatMap.join`)."""
+    the flat maps the expressions take from their joins (`FlatMap.join`). Without
+    `join_flat_maps` every map is built row by row, from one scan of the files."""
     present = {field.name: field.type for field in schema}
     projection = []
     flat_maps = []
@@ -169,7 +163,7 @@ def file_projection(schema: pa.Schema) -> tuple[list[tuple[str, str]], list[Flat
                 for name in present
                 if name.startswith(prefix) and not (column == "product" and name in PRODUCT_COLUMNS)
             )
-            if len(flat) > WIDE_MAP_COLUMNS:
+            if len(flat) > WIDE_MAP_COLUMNS or (flat and not join_flat_maps):
                 projection.append((column, _wide_map(prefix, flat, target.item_type)))
             elif flat:
                 flat_maps.append(FlatMap(column, tuple(flat)))
@@ -190,34 +184,7 @@ class Lineage:
     ingestion_time: dt.datetime
 
 
-def _schema_groups(files: list[SourceFile], where: str) -> list[tuple[pa.Schema, list[SourceFile]]]:
-    """The files with rows, grouped by identical schema, in delivery order.
-
-    A delivery's files nearly always share one schema, and one scan over all of them writes
-    faster than a UNION ALL branch per file (each branch ends in a partial row group and builds
-    its own map lookups: about 10 % more CPU at 10 files). Files without rows (CUR 2.0 OVERWRITE
-    mode leaves empty chunks) are skipped.
-    """
-    groups: list[tuple[pa.Schema, list[SourceFile]]] = []
-    for source in files:
-        try:
-            metadata = pq.read_metadata(source.path)
-        except (OSError, pa.ArrowException) as exc:
-            raise DeliveryError(
-                f"{where}: {source.uri}: not a readable Parquet file: {exc}"
-            ) from exc
-        if metadata.num_rows == 0:
-            continue
-        schema = metadata.schema.to_arrow_schema()
-        same = next((members for known, members in groups if known.equals(schema)), None)
-        if same is None:
-            groups.append((schema, [source]))
-        else:
-            same.append(source)
-    return groups
-
-
-def _source_uri(files: list[SourceFile]) -> str:
+def _source_uri(files: Sequence[SourceFile]) -> str:
     """The lineage URI of each row's file, from the scan's `filename` column."""
     if len(files) == 1:
         return sql_string(files[0].uri)
@@ -227,13 +194,14 @@ def _source_uri(files: list[SourceFile]) -> str:
     return f"CASE {SOURCE}.filename {cases} END"
 
 
-def normalized_select(files: list[SourceFile], lineage: Lineage, where: str) -> str:
+def normalized_select(groups: Sequence[SourceGroup], lineage: Lineage, where: str) -> str:
     """One SELECT (a UNION ALL over groups of files with one schema) that yields the delivery
     in the canonical schema."""
     parts = []
-    for schema, sources in _schema_groups(files, where):
+    for group in groups:
+        sources = group.sources
         try:
-            projection, flat_maps = file_projection(schema)
+            projection, flat_maps = file_projection(group.schema, group.rescan_cheap)
         except SchemaProblem as exc:
             others = f" (and {len(sources) - 1} more with its columns)" if len(sources) > 1 else ""
             raise DeliveryError(f"{where}: {sources[0].uri}{others}: {exc}") from exc
@@ -243,12 +211,12 @@ def normalized_select(files: list[SourceFile], lineage: Lineage, where: str) -> 
             "x_assembly_id": sql_string(lineage.assembly_id) if lineage.assembly_id else "NULL",
             "x_ingestion_time": f"TIMESTAMP {sql_string(lineage.ingestion_time.isoformat(' '))}",
         }
-        columns = [f"{expr} AS {_quote(name)}" for name, expr in projection]
+        columns = [f"{expr} AS {sql_identifier(name)}" for name, expr in projection]
         columns += [
-            f"CAST({value} AS {_duckdb_type(CANONICAL_COLUMNS[name])}) AS {_quote(name)}"
+            f"CAST({value} AS {_duckdb_type(CANONICAL_COLUMNS[name])}) AS {sql_identifier(name)}"
             for name, value in lineage_values.items()
         ]
-        read = f"read_parquet({sql_string_list([str(source.path) for source in sources])})"
+        read = group.read
         joins = "".join(flat_map.join(read) for flat_map in flat_maps)
         parts.append(f"SELECT {', '.join(columns)} FROM {read} AS {SOURCE}{joins}")
     if not parts:
@@ -259,7 +227,7 @@ def normalized_select(files: list[SourceFile], lineage: Lineage, where: str) -> 
 def empty_canonical_select() -> str:
     """A query with the canonical columns and no rows."""
     columns = ", ".join(
-        f"CAST(NULL AS {_duckdb_type(kind)}) AS {_quote(name)}"
+        f"CAST(NULL AS {_duckdb_type(kind)}) AS {sql_identifier(name)}"
         for name, kind in CANONICAL_COLUMNS.items()
     )
     return f"SELECT {columns} WHERE false"
@@ -267,13 +235,13 @@ def empty_canonical_select() -> str:
 
 def write_normalized(
     connection: duckdb.DuckDBPyConnection,
-    files: list[SourceFile],
+    groups: Sequence[SourceGroup],
     lineage: Lineage,
     output_dir: Path,
     where: str,
 ) -> list[Path]:
     """Write the delivery, normalized, as Parquet files into `output_dir`; returns the files."""
-    select = normalized_select(files, lineage, where)
+    select = normalized_select(groups, lineage, where)
     target = sql_string(str(output_dir))
     try:
         connection.execute(
@@ -281,6 +249,33 @@ def write_normalized(
             "FILE_SIZE_BYTES '256MB', ROW_GROUP_SIZE 122880, FILENAME_PATTERN 'part-{i}', "
             "OVERWRITE_OR_IGNORE true)"
         )
+    except _DATA_ERRORS as exc:
+        raise _blame(connection, groups, lineage, where, exc) from exc
     except duckdb.Error as exc:
         raise DeliveryError(f"{where}: cannot normalize the delivery: {exc}") from exc
     return sorted(output_dir.glob("*.parquet"))
+
+
+# What a damaged or malformed file raises (not, say, running out of memory).
+_DATA_ERRORS = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException)
+
+
+def _blame(
+    connection: duckdb.DuckDBPyConnection,
+    groups: Sequence[SourceGroup],
+    lineage: Lineage,
+    where: str,
+    error: duckdb.Error,
+) -> DeliveryError:
+    """The error of the first file that fails alone, named by its URI: DuckDB names a local
+    copy's path, or no file at all (a CSV line that does not parse). Reads each file again, so
+    it runs only after a data error."""
+    for group in groups:
+        for source in group.sources:
+            single = normalized_select([group.alone(source)], lineage, where)
+            try:
+                connection.execute(f"SELECT bit_xor(hash(t)) FROM ({single}) AS t").fetchall()
+            except duckdb.Error as exc:
+                first_line = str(exc).splitlines()[0].replace(str(source.path), source.uri)
+                return DeliveryError(f"{where}: {source.uri}: cannot read the file: {first_line}")
+    return DeliveryError(f"{where}: cannot normalize the delivery: {error}")

@@ -148,6 +148,11 @@ def sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def sql_identifier(name: str) -> str:
+    """A DuckDB quoted identifier (a column name), quotes escaped."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def sql_string_list(values: list[str]) -> str:
     """A DuckDB list literal of strings, quotes escaped."""
     return "[" + ", ".join(sql_string(value) for value in values) + "]"

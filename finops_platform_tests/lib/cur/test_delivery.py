@@ -1,7 +1,8 @@
 """Finding a month's delivery: the manifest's files by their whole key, one report per source
-path, and folders that are not a month left alone."""
+path, folders that are not a month left alone, and legacy CSV reports found by their manifest."""
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def stray_copy(delivery: GeneratedDelivery, source: Path, folder: str) -> Path:
     return copy
 
 
-@pytest.mark.parametrize("fmt", ["legacy", "cur2"])
+@pytest.mark.parametrize("fmt", ["legacy", "legacy-csv", "cur2"])
 def test_the_manifest_picks_its_files_by_key_not_by_name(
     fmt: str, source: Path, tenant: TenantConfig, store: LocalObjectStore
 ) -> None:
@@ -86,3 +87,46 @@ def test_a_folder_that_is_not_a_month_is_left_alone(
         shutil.copytree(month_dir, month_dir.with_name(bogus))
     assert delivered_months(store, tenant) == [MONTH]
     assert len(find_delivery(store, tenant, MONTH).data_files) == len(delivery.data_files)
+
+
+def test_a_csv_report_is_found_in_its_current_assembly_folder(
+    source: Path, tenant: TenantConfig, store: LocalObjectStore
+) -> None:
+    older = deliver(source, "legacy-csv")
+    current = generate_month(source, month=MONTH, rows=700, fmt="legacy-csv", seed=4)
+    assert older.data_files[0].parent != current.data_files[0].parent  # both still there
+    assert delivered_months(store, tenant) == [MONTH]  # `auto` finds the CSV report
+    found = find_delivery(store, tenant, MONTH)
+    assert (found.format, found.assembly_id) == ("legacy-csv", current.assembly_id)
+    assert [Path(f.uri) for f in found.data_files] == current.data_files
+    assert dict(found.column_types)["lineItem/UnblendedCost"] == "OptionalBigDecimal"
+
+
+def test_a_zip_csv_report_fails_naming_the_file_and_its_compression(
+    source: Path, tenant: TenantConfig, store: LocalObjectStore
+) -> None:
+    delivery = deliver(source, "legacy-csv")
+    manifest = json.loads(delivery.manifest_path.read_bytes())
+    zipped = [
+        path.with_name(path.name.replace(".csv.gz", ".csv.zip")) for path in delivery.data_files
+    ]
+    for path, zip_path in zip(delivery.data_files, zipped, strict=True):
+        path.rename(zip_path)
+    manifest["compression"] = "ZIP"
+    manifest["reportKeys"] = [k.replace(".csv.gz", ".csv.zip") for k in manifest["reportKeys"]]
+    delivery.manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(DeliveryError) as raised:
+        find_delivery(store, tenant, MONTH)
+    assert str(raised.value) == (
+        f"tenant 'alpha', month 2026-10: {zipped[0]}: CSV compressed as 'ZIP' is not a format "
+        "read here; deliver the report as gzip CSV (GZIP) or Parquet"
+    )
+
+
+def test_a_csv_report_without_its_manifest_is_refused(
+    source: Path, tenant: TenantConfig, store: LocalObjectStore
+) -> None:
+    delivery = deliver(source, "legacy-csv")
+    delivery.manifest_path.unlink()
+    with pytest.raises(DeliveryError, match=r"without their manifest .* column types are in it"):
+        find_delivery(store, tenant, MONTH)

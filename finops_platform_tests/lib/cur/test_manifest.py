@@ -35,19 +35,24 @@ AWS_LEGACY = {
 }
 
 
-def _legacy_model() -> mf.LegacyManifest:
-    schema = pa.schema(
-        [("identity_line_item_id", pa.string()), ("resource_tags_user_team", pa.string())]
-    )
+LEGACY_SCHEMA = pa.schema(
+    [("identity_line_item_id", pa.string()), ("resource_tags_user_team", pa.string())]
+)
+
+
+def _legacy_model(
+    schema: pa.Schema = LEGACY_SCHEMA, key: str = LEGACY_KEY, csv: bool = False
+) -> mf.LegacyManifest:
     return mf.build_legacy_manifest(
         report_name="acme",
         month=NOVEMBER,
         assembly_id="assembly-1",
-        report_keys=[LEGACY_KEY],
+        report_keys=[key],
         schema=schema,
         account="123456789012",
         bucket="bucket",
         report_id="report-1",
+        csv=csv,
     )
 
 
@@ -79,8 +84,72 @@ def test_legacy_manifest_round_trip() -> None:
         assembly_id="assembly-1",
         billing_period_start=NOVEMBER,
         data_keys=(LEGACY_KEY,),
+        content_type="Parquet",
+        compression="Parquet",
+        columns=(
+            ("identity/LineItemId", "OptionalString"),
+            ("resourceTags/user:team", "OptionalString"),
+        ),
     )
+    assert mf.parse_manifest(raw, source="m.json").data_format == "legacy"
     assert mf.parse_manifest_model(raw, source="m.json") == _legacy_model()
+
+
+CSV_KEY = "acme/20261101-20261201/4f0c-assembly/acme-1.csv.gz"
+# Shaped like the manifest of a legacy gzip CSV report (a new report version each update).
+AWS_CSV = AWS_LEGACY | {
+    "compression": "GZIP",
+    "contentType": "text/csv",
+    "columns": [
+        {"category": "identity", "name": "LineItemId", "type": "String"},
+        {"category": "lineItem", "name": "UsageStartDate", "type": "DateTime"},
+        {"category": "lineItem", "name": "UnblendedCost", "type": "BigDecimal"},
+        {"category": "resourceTags", "name": "user:cost-center", "type": "OptionalString"},
+    ],
+    "reportKeys": [f"prefix/{CSV_KEY}"],
+}
+
+
+def test_a_csv_manifest_gives_its_column_types_and_its_data_folder() -> None:
+    manifest = mf.parse_manifest(json.dumps(AWS_CSV).encode(), source="m.json")
+    assert manifest.data_format == "legacy-csv"
+    assert (manifest.content_type, manifest.compression) == ("text/csv", "GZIP")
+    assert dict(manifest.columns) == {
+        "identity/LineItemId": "String",
+        "lineItem/UsageStartDate": "DateTime",
+        "lineItem/UnblendedCost": "BigDecimal",
+        "resourceTags/user:cost-center": "OptionalString",
+    }
+    key = mf.legacy_manifest_key("acme", NOVEMBER)
+    assert mf.data_keys_under_root(manifest, key) == (CSV_KEY,)
+    # The keys alone say CSV too, whatever the content type says.
+    keys_only = mf.Manifest("legacy", "a", NOVEMBER, (CSV_KEY.replace(".gz", ".zip"),))
+    assert keys_only.data_format == "legacy-csv"
+
+
+def test_a_csv_key_of_another_month_is_refused() -> None:
+    august = AWS_CSV | {"reportKeys": ["prefix/acme/20260801-20260901/a/acme-1.csv.gz"]}
+    with pytest.raises(ValueError, match=r"reportKeys\.0: data file of 2026-08 in a manifest for"):
+        mf.parse_manifest(json.dumps(august).encode(), source="m.json")
+
+
+def test_a_csv_manifest_built_for_a_schema_types_each_column() -> None:
+    schema = pa.schema(
+        [
+            ("identity_time_interval", pa.string()),
+            ("line_item_usage_start_date", pa.timestamp("ms", tz="UTC")),
+            ("line_item_unblended_cost", pa.float64()),
+            ("reservation_reservation_a_r_n", pa.string()),
+        ]
+    )
+    model = _legacy_model(schema, CSV_KEY, csv=True)
+    assert (model.content_type, model.compression) == ("text/csv", "GZIP")
+    assert [(c.category, c.name, c.type) for c in model.columns] == [
+        ("identity", "TimeInterval", "Interval"),
+        ("lineItem", "UsageStartDate", "DateTime"),
+        ("lineItem", "UnblendedCost", "OptionalBigDecimal"),
+        ("reservation", "ReservationARN", "OptionalString"),
+    ]
 
 
 def test_cur2_manifest_round_trip() -> None:

@@ -12,16 +12,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from finops_platform.lib.cur.delivery import DeliveryError
-from finops_platform.lib.cur.normalize import (
-    Lineage,
-    SourceFile,
-    normalized_select,
-    write_normalized,
-)
+from finops_platform.lib.cur.normalize import Lineage, normalized_select, write_normalized
+from finops_platform.lib.cur.sources import SourceFile, SourceGroup, parquet_groups
 from finops_platform.sample import GeneratedDelivery, generate_month
 
 MONTH = dt.date(2026, 10, 1)
 LINEAGE = Lineage(format="legacy", assembly_id="a-1", ingestion_time=dt.datetime(2026, 11, 2))
+WHERE = "tenant 'acme', month 2026-10"
 
 
 @pytest.fixture
@@ -45,16 +42,17 @@ def delivery(tmp_path: Path) -> GeneratedDelivery:
     return generated
 
 
-def sources(delivery: GeneratedDelivery) -> list[SourceFile]:
+def groups(delivery: GeneratedDelivery) -> list[SourceGroup]:
     # Lineage names the file where the delivery lives, not the local copy DuckDB reads.
-    return [
+    sources = [
         SourceFile(path, f"s3://cur-bucket/part-{index}.parquet")
         for index, path in enumerate(delivery.data_files)
     ]
+    return parquet_groups(sources, WHERE)
 
 
 def test_files_sharing_a_schema_are_one_scan(delivery: GeneratedDelivery) -> None:
-    select = normalized_select(sources(delivery), LINEAGE, "tenant 'acme', month 2026-10")
+    select = normalized_select(groups(delivery), LINEAGE, WHERE)
     assert select.count("UNION ALL") == 1  # two schemas, not three files
 
 
@@ -63,7 +61,7 @@ def test_each_row_keeps_its_file_and_its_own_tags(
 ) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    written = write_normalized(duckdb.connect(), sources(delivery), LINEAGE, out, "acme")
+    written = write_normalized(duckdb.connect(), groups(delivery), LINEAGE, out, "acme")
     per_file = duckdb.sql(
         "SELECT x_source_file, count(*) AS n, "
         "CAST(sum(CAST(line_item_unblended_cost AS DECIMAL(38, 10))) AS VARCHAR) AS cost, "
@@ -89,7 +87,7 @@ def test_a_bad_column_names_the_files_that_share_it(delivery: GeneratedDelivery)
             table.set_column(cost, "line_item_unblended_cost", table[cost].cast("string")), path
         )
     with pytest.raises(DeliveryError) as error:
-        normalized_select(sources(delivery), LINEAGE, "tenant 'acme', month 2026-10")
+        normalized_select(groups(delivery), LINEAGE, WHERE)
     assert str(error.value) == (
         "tenant 'acme', month 2026-10: s3://cur-bucket/part-0.parquet (and 1 more with its "
         "columns): column 'line_item_unblended_cost' has type string, expected double"
@@ -116,9 +114,8 @@ def test_a_wide_legacy_delivery_keeps_every_tag_and_the_exact_total(tmp_path: Pa
     )
     out = tmp_path / "out"
     connection = duckdb.connect(config={"memory_limit": "2GB", "threads": 2})
-    write_normalized(
-        connection, [SourceFile(p, p.name) for p in generated.data_files], LINEAGE, out, "t"
-    )
+    files = [SourceFile(p, p.name) for p in generated.data_files]
+    write_normalized(connection, parquet_groups(files, "t"), LINEAGE, out, "t")
     files = f"read_parquet('{out}/*.parquet')"
     total = connection.execute(
         f"SELECT sum(CAST(line_item_unblended_cost AS DECIMAL(38, 10))) FROM {files}"

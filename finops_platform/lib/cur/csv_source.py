@@ -1,0 +1,128 @@
+"""Legacy CUR gzip CSV files as the normalization reads them.
+
+A CSV report names its columns `<category>/<name>` in a header row and types them only in its
+manifest (`columns`: `String`, `OptionalBigDecimal`, `DateTime`, `Interval`, ...). Each file's
+header is mapped to the Athena column names the Parquet delivery uses (`names.athena_column`)
+and typed from the manifest, so the files go through the same normalization as legacy Parquet;
+DuckDB's `read_csv` streams them with exactly those names and types (no sniffing). An empty
+field is NULL where the manifest's type is not a string and stays `''` where it is, as legacy
+Parquet writes it. Files whose headers differ (a tag column that only some files have) are
+separate groups, as Parquet files of different schemas are.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import zlib
+from collections.abc import Mapping, Sequence
+
+import pyarrow as pa
+
+from finops_platform.lib.catalog.types import engine_type, glue_type
+from finops_platform.lib.cur.delivery import DeliveryError
+from finops_platform.lib.cur.names import athena_column
+from finops_platform.lib.cur.schema import TIMESTAMP
+from finops_platform.lib.cur.sources import SourceFile, SourceGroup, group_by_schema
+from finops_platform.lib.engine.duckdb import sql_identifier, sql_string, sql_string_list
+
+# The value types of a legacy manifest's `columns`, as the columns are read.
+MANIFEST_TYPES: dict[str, pa.DataType] = {
+    "String": pa.string(),
+    "OptionalString": pa.string(),
+    "Interval": pa.string(),  # `2018-10-01T00:00:00Z/2018-10-01T01:00:00Z`, as in Parquet
+    "BigDecimal": pa.float64(),
+    "OptionalBigDecimal": pa.float64(),
+    "DateTime": TIMESTAMP,
+    "OptionalDateTime": TIMESTAMP,
+}
+_CHUNK = 1 << 20
+
+
+def _header(source: SourceFile, where: str) -> list[str] | None:
+    """The file's header row; None for a file without one (no rows either)."""
+    try:
+        with gzip.open(source.path, "rt", encoding="utf-8-sig", newline="") as text:
+            return next(csv.reader(text), None)
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error) as exc:
+        raise DeliveryError(f"{where}: {source.uri}: not a readable gzip CSV file: {exc}") from exc
+
+
+def _check_gzip(source: SourceFile, where: str) -> None:
+    """Inflate the whole file once, member by member, so a corrupt member fails by file name.
+
+    DuckDB's gzip reader does not check a member's CRC: a damaged byte in a stored block loads
+    as a wrong number without any error. zlib checks each member's CRC and length."""
+    try:
+        with source.path.open("rb") as raw:
+            inflate, fed = zlib.decompressobj(wbits=31), False
+            while chunk := raw.read(_CHUNK):
+                while chunk:
+                    inflate.decompress(chunk)
+                    fed = True
+                    chunk = inflate.unused_data if inflate.eof else b""
+                    if inflate.eof:
+                        inflate, fed = zlib.decompressobj(wbits=31), False
+            if fed:
+                raise EOFError("the last gzip member ends early (truncated file)")
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DeliveryError(f"{where}: {source.uri}: corrupt gzip data: {exc}") from exc
+
+
+def _schema(
+    header: list[str], types: Mapping[str, str], source: SourceFile, where: str
+) -> pa.Schema:
+    """The Athena-named, manifest-typed columns of a file with this header."""
+    fields: dict[str, pa.Field] = {}
+    for column in header:
+        if column not in types:
+            raise DeliveryError(
+                f"{where}: {source.uri}: column {column!r} is not in the manifest's columns"
+            )
+        if types[column] not in MANIFEST_TYPES:
+            raise DeliveryError(
+                f"{where}: {source.uri}: column {column!r} has manifest type {types[column]!r}, "
+                f"not one read here ({', '.join(MANIFEST_TYPES)})"
+            )
+        name = athena_column(column)
+        if name in fields:
+            raise DeliveryError(
+                f"{where}: {source.uri}: columns {fields[name].metadata[b'header'].decode()!r} "
+                f"and {column!r} are both {name!r} in Athena's naming"
+            )
+        fields[name] = pa.field(name, MANIFEST_TYPES[types[column]], metadata={"header": column})
+    return pa.schema(list(fields.values()))
+
+
+def _read_csv(schema: pa.Schema, sources: Sequence[SourceFile]) -> str:
+    """`read_csv` of files with `schema`'s header: its names and types, nothing sniffed.
+
+    An empty field is NULL; string columns get their `''` back outside the scan. (DuckDB 2.0.1's
+    `force_not_null` does it inside, but applies it to the wrong columns when the scan reads only
+    some of them, as the normalization's joins of flat maps do: seen 2026-12, tag maps empty.)"""
+    columns = ", ".join(
+        f"{sql_string(f.name)}: {sql_string(engine_type(glue_type(f.type), 'duckdb'))}"
+        for f in schema
+    )
+    paths = sql_string_list([str(source.path) for source in sources])
+    scan = (
+        f"read_csv({paths}, header = true, auto_detect = false, delim = ',', quote = '\"', "
+        f"escape = '\"', compression = 'gzip', strict_mode = true, columns = {{{columns}}})"
+    )
+    strings = [sql_identifier(f.name) for f in schema if pa.types.is_string(f.type)]
+    kept = ", ".join(f"coalesce({name}, '') AS {name}" for name in strings)
+    return f"(SELECT * {f'REPLACE ({kept}) ' if kept else ''}, filename FROM {scan})"
+
+
+def csv_groups(
+    files: Sequence[SourceFile], column_types: Sequence[tuple[str, str]], where: str
+) -> list[SourceGroup]:
+    """Gzip CSV files grouped by their header, typed by the manifest's `column_types`
+    (header -> manifest type). Every file's gzip data is checked whole first."""
+    types = dict(column_types)
+    schemas = []
+    for source in files:
+        header = _header(source, where)
+        _check_gzip(source, where)
+        schemas.append((source, _schema(header, types, source, where) if header else None))
+    return group_by_schema(schemas, _read_csv, rescan_cheap=False)

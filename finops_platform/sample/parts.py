@@ -1,0 +1,159 @@
+"""A delivery's files, where and as AWS writes them: numbered parts (snappy Parquet, or gzip CSV
+with the report's `<category>/<name>` headers) first, the manifest last.
+
+A CSV report version gets its own `<assemblyId>/` folder, as AWS writes a report that keeps its
+previous versions, so a restated month leaves the older version beside the new one and only the
+manifest says which is current. The real-sample tests write the 2018 month as a CSV report with
+the same writer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from finops_platform.lib.cur import manifest as mf
+from finops_platform.lib.cur.names import csv_header
+from finops_platform.sample.catalog import _PAYERS, DEMO_BUCKET, Format
+
+
+def month_paths(
+    root: Path, name: str, month: dt.date, fmt: Format, assembly_id: str
+) -> tuple[Path, Path]:
+    """(the folder of the month's data files, the manifest) under the source root."""
+    if fmt == "legacy":
+        return root / mf.legacy_data_dir(name, month), root / mf.legacy_manifest_key(name, month)
+    if fmt == "legacy-csv":
+        data_dir = mf.legacy_csv_data_dir(name, month, assembly_id)
+        return root / data_dir, root / mf.legacy_manifest_key(name, month)
+    return root / mf.cur2_data_dir(name, month), root / mf.cur2_manifest_key(name, month)
+
+
+def clear_month(data_dir: Path, manifest_path: Path) -> None:
+    """Manifest first, so no reader follows it to parts that are being replaced."""
+    manifest_path.unlink(missing_ok=True)
+    for part in [*data_dir.glob("*.parquet"), *data_dir.glob("*.csv.gz")]:
+        part.unlink()
+
+
+def aws_csv_table(table: pa.Table) -> pa.Table:
+    """The table as a CSV report holds it: headers `lineItem/UnblendedCost`, instants as
+    `2018-10-01T00:00:00Z`, and every other value as its text."""
+    columns = [
+        pc.strftime(pc.cast(column, pa.timestamp("s", tz="UTC")), "%Y-%m-%dT%H:%M:%SZ")
+        if pa.types.is_timestamp(column.type)
+        else column
+        for column in table.columns
+    ]
+    return pa.Table.from_arrays(columns, [csv_header(name) for name in table.column_names])
+
+
+class _CsvPart:
+    """One gzip CSV part: the header row, then rows in AWS's column order."""
+
+    def __init__(self, path: Path) -> None:
+        self._stream = pa.CompressedOutputStream(str(path), "gzip")
+        self._writer: pa_csv.CSVWriter | None = None
+
+    def write_table(self, table: pa.Table) -> None:
+        csv_table = aws_csv_table(table)
+        if self._writer is None:
+            self._writer = pa_csv.CSVWriter(self._stream, csv_table.schema)
+        self._writer.write_table(csv_table)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._stream.close()
+
+
+class PartWriter:
+    """Parts of at most `rows_per_file` rows, numbered from 1, in the format's file type."""
+
+    def __init__(
+        self, directory: Path, name: str, schema: pa.Schema, rows_per_file: int, fmt: Format
+    ) -> None:
+        self._directory, self._name, self._schema = directory, name, schema
+        self._rows_per_file, self._csv = rows_per_file, fmt == "legacy-csv"
+        self._writer: pq.ParquetWriter | _CsvPart | None = None
+        self._rows_in_file = 0
+        self.files: list[Path] = []
+
+    def write(self, table: pa.Table) -> None:
+        while table.num_rows:
+            if self._writer is None or self._rows_in_file == self._rows_per_file:
+                self._open_next()
+            take = min(table.num_rows, self._rows_per_file - self._rows_in_file)
+            self._writer.write_table(table.slice(0, take))
+            self._rows_in_file += take
+            table = table.slice(take)
+
+    def _open_next(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._directory.mkdir(parents=True, exist_ok=True)
+        part = len(self.files) + 1
+        if self._csv:
+            path = self._directory / mf.csv_file_name(self._name, part)
+            self._writer = _CsvPart(path)
+        else:
+            path = self._directory / mf.data_file_name(self._name, part)
+            self._writer = pq.ParquetWriter(path, self._schema, compression="snappy")
+        self.files.append(path)
+        self._rows_in_file = 0
+
+    def close(self) -> list[Path]:
+        if self._writer is not None:
+            self._writer.close()
+        return self.files
+
+
+def write_manifest(
+    path: Path,
+    root: Path,
+    files: list[Path],
+    *,
+    name: str,
+    month: dt.date,
+    fmt: Format,
+    assembly: str,
+    schema: pa.Schema,
+) -> None:
+    """Keys as AWS writes them: bucket keys (legacy), full s3:// URIs (CUR 2.0). A CSV report
+    version also gets a copy in its assembly folder, as AWS writes one."""
+    keys = [f.relative_to(root).as_posix() for f in files]
+    payer = _PAYERS[0].id
+    if fmt == "cur2":
+        model: mf.LegacyManifest | mf.Cur2Manifest = mf.build_cur2_manifest(
+            export_name=name,
+            month=month,
+            execution_id=assembly,
+            data_files=[f"s3://{DEMO_BUCKET}/{key}" for key in keys],
+            schema=schema,
+            account=payer,
+        )
+    else:
+        model = mf.build_legacy_manifest(
+            report_name=name,
+            month=month,
+            assembly_id=assembly,
+            report_keys=keys,
+            schema=schema,
+            account=payer,
+            bucket=DEMO_BUCKET,
+            report_id=hashlib.sha256(f"{payer}/{name}".encode()).hexdigest(),
+            csv=fmt == "legacy-csv",
+        )
+    copies = [path.parent / assembly / path.name] if fmt == "legacy-csv" else []
+    for target in [*copies, path]:  # the manifest the arrival sensor watches, last
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = target.with_name(f".{target.name}.tmp")
+        staging.write_bytes(mf.serialize_manifest(model))
+        os.replace(staging, target)  # a reader sees no manifest or a whole one

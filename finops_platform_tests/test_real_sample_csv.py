@@ -1,0 +1,154 @@
+"""The real October 2018 month written out as AWS writes a legacy gzip CSV report (headers such as
+`lineItem/UnblendedCost`, an AWS-shaped manifest with typed columns, parts in an assembly
+folder) loads through the real pipeline to exactly what its Parquet loads to."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from finops_platform.lake import raw_month
+from finops_platform.resources import build_resources
+from finops_platform.sample.parts import PartWriter, month_paths, write_manifest
+from finops_platform.settings import load_settings
+from finops_platform_tests.conftest import WriteConfig, tenant_entry
+from finops_platform_tests.support.materialize import check_tally, load, query
+
+OCTOBER = dt.date(2018, 10, 1)
+REPORT = "WorkshopCUR"
+ASSEMBLY = "5e1f4c1a-0d3b-4f7e-9a51-3c2d8e6b7a90"
+TAGS = ["CostCenter", "Department", "Environment", "Name", "Workload", "aws:createdBy"]
+TOTALS = (
+    "SELECT count(*) AS n, "
+    "CAST(sum(CAST(line_item_unblended_cost AS DECIMAL(38, 10))) AS VARCHAR) AS unblended, "
+    "max(x_source_format) AS fmt FROM tb_cur_raw WHERE year = 2018 AND month = 10"
+)
+AMORTIZED = (
+    "SELECT CAST(sum(amortized_cost) AS VARCHAR) AS amortized, "
+    "CAST(sum(unblended_cost) AS VARCHAR) AS unblended FROM cost_daily "
+    "WHERE year = 2018 AND month = 10"
+)
+TAG_PARTS = (
+    "SELECT tag_key, tag_value, CAST(sum(unblended_cost) AS VARCHAR) AS unblended, "
+    "CAST(sum(amortized_cost) AS VARCHAR) AS amortized, sum(line_items) AS line_items "
+    "FROM cost_by_tag WHERE year = 2018 AND month = 10 GROUP BY tag_key, tag_value "
+    "ORDER BY tag_key, tag_value"
+)
+
+
+@pytest.fixture
+def real_sample_csv(real_sample: Path, tmp_path: Path) -> Path:
+    """The real month as a gzip CSV report in three parts, built from its Parquet: the Parquet
+    column names mapped back to AWS's CSV headers, the manifest's column types derived from
+    the Parquet types. Returns the report's source root."""
+    (parquet,) = sorted(real_sample.rglob("*.parquet"))
+    source = pq.ParquetFile(parquet)
+    root = tmp_path / "csv_report"
+    data_dir, manifest_path = month_paths(root, REPORT, OCTOBER, "legacy-csv", ASSEMBLY)
+    writer = PartWriter(data_dir, REPORT, source.schema_arrow, 40_000, "legacy-csv")
+    for batch in source.iter_batches(batch_size=20_000):
+        writer.write(pa.Table.from_batches([batch]))
+    files = writer.close()
+    write_manifest(
+        manifest_path,
+        root,
+        files,
+        name=REPORT,
+        month=OCTOBER,
+        fmt="legacy-csv",
+        assembly=ASSEMBLY,
+        schema=source.schema_arrow,
+    )
+    return root
+
+
+def raw_rows(org: str) -> str:
+    """The tenant's published raw month without lineage, as a DuckDB relation."""
+    settings = load_settings()
+    store = build_resources(settings)["store"]
+    folder = store.local_path(raw_month(settings.environment.lake_root, org, OCTOBER))
+    return (
+        f"(SELECT * EXCLUDE (x_source_file, x_source_format, x_assembly_id, x_ingestion_time) "
+        f"FROM read_parquet('{folder}/*.parquet', hive_partitioning = false))"
+    )
+
+
+def test_the_csv_report_is_laid_out_and_described_as_aws_writes_it(
+    real_sample_csv: Path,
+) -> None:
+    month_dir = real_sample_csv / REPORT / "20181001-20181101"
+    manifest = json.loads((month_dir / f"{REPORT}-Manifest.json").read_bytes())
+    assert (manifest["contentType"], manifest["compression"]) == ("text/csv", "GZIP")
+    assert manifest["reportKeys"] == [
+        f"{REPORT}/20181001-20181101/{ASSEMBLY}/{REPORT}-{part}.csv.gz" for part in (1, 2, 3)
+    ]
+    columns = {f"{c['category']}/{c['name']}": c["type"] for c in manifest["columns"]}
+    assert len(columns) == 124
+    assert columns["lineItem/UnblendedCost"] == "OptionalBigDecimal"
+    assert columns["lineItem/UsageStartDate"] == "DateTime"
+    assert columns["identity/TimeInterval"] == "Interval"
+    assert columns["resourceTags/user:cost_center"] == "OptionalString"
+    with gzip.open(month_dir / ASSEMBLY / f"{REPORT}-1.csv.gz", "rt") as part:
+        header = part.readline()
+    assert header.startswith('"identity/LineItemId","identity/TimeInterval","bill/InvoiceId"')
+
+
+def test_the_real_month_as_gzip_csv_loads_to_the_parquet_totals(
+    real_sample: Path, real_sample_csv: Path, finops_home: Path, write_config: WriteConfig
+) -> None:
+    write_config(
+        [
+            tenant_entry(
+                "real_parquet",
+                real_sample,
+                cur_format="legacy",
+                first_billing_month="2018-10",
+                cost_allocation_tags=TAGS,
+            ),
+            # `auto`: the format is read from the delivery
+            tenant_entry(
+                "real_csv",
+                real_sample_csv,
+                first_billing_month="2018-10",
+                cost_allocation_tags=TAGS,
+            ),
+        ]
+    )
+    loaded = load(months=[OCTOBER])
+    assert loaded.ok, loaded.reports
+    assert [check_tally(r) for r in loaded.tenant_reports()] == [(13, 13, [])] * 2
+
+    parquet, csv = ({**query(org, TOTALS)[0], **query(org, AMORTIZED)[0]} for org in ORGS)
+    assert (parquet.pop("fmt"), csv.pop("fmt")) == ("legacy", "legacy-csv")
+    assert csv == parquet  # exact decimal sums
+    assert csv["n"] == 119_307
+    assert Decimal(csv["unblended"]).quantize(Decimal("1e-6")) == Decimal("4064.483132")
+    assert Decimal(csv["amortized"]).quantize(Decimal("1e-6")) == Decimal("4195.957109")
+
+    parts = [query(org, TAG_PARTS) for org in ORGS]
+    assert parts[1] == parts[0]
+    assert {row["tag_key"] for row in parts[0]} == set(TAGS)
+    assert len(parts[0]) > 2 * len(TAGS)  # values, not only "(untagged)"
+
+    # Not only the totals: every row of the month is the same, but for its lineage.
+    rows = [raw_rows(org) for org in ORGS]
+    differ = (
+        duckdb.connect()
+        .execute(
+            f"SELECT (SELECT count(*) FROM ({rows[0]} EXCEPT ALL {rows[1]})) AS only_parquet, "
+            f"(SELECT count(*) FROM ({rows[1]} EXCEPT ALL {rows[0]})) AS only_csv"
+        )
+        .fetchone()
+    )
+    assert differ == (0, 0)
+
+
+ORGS = ("real_parquet", "real_csv")
