@@ -11,10 +11,20 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import dagster as dg
 import pytest
 import yaml
+from dagster._core.definitions.run_request import InstigatorType
+from dagster._core.scheduler.instigation import (
+    InstigatorState,
+    InstigatorStatus,
+    ScheduleInstigatorData,
+)
+from dagster._core.workspace.context import WorkspaceProcessContext
+from dagster._core.workspace.load_target import WorkspaceFileTarget
 
 from finops_platform.definitions import build_definitions
 from finops_platform.defs.common.keys import RAW_CUR, TB_CUR_RAW, TENANT_MONTH_CHECKS
@@ -23,7 +33,7 @@ from finops_platform.defs.consistency.repairs import SENSOR_NAME
 from finops_platform.defs.curated.tables import curated_lineage
 from finops_platform.sample import generate_month
 from finops_platform.settings import load_settings
-from finops_platform_tests.conftest import WriteConfig, tenant_entry
+from finops_platform_tests.conftest import REPO_ROOT, WriteConfig, tenant_entry
 from finops_platform_tests.deploy.conftest import STAGING_YAML, Deploy
 from finops_platform_tests.support.dagster_dev import (
     STARTUP_TIMEOUT_S,
@@ -35,6 +45,7 @@ from finops_platform_tests.support.postgres import Postgres
 
 FINOPS = Path(sys.executable).with_name("finops")
 AUGUST, SEPTEMBER = dt.date(2026, 8, 1), dt.date(2026, 9, 1)
+FRESHNESS_SCHEDULE = "freshness_sla_every_5_minutes"
 TENANT_ASSETS = {RAW_CUR, TB_CUR_RAW, *curated_lineage()}
 
 
@@ -59,6 +70,32 @@ def finops_run(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
 def finished(process: subprocess.Popen[str]) -> None:
     out, err = process.communicate(timeout=600)
     assert process.returncode == 0, out + err
+
+
+def started_earlier(schedule_name: str, seconds: float) -> None:
+    """Start a schedule in the deployment's instance as if `seconds` ago, so the daemon finds a
+    cron boundary it has missed and ticks at once (else the 5-minute schedule would make the
+    test wait for the next boundary)."""
+    instance = dg.DagsterInstance.get()
+    target = WorkspaceFileTarget(paths=[str(REPO_ROOT / "workspace.yaml")])
+    with WorkspaceProcessContext(instance, target) as workspace:
+        context = workspace.create_request_context()
+        (schedule,) = [
+            repository.get_schedule(schedule_name)
+            for location in context.code_locations
+            for repository in location.get_repositories().values()
+            if repository.has_schedule(schedule_name)
+        ]
+    # Stored as running since then (start_schedule stores nothing for a schedule running by
+    # default: its state is computed from the code until something is stored).
+    instance.add_instigator_state(
+        InstigatorState(
+            schedule.get_remote_origin(),
+            InstigatorType.SCHEDULE,
+            InstigatorStatus.RUNNING,
+            ScheduleInstigatorData(schedule.cron_schedule, time.time() - seconds),
+        )
+    )
 
 
 def test_the_deployment_instance_reads_its_connection_from_the_environment() -> None:
@@ -144,12 +181,13 @@ def test_the_daemon_keeps_sensor_ticks_and_schedule_state_in_postgres(
     tmp_path: Path,
     write_config: WriteConfig,
 ) -> None:
-    """`dagster dev` (webserver and daemon) on the deployment's instance: the sensors tick and
-    their ticks, and the schedules' running state, are PostgreSQL rows."""
+    """`dagster dev` (webserver and daemon) on the deployment's instance: sensor ticks, a
+    schedule tick and the schedules' running state are PostgreSQL rows."""
     env, database = deployed
     (tmp_path / "alpha").mkdir()
     write_config([tenant_entry("alpha", tmp_path / "alpha")])
     env = {**env, "CONFIG_PATH": os.environ["CONFIG_PATH"]}
+    started_earlier(FRESHNESS_SCHEDULE, seconds=600)
     with running_dagster_dev(tmp_path, env) as server:
         wait_for_code_location(server, STARTUP_TIMEOUT_S)
         ticks = wait_until(
@@ -161,14 +199,25 @@ def test_the_daemon_keeps_sensor_ticks_and_schedule_state_in_postgres(
             ),
             STARTUP_TIMEOUT_S,
         )
-    assert ticks
-    # A schedule ticks on its cron boundary (the freshness one every 5 minutes): what is
-    # stored at once is each schedule's state, running as declared in code.
+        schedule_ticks = wait_until(
+            "a freshness schedule tick in PostgreSQL",
+            lambda: postgres.query(
+                database,
+                "SELECT status FROM job_ticks "
+                f"WHERE type = 'SCHEDULE' AND tick_body LIKE '%\"{FRESHNESS_SCHEDULE}\"%'",
+            ),
+            STARTUP_TIMEOUT_S,
+        )
+    assert ticks and schedule_ticks
+    # The other schedules tick on their cron boundaries; what is stored at once is their
+    # state, running as declared in code.
     schedules = postgres.query(
         database,
         "SELECT status, instigator_body FROM instigators WHERE instigator_type = 'SCHEDULE'",
     )
     declared = sorted(s.name for s in build_definitions(load_settings()).schedules or [])
-    assert {status for status, _ in schedules} == {"DECLARED_IN_CODE"}
+    assert {status for status, body in schedules if FRESHNESS_SCHEDULE not in body} == {
+        "DECLARED_IN_CODE"
+    }
     stored = [name for name in declared for _, body in schedules if f'"{name}"' in body]
     assert stored == declared
