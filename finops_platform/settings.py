@@ -31,7 +31,9 @@ from finops_platform.core import SSM_PREFIX, ConfigError
 from finops_platform.lake import CENTRAL, database_name, workgroup_name
 from finops_platform.months import parse_month
 
-ORG_ID_PATTERN = r"^[a-z][a-z0-9_]{1,62}$"
+# At most 49 characters: the tenant's crawler role, custos_<org>_crawler, must fit IAM's 64
+# (terraform/modules/tenant holds Terraform to the same pattern).
+ORG_ID_PATTERN = r"^[a-z][a-z0-9_]{1,48}$"
 DATABASE_PATTERN = r"^[a-z][a-z0-9_]{0,254}$"
 WORKGROUP_PATTERN = r"^[A-Za-z0-9._-]{1,128}$"
 

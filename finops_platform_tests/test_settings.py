@@ -72,7 +72,8 @@ def test_shipped_config_has_two_legacy_tenants_and_one_cur2() -> None:
         ([ALPHA, {**BETA, "source_path": "s3:///datalake-raw/tenant-alpha/"}], "empty, '.'"),
         ([{**ALPHA, "source_path": "/data/./alpha"}], "field source_path"),
         ([{**ALPHA, "org_id": "Tenant"}], "field org_id: 'Tenant' does not match"),
-        ([{**ALPHA, "org_id": "../x"}], "does not match ^[a-z][a-z0-9_]{1,62}$"),
+        ([{**ALPHA, "org_id": "../x"}], "does not match ^[a-z][a-z0-9_]{1,48}$"),
+        ([{**ALPHA, "org_id": "a" * 50}], "field org_id"),  # custos_<org>_crawler > 64
         ([{**ALPHA, "org_id": "a;drop"}], "field org_id"),
         ([{**ALPHA, "org_id": ""}], "field org_id"),
         ([{**ALPHA, "color": "blue"}], "tenant 'tenant_alpha' (entry 1), field color: unknown key"),

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from finops_platform.cli import main
 from finops_platform.lake import crawler_name, raw_table_location
-from finops_platform.settings import REPO_ROOT, load_settings
+from finops_platform.settings import ORG_ID_PATTERN, REPO_ROOT, load_settings
 from finops_platform_tests.conftest import tenant_entry
 from finops_platform_tests.deploy.estate import (
     TERRAFORM,
@@ -76,6 +76,16 @@ def test_every_tf_file_parses_with_python_hcl2() -> None:
     for path in files:
         with path.open(encoding="utf-8") as handle:
             assert hcl2.load(handle), f"{path} holds nothing"
+
+
+def test_terraform_accepts_exactly_the_org_ids_python_does() -> None:
+    """One rule for an org_id on both sides: a config Python accepts never fails the plan."""
+    with (TERRAFORM / "modules" / "tenant" / "variables.tf").open(encoding="utf-8") as handle:
+        (variable,) = [v['"org_id"'] for v in hcl2.load(handle)["variable"] if '"org_id"' in v]
+    (validation,) = variable["validation"]
+    (pattern,) = re.findall(r'regex\("(.+?)", var\.org_id\)', validation["condition"])
+    assert pattern == ORG_ID_PATTERN
+    assert len(f"custos_{'a' * 49}_crawler") == 64  # the longest org_id's role fits IAM
 
 
 def test_terraform_has_a_module_for_each_active_tenant_of_the_config(estate: Estate) -> None:

@@ -3,8 +3,8 @@ variable "org_id" {
   type        = string
 
   validation {
-    # settings.ORG_ID_PATTERN allows 63 characters; IAM role names stop at 64, and the
-    # crawler's role is custos_<org>_crawler.
+    # settings.ORG_ID_PATTERN, to the letter (a test holds them equal): IAM role names stop at
+    # 64 characters, and the crawler's role is custos_<org>_crawler.
     condition     = can(regex("^[a-z][a-z0-9_]{1,48}$", var.org_id))
     error_message = "org_id must match ^[a-z][a-z0-9_]{1,48}$: the role custos_<org>_crawler must fit IAM's 64 characters."
   }
