@@ -26,6 +26,7 @@ from finops_platform.defs.common.partitions import (
     RANGE_END_TAG,
     RANGE_START_TAG,
     partition_key,
+    tenant_and_month,
     tenant_month_partitions,
 )
 from finops_platform.defs.common.process_runs import IN_PROGRESS, fail_dead_runs
@@ -106,23 +107,23 @@ def build_layer_consistency_sensor(settings: Settings, lineage: Lineage) -> dg.S
         for run_id in fail_dead_runs(instance):
             context.log.warning(f"run {run_id}: its `finops run` process died; marked failed")
         started = dt.datetime.now(dt.UTC)
-        busy = busy_partitions(instance, finops.settings)
         verdicts: list[MonthLayers] = []
         kept = {}  # incidents of tenants whose layers could not be compared this tick
         central = central_mirror(finops, catalog)
+        open_incidents = {key: tenant_and_month(key) for key in cursor.incidents}
         for tenant in finops.settings.tenants.active():
-            mine = {k: v for k, v in cursor.incidents.items() if k.endswith(f"|{tenant.org_id}")}
+            flagged = {m: key for key, (org, m) in open_incidents.items() if org == tenant.org_id}
             try:
                 layers = tenant_layers(finops, store, catalog, tenant.org_id, lineage, central)
-                flagged = {dt.date.fromisoformat(k.split("|")[0]) for k in mine}
                 first = finops.settings.tenant_first_month(tenant)
-                months = months_to_compare(layers.months(), first, cursor.rotation, flagged)
+                months = months_to_compare(layers.months(), first, cursor.rotation, set(flagged))
                 verdicts += [layers.month(m) for m in months]
             except CatalogEntryError as exc:  # that partition's next run rebuilds the entry
                 context.log.warning(f"{tenant.org_id}: layers not compared: {exc}")
-                kept.update(mine)
-        # A run that started or ended while this tick compared may have been caught mid-way.
-        busy |= busy_partitions(instance, finops.settings)
+                kept.update({key: cursor.incidents[key] for key in flagged.values()})
+        # Read after comparing: a run in progress now, or one that ended (or started and
+        # ended) while this tick compared, may have been caught mid-way.
+        busy = busy_partitions(instance, finops.settings)
         busy |= busy_partitions(instance, finops.settings, dg.RunsFilter(updated_after=started))
         result = SensorCursor(incidents=kept, rotation=cursor.rotation + 1)
         requests: list[dg.RunRequest] = []
