@@ -70,10 +70,16 @@ def _rate_table(offerings: list[dict[str, str]]) -> dict[str, pa.Array]:
     """Price list identifiers per offering: rate code is SKU.offer term code.rate code."""
     skus = [o.get("sku", "") for o in offerings]
     codes = [f"{sku}.JRTCKXETXF.6YS6EN2CT7" if sku else "" for sku in skus]
-    ids = [
-        str(int(hashlib.sha256(sku.encode()).hexdigest()[:8], 16)) if sku else "" for sku in skus
-    ]
-    return {"rate_code": pa.array(codes, pa.string()), "rate_id": pa.array(ids, pa.string())}
+    return {"rate_code": pa.array(codes, pa.string())}
+
+
+def _rate_id(sku: str, term: str) -> str:
+    """AWS's `pricing_rate_id`: one per price, so a SKU's reserved price has an id of its own
+    (as in real CURs) beside its on-demand one."""
+    if not sku:
+        return ""
+    key = f"{sku}:{term}" if term == "Reserved" else sku
+    return str(int(hashlib.sha256(key.encode()).hexdigest()[:8], 16))
 
 
 def _in_product_map(key: str) -> bool:
@@ -213,6 +219,10 @@ def _series_tables(
         "resource_id": [resources[g] for g in group_of] + tail_resources,
         "availability_zone": [zones[g] for g in group_of] + [""] * tail,
         **{key: [t.get(key, "") for t in texts] for key in _TEXT_KEYS},
+        "rate_id": [
+            _rate_id(offerings[plan.offering[i]].get("sku", ""), t.get("term", ""))
+            for i, t in enumerate(texts)
+        ],
         **{f"tag_{k}": v.tolist() for k, v in tags.items()},
     }
     tag_maps = [{k: str(v[i]) for k, v in tags.items() if v[i]} for i in range(total)]

@@ -75,7 +75,7 @@ def _common_columns(block: _Block, plan: _Plan) -> dict[str, pa.Array]:
         "pricing_purchase_option": _take(ri["purchase_option"], r),
         "pricing_public_on_demand_rate": _take(series["public_rate"], s),
         "pricing_rate_code": _take(plan.strings["rates"]["rate_code"], o),
-        "pricing_rate_id": _take(plan.strings["rates"]["rate_id"], o),
+        "pricing_rate_id": _take(series["rate_id"], s),
         "pricing_term": _take(series["term"], s),
         "pricing_unit": _take(offering["pricing_unit"], o),
         "reservation_availability_zone": pa.repeat("", n),

@@ -69,6 +69,10 @@ COLUMNS: dict[str, Callable[[pa.DataType], bool]] = {
     "ListCost": DECIMAL,
     "ListUnitPrice": DECIMAL,
     "PricingCategory": STRING,
+    "PricingCurrency": STRING,
+    "PricingCurrencyContractedUnitPrice": DECIMAL,
+    "PricingCurrencyEffectiveCost": DECIMAL,
+    "PricingCurrencyListUnitPrice": DECIMAL,
     "PricingQuantity": DECIMAL,
     "PricingUnit": STRING,
     "ProviderName": STRING,
@@ -82,6 +86,8 @@ COLUMNS: dict[str, Callable[[pa.DataType], bool]] = {
     "ServiceName": STRING,
     "ServiceSubcategory": STRING,
     "SkuId": STRING,
+    "SkuMeter": STRING,
+    "SkuPriceDetails": STRING,
     "SkuPriceId": STRING,
     "SubAccountId": STRING,
     "SubAccountName": STRING,
@@ -104,6 +110,8 @@ NEVER_NULL = (
     "ProviderName",
     "SubAccountName",
     "PublisherName",
+    "PricingCurrency",
+    "PricingCurrencyEffectiveCost",
     "ServiceCategory",
     "ServiceName",
     "ServiceSubcategory",
@@ -453,8 +461,8 @@ def test_ConsumedQuantity_C_00x_only_on_usage_that_was_consumed(month: Month) ->
     for row in month.rows():
         if row["ChargeCategory"] != "Usage" or row["CommitmentDiscountStatus"] == "Unused":
             assert row["ConsumedQuantity"] is None and row["ConsumedUnit"] is None, row
-        if row["ConsumedUnit"] is not None:
-            assert row["ConsumedQuantity"] is not None, row
+        # ConsumedUnit-C-005-C and C-006-C: a unit exactly where there is a quantity.
+        assert (row["ConsumedUnit"] is None) == (row["ConsumedQuantity"] is None), row
 
 
 def test_resource_columns_null_without_a_ResourceId(month: Month) -> None:
@@ -490,7 +498,61 @@ def test_identifying_columns_come_from_the_cur(month: Month) -> None:
         assert row["AvailabilityZone"] == (source["line_item_availability_zone"] or None)
         assert row["InvoiceId"] == (source["bill_invoice_id"] or None)
         assert row["SkuId"] == (source["product_sku"] or None)
-        assert row["SkuPriceId"] == (source["pricing_rate_id"] or None)
+        # AWS's price id; one AWS bills under several SKUs is qualified by the SKU.
+        assert row["SkuPriceId"] in (
+            source["pricing_rate_id"] or None,
+            f"{source['product_sku']}.{source['pricing_rate_id']}",
+        )
     if month.name == "real_sample":
         zones = month.focus.column("AvailabilityZone").to_pylist()
         assert sum(1 for z in zones if z) == 26222
+
+
+def test_SkuPriceId_C_008_M_has_one_parent_SkuId_and_SkuMeter_C_004_C_follows_SkuId(
+    month: Month,
+) -> None:
+    parents: dict[str, set[str | None]] = defaultdict(set)
+    for row in month.rows():
+        if row["SkuPriceId"] is not None:
+            parents[row["SkuPriceId"]].add(row["SkuId"])
+        # SkuMeter-C-004-C and C-005-C: null exactly when SkuId is (AWS meters every SKU).
+        assert (row["SkuMeter"] is None) == (row["SkuId"] is None), row
+        if row["SkuMeter"] is not None:
+            assert row["SkuMeter"] == row["x_UsageType"], row
+    assert parents
+    assert {price: skus for price, skus in parents.items() if len(skus) > 1} == {}
+    if month.name == "real_sample":
+        # Five rates of size-flexible reservations cover several instance sizes.
+        qualified = {p for p in parents if "." in p}
+        assert len(qualified) >= 5
+
+
+def test_SkuPriceDetails_C_00x_key_value_json_of_custom_properties_per_price(
+    month: Month,
+) -> None:
+    details: dict[str, set[str]] = defaultdict(set)
+    for row in month.rows():
+        if row["SkuPriceId"] is None:
+            assert row["SkuPriceDetails"] is None, row  # SkuPriceDetails-C-004-C
+        elif row["SkuPriceDetails"] is not None:
+            value = json.loads(row["SkuPriceDetails"])  # SkuPriceDetails-C-001-M
+            assert isinstance(value, dict) and value, row
+            # C-017-C: custom property keys begin with x_ (and C-002-O: PascalCase after it).
+            assert all(re.fullmatch(r"x_[A-Z][A-Za-z]*", key) for key in value), row
+            assert all(isinstance(v, str) and v for v in value.values()), row
+            details[row["SkuPriceId"]].add(row["SkuPriceDetails"])
+    assert details
+    # C-007-M: the details belong to the price, so one price has one set of details.
+    assert {price: d for price, d in details.items() if len(d) > 1} == {}
+
+
+def test_PricingCurrency_columns_C_00x_repeat_the_billing_currency_figures(month: Month) -> None:
+    for row in month.rows():
+        assert row["PricingCurrency"] == row["BillingCurrency"], row
+        assert row["PricingCurrencyEffectiveCost"] == row["EffectiveCost"], row
+        assert row["PricingCurrencyListUnitPrice"] == row["ListUnitPrice"], row
+        assert row["PricingCurrencyContractedUnitPrice"] == row["ContractedUnitPrice"], row
+        if row["ChargeCategory"] == "Tax":
+            assert row["PricingCurrencyListUnitPrice"] is None, row
+        if row["PricingCurrencyListUnitPrice"] is not None:
+            assert row["PricingCurrencyListUnitPrice"] >= 0, row  # C-008-M

@@ -27,6 +27,16 @@ priced_units AS (
     WHERE org = {{ org }} AND year = {{ year }} AND month = {{ month }} AND pricing_unit <> ''
     GROUP BY line_item_product_code, line_item_usage_type
 ),
+-- AWS's price ids (pricing_rate_id) that the month bills under more than one SKU: a size-
+-- flexible Reserved Instance's rate covers several instance sizes. FOCUS gives a SkuPriceId one
+-- parent SkuId, so these are qualified by their SKU.
+shared_rates AS (
+    SELECT pricing_rate_id AS shared_rate_id
+    FROM {{ database }}.tb_cur_raw
+    WHERE org = {{ org }} AND year = {{ year }} AND month = {{ month }} AND pricing_rate_id <> ''
+    GROUP BY pricing_rate_id
+    HAVING count(DISTINCT product_sku) > 1
+),
 -- Every line item once as charged ('charge'), and a recurring commitment fee a second time for
 -- its unused part ('unused') when that part costs something.
 charges AS (
@@ -64,12 +74,19 @@ charges AS (
                 WHEN usage_type LIKE '%MetricMonitorUsage%' THEN 'Metrics'
                 WHEN usage_type LIKE '%Events%' THEN 'Events'
             END
-        ) AS unit_as_billed
+        ) AS unit_as_billed,
+        CASE
+            WHEN nullif(pricing_rate_id, '') IS NULL THEN NULL
+            WHEN shared_rate_id IS NOT NULL AND nullif(product_sku, '') IS NOT NULL
+                THEN concat(product_sku, '.', pricing_rate_id)
+            ELSE pricing_rate_id
+        END AS sku_price_id
     FROM line_items
     CROSS JOIN (VALUES 'charge', 'unused') AS parts (part)
     LEFT JOIN priced_units
         ON priced_units.priced_product_code = line_items.product_code
         AND priced_units.priced_usage_type = line_items.usage_type
+    LEFT JOIN shared_rates ON shared_rates.shared_rate_id = line_items.pricing_rate_id
     WHERE parts.part = 'charge'
         OR (
             line_item_type IN ('RIFee', 'SavingsPlanRecurringFee')
@@ -120,6 +137,27 @@ measured AS (
         coalesce(json_format(CAST(cost_category AS JSON)), '{}') AS cost_category_json
     FROM charges
     LEFT JOIN units ON units.aws_unit = charges.unit_as_billed
+),
+-- The unit prices, in the billing currency (the CUR prices in it too), which FOCUS names
+-- twice: as billed and in the pricing currency.
+priced AS (
+    SELECT
+        measured.*,
+        CASE
+            WHEN unit IS NULL OR focus_category NOT IN ('Usage', 'Purchase') THEN NULL
+            WHEN is_unused OR line_item_type = 'SavingsPlanNegation' THEN CAST(0 AS DECIMAL(38, 10))
+            WHEN line_item_type = 'DiscountedUsage'
+                THEN CAST(nullif(pricing_public_on_demand_rate, '') AS DECIMAL(38, 10))
+            WHEN net_unblended_cost IS NOT NULL
+                THEN CAST(nullif(line_item_net_unblended_rate, '') AS DECIMAL(38, 10))
+            ELSE CAST(nullif(line_item_unblended_rate, '') AS DECIMAL(38, 10))
+        END AS contracted_unit_price,
+        CASE
+            WHEN unit IS NULL OR focus_category NOT IN ('Usage', 'Purchase') THEN NULL
+            WHEN is_unused OR line_item_type = 'SavingsPlanNegation' THEN CAST(0 AS DECIMAL(38, 10))
+            ELSE CAST(nullif(pricing_public_on_demand_rate, '') AS DECIMAL(38, 10))
+        END AS list_unit_price
+    FROM measured
 )
 SELECT
     nullif(line_item_availability_zone, '') AS AvailabilityZone,
@@ -180,18 +218,13 @@ SELECT
     CASE
         WHEN focus_category = 'Usage' AND NOT is_unused THEN CAST(usage_amount AS DECIMAL(38, 10))
     END AS ConsumedQuantity,
-    CASE WHEN focus_category = 'Usage' AND NOT is_unused AND unit IS NOT NULL THEN unit END
-        AS ConsumedUnit,
-    contracted_cost AS ContractedCost,
+    -- A quantity consumed in a unit nothing names (free Glue Data Catalog storage) counts Units.
     CASE
-        WHEN unit IS NULL OR focus_category NOT IN ('Usage', 'Purchase') THEN NULL
-        WHEN is_unused OR line_item_type = 'SavingsPlanNegation' THEN CAST(0 AS DECIMAL(38, 10))
-        WHEN line_item_type = 'DiscountedUsage'
-            THEN CAST(nullif(pricing_public_on_demand_rate, '') AS DECIMAL(38, 10))
-        WHEN net_unblended_cost IS NOT NULL
-            THEN CAST(nullif(line_item_net_unblended_rate, '') AS DECIMAL(38, 10))
-        ELSE CAST(nullif(line_item_unblended_rate, '') AS DECIMAL(38, 10))
-    END AS ContractedUnitPrice,
+        WHEN focus_category = 'Usage' AND NOT is_unused AND usage_amount IS NOT NULL
+            THEN coalesce(unit, 'Units')
+    END AS ConsumedUnit,
+    contracted_cost AS ContractedCost,
+    contracted_unit_price AS ContractedUnitPrice,
     effective_cost AS EffectiveCost,
     nullif(bill_invoice_id, '') AS InvoiceId,
     -- AWS's own legal entities (Amazon Web Services, Inc., AWS EMEA SARL, ...) invoice as the
@@ -203,17 +236,19 @@ SELECT
         ELSE bill_invoicing_entity
     END AS InvoiceIssuerName,
     list_cost AS ListCost,
-    CASE
-        WHEN unit IS NULL OR focus_category NOT IN ('Usage', 'Purchase') THEN NULL
-        WHEN is_unused OR line_item_type = 'SavingsPlanNegation' THEN CAST(0 AS DECIMAL(38, 10))
-        ELSE CAST(nullif(pricing_public_on_demand_rate, '') AS DECIMAL(38, 10))
-    END AS ListUnitPrice,
+    list_unit_price AS ListUnitPrice,
     CASE
         WHEN focus_category NOT IN ('Usage', 'Purchase') THEN NULL
         WHEN commitment_id IS NOT NULL AND focus_category = 'Usage' THEN 'Committed'
         WHEN pricing_term = 'Spot' OR usage_type LIKE '%SpotUsage%' THEN 'Dynamic'
         ELSE 'Standard'
     END AS PricingCategory,
+    -- The CUR states its rates in the currency it bills in, so the pricing currency columns
+    -- repeat the billing currency's figures.
+    coalesce(line_item_currency_code, 'USD') AS PricingCurrency,
+    contracted_unit_price AS PricingCurrencyContractedUnitPrice,
+    effective_cost AS PricingCurrencyEffectiveCost,
+    list_unit_price AS PricingCurrencyListUnitPrice,
     CASE WHEN unit IS NOT NULL AND focus_category <> 'Tax' THEN quantity END AS PricingQuantity,
     CASE WHEN unit IS NOT NULL AND focus_category <> 'Tax' THEN unit END AS PricingUnit,
     'AWS' AS ProviderName,
@@ -244,7 +279,22 @@ SELECT
     coalesce(services.service_subcategory, named.service_subcategory, 'Other (Other)')
         AS ServiceSubcategory,
     nullif(product_sku, '') AS SkuId,
-    nullif(pricing_rate_id, '') AS SkuPriceId,
+    -- AWS's usage type is what a SKU meters (AWS's FOCUS 1.2 export moved x_UsageType here).
+    CASE WHEN nullif(product_sku, '') IS NOT NULL THEN nullif(usage_type, '') END AS SkuMeter,
+    sku_price_id AS SkuPriceId,
+    -- What the CUR says of a price: its term and, for a reservation's rate, the offering.
+    -- Custom properties, so x_-prefixed.
+    CASE
+        WHEN sku_price_id IS NULL OR nullif(pricing_term, '') IS NULL THEN NULL
+        WHEN nullif(pricing_lease_contract_length, '') IS NOT NULL
+            AND nullif(pricing_purchase_option, '') IS NOT NULL
+            AND nullif(pricing_offering_class, '') IS NOT NULL
+            THEN json_format(CAST(MAP(
+                ARRAY['x_PricingTerm', 'x_LeaseContractLength', 'x_PurchaseOption', 'x_OfferingClass'],
+                ARRAY[pricing_term, pricing_lease_contract_length, pricing_purchase_option, pricing_offering_class]
+            ) AS JSON))
+        ELSE json_format(CAST(MAP(ARRAY['x_PricingTerm'], ARRAY[pricing_term]) AS JSON))
+    END AS SkuPriceDetails,
     account_id AS SubAccountId,
     -- Legacy CUR has no account names: the id, as BillingAccountName does.
     coalesce(nullif(line_item_usage_account_name, ''), account_id) AS SubAccountName,
@@ -261,8 +311,8 @@ SELECT
     nullif(pricing_term, '') AS x_PricingTerm,
     identity_line_item_id AS x_LineItemId,
     nullif(bill_invoicing_entity, '') AS x_InvoicingEntity
-FROM measured
-LEFT JOIN services ON services.service_key = measured.service_key
+FROM priced
+LEFT JOIN services ON services.service_key = priced.service_key
 -- A product code not listed takes the category of the name AWS gives it, so a name keeps one
 -- category whichever code bills it.
-LEFT JOIN services AS named ON named.service_name = measured.unlisted_name
+LEFT JOIN services AS named ON named.service_name = priced.unlisted_name
