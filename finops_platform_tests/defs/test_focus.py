@@ -17,10 +17,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from finops_platform.lib.cur.schema import CANONICAL_COLUMNS
+from finops_platform.lib.sql import Identifier, render_file
 from finops_platform_tests.conftest import REAL_SAMPLE, real_sample_path, tenant_entry
 from finops_platform_tests.support.cid import amortized, money
 from finops_platform_tests.support.generated import generated_entries, loaded_lake
@@ -556,3 +559,80 @@ def test_PricingCurrency_columns_C_00x_repeat_the_billing_currency_figures(month
             assert row["PricingCurrencyListUnitPrice"] is None, row
         if row["PricingCurrencyListUnitPrice"] is not None:
             assert row["PricingCurrencyListUnitPrice"] >= 0, row  # C-008-M
+
+
+def _focus_of(rows: list[dict]) -> list[dict]:
+    """focus_cost.sql run in DuckDB over a month of `rows` (canonical columns, the rest NULL)."""
+    columns = {**CANONICAL_COLUMNS, "org": pa.string(), "year": pa.int32(), "month": pa.int32()}
+    common = {"org": "o", "year": 2026, "month": 9, "line_item_currency_code": "USD"}
+    table = pa.Table.from_pylist(
+        [{**common, **row} for row in rows], schema=pa.schema(list(columns.items()))
+    )
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA db")
+    con.register("month_rows", table)
+    con.execute("CREATE TABLE db.tb_cur_raw AS SELECT * FROM month_rows")
+    params = {"database": Identifier("db"), "org": "o", "year": 2026, "month": 9}
+    cursor = con.execute(render_file("curated/focus_cost.sql", params, "duckdb"))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+
+
+def test_CapacityReservationStatus_C_00x_from_the_cur_status_or_a_legacy_usage_type() -> None:
+    """CUR 2.0 names the reservation and its status; a legacy CUR bills unused capacity as
+    `UnusedBox` line items of the reservation (`cr-...`) itself."""
+    hour = {
+        "line_item_line_item_type": "Usage",
+        "line_item_usage_start_date": dt.datetime(2026, 9, 1),
+        "line_item_usage_end_date": dt.datetime(2026, 9, 1, 1),
+        "line_item_product_code": "AmazonEC2",
+        "line_item_usage_amount": 1.0,
+        "line_item_unblended_cost": 0.1,
+    }
+    arn = "arn:aws:ec2:us-east-1:111122223333:capacity-reservation/cr-0a"
+    reserved = {"capacity_reservation_capacity_reservation_arn": arn}
+    status = "capacity_reservation_capacity_reservation_status"
+
+    def line(item: str, usage_type: str, resource: str, **more: object) -> dict:
+        return {
+            **hour,
+            "identity_line_item_id": item,
+            "line_item_usage_type": usage_type,
+            "line_item_resource_id": resource,
+            **more,
+        }
+
+    rows = _focus_of(
+        [
+            line("used", "BoxUsage:m5.large", "i-0a", **reserved, **{status: "Used"}),
+            line("unused", "BoxUsage:m5.large", "cr-0a", **reserved, **{status: "Unused"}),
+            line("legacy", "UnusedBox:m5.large", "cr-0b"),
+            line("none", "BoxUsage:m5.large", "i-0c"),
+            line("tax", "", "", **reserved, line_item_line_item_type="Tax"),
+        ]
+    )
+    got = {
+        r["x_LineItemId"]: (r["CapacityReservationId"], r["CapacityReservationStatus"])
+        for r in rows
+    }
+    assert got == {
+        "used": (arn, "Used"),
+        "unused": (arn, "Unused"),
+        "legacy": ("cr-0b", "Unused"),
+        "none": (None, None),
+        "tax": (arn, None),  # C-003-C/C-004-C: a status on usage only
+    }
+
+
+def test_CapacityReservationId_C_00x_carried_from_generated_cur2_deliveries(month: Month) -> None:
+    raw = month.raw.column("capacity_reservation_capacity_reservation_arn").to_pylist()
+    rows = month.rows()
+    ids = [r["CapacityReservationId"] for r in rows if r["CommitmentDiscountStatus"] != "Unused"]
+    assert sum(1 for i in ids if i) == sum(1 for a in raw if a)
+    if month.name == "cur2_org":
+        assert any(raw)  # the generator runs instances in capacity reservations
+    for row in rows:
+        if row["CapacityReservationId"] is None:
+            assert row["CapacityReservationStatus"] is None, row
+        elif row["ChargeCategory"] == "Usage":
+            assert row["CapacityReservationStatus"] in ("Used", "Unused"), row

@@ -80,7 +80,13 @@ charges AS (
             WHEN shared_rate_id IS NOT NULL AND nullif(product_sku, '') IS NOT NULL
                 THEN concat(product_sku, '.', pricing_rate_id)
             ELSE pricing_rate_id
-        END AS sku_price_id
+        END AS sku_price_id,
+        -- The reservation's ARN, or in a legacy CUR the reservation (cr-...) billed as the
+        -- resource of its own line items.
+        coalesce(
+            nullif(capacity_reservation_capacity_reservation_arn, ''),
+            CASE WHEN line_item_resource_id LIKE 'cr-%' THEN line_item_resource_id END
+        ) AS capacity_reservation_id
     FROM line_items
     CROSS JOIN (VALUES 'charge', 'unused') AS parts (part)
     LEFT JOIN priced_units
@@ -161,9 +167,15 @@ priced AS (
 )
 SELECT
     nullif(line_item_availability_zone, '') AS AvailabilityZone,
-    -- The canonical CUR schema does not carry CUR 2.0's capacity reservation columns yet.
-    CAST(NULL AS VARCHAR) AS CapacityReservationId,
-    CAST(NULL AS VARCHAR) AS CapacityReservationStatus,
+    capacity_reservation_id AS CapacityReservationId,
+    -- FOCUS asks it of usage only; AWS's status text says whether the capacity went unused,
+    -- as does a legacy CUR's usage type (UnusedBox, UnusedDed).
+    CASE
+        WHEN capacity_reservation_id IS NULL OR focus_category <> 'Usage' THEN NULL
+        WHEN lower(capacity_reservation_capacity_reservation_status) LIKE '%unused%'
+            OR usage_type LIKE '%UnusedBox%' OR usage_type LIKE '%UnusedDed%' THEN 'Unused'
+        ELSE 'Used'
+    END AS CapacityReservationStatus,
     billed_cost AS BilledCost,
     bill_payer_account_id AS BillingAccountId,
     coalesce(nullif(bill_payer_account_name, ''), bill_payer_account_id) AS BillingAccountName,

@@ -151,6 +151,13 @@ SAVINGS_PLAN_COLUMNS: dict[str, pa.DataType] = {
     "savings_plan_used_commitment": _DOUBLE,
 }
 
+# On-Demand Capacity Reservations a line item ran in (CUR 2.0, and legacy CUR since 2024).
+CAPACITY_RESERVATION_COLUMNS: dict[str, pa.DataType] = {
+    "capacity_reservation_capacity_reservation_arn": _STRING,
+    "capacity_reservation_capacity_reservation_status": _STRING,
+    "capacity_reservation_capacity_reservation_type": _STRING,
+}
+
 # CUR 2.0 map columns. Legacy CUR spreads them over flat columns with these prefixes.
 MAP_COLUMNS: dict[str, pa.DataType] = {
     "product": STRING_MAP,
@@ -181,6 +188,7 @@ CUR2_COLUMNS: dict[str, pa.DataType] = {
     **PRICING_COLUMNS,
     **RESERVATION_COLUMNS,
     **SAVINGS_PLAN_COLUMNS,
+    **CAPACITY_RESERVATION_COLUMNS,
     **MAP_COLUMNS,
 }
 
