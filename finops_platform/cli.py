@@ -386,6 +386,12 @@ def _rows_per_month(_ctx: click.Context, _param: click.Parameter, value: int) ->
 )
 @format_option
 @click.option("--seed", default=7, show_default=True, type=int)
+@click.option(
+    "--anomalies",
+    is_flag=True,
+    help="shape the months with a trend, weekly seasonality and injected cost anomalies, and "
+    "write their ground truth beside the export (<source>/<report>/ground-truth/YYYY-MM.json)",
+)
 @click.pass_obj
 def demo_data(
     obj: Context,
@@ -395,6 +401,7 @@ def demo_data(
     cur_format: str | None,
     fmt: str,
     seed: int,
+    anomalies: bool,
 ) -> None:
     """Write sample CUR deliveries (with manifests) into each tenant's source path.
 
@@ -426,6 +433,7 @@ def demo_data(
                     name=f"{t.org_id.replace('_', '-')}-cur",
                     until=now if month == current else None,
                     progress=sys.stderr.isatty() and rows_per_month >= 1_000_000,
+                    shape_span=(shift_month(current, 1 - months), current) if anomalies else None,
                 )
             rows.append(
                 [
@@ -435,9 +443,11 @@ def demo_data(
                     delivery.rows,
                     delivery.unblended_total,
                     delivery.assembly_id,
+                    *([len(delivery.anomalies or [])] if anomalies else []),
                 ]
             )
     headers = ["tenant", "month", "format", "rows", "unblended", "assembly_id"]
+    headers += ["injected_anomalies"] if anomalies else []
     click.echo(format_rows(headers, rows, fmt), nl=False)
 
 

@@ -48,6 +48,7 @@ from finops_platform.sample.catalog import (
     _SavingsPlan,
 )
 from finops_platform.sample.context import _Context
+from finops_platform.sample.shape import CostShape
 
 # --- the plan: every series of the month ----------------------------------------------------
 
@@ -80,8 +81,16 @@ class _Plan:
     ri_used_hours: np.ndarray = field(init=False)
     sp_used: np.ndarray = field(init=False)  # units, per plan and hour
     usage: np.ndarray = field(init=False)  # on-demand units, per account and product code
+    # A shaped month's (sample/shape.py): its factors, and the usage cost (amortized, units)
+    # per day, product code and account, with the anomalies and the part they added.
+    shape: CostShape | None = None
+    shaped_cost: np.ndarray = field(init=False)
+    shaped_added: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
+        days = -(-self.ctx.hours_in_month // 24)
+        self.shaped_cost = np.zeros((days, len(_PRODUCT_CODES), len(_ACCOUNTS)), dtype=np.int64)
+        self.shaped_added = np.zeros_like(self.shaped_cost)
         self.ri_used_hours = np.zeros(len(_RESERVATIONS))
         self.sp_used = np.zeros((len(_SAVINGS_PLANS), self.ctx.hours), dtype=np.int64)
         self.usage = np.zeros((len(_ACCOUNTS), len(_PRODUCT_CODES)), dtype=np.int64)
