@@ -89,7 +89,8 @@ def generate_month(
     trend, weekly seasonality and injected anomalies (sample/shape.py), written as ground truth.
     """
     _check_arguments(month, rows, fmt, seed, rows_per_file, chunk_rows)
-    plan = _plan(_Context.create(month, rows, fmt, seed, until), shaped=shape_span is not None)
+    shaped = shape_span is not None
+    plan = _plan(_Context.create(month, rows, fmt, seed, until, shaped), shaped=shaped)
     if shape_span is not None:
         plan.shape = plan_shape(seed, month, shape_span, _largest_usage(plan))
     assembly = assembly_id or _derive_assembly_id(seed, month, fmt, rows, until, name, shape_span)
@@ -103,6 +104,7 @@ def generate_month(
         "cur2": _cur2_table,
     }[fmt]
     total_units = 0
+    rows = plan.ctx.rows  # a shaped month's: whole series of its hours
     with tqdm(total=rows, unit="rows", file=sys.stderr, disable=not progress) as bar:
         for block in _blocks(plan, chunk_rows):
             total_units += block.unblended_total()
@@ -171,6 +173,9 @@ def _derive_assembly_id(
     return str(_stable_uuid(key))
 
 
+_MONTH_HOURS = 31 * 24
+
+
 def _largest_usage(plan: _Plan) -> dict[str, list[str]]:
     """Services and accounts by their planned on-demand usage cost, largest first."""
     usage = plan.kind == _USAGE
@@ -191,7 +196,14 @@ def _plan(ctx: _Context, shaped: bool = False) -> _Plan:
     length = ctx.hours if shaped else min(ctx.hours, max(1, ctx.rows // _MIN_SERIES))
     sp_start = ctx.rng.integers(0, ctx.hours - length + 1, size=len(_SAVINGS_PLANS))
     tail, pseudo = _tail_series(ctx, sp_start, length)
-    groups = _draw_groups(ctx, ctx.rows - int(tail["length"].sum()), length, sp_start)
+    hourly_rows = ctx.rows - int(tail["length"].sum())
+    if shaped:  # as many series as a 31-day month of the rows holds, whatever the month
+        hourly_tail = tail["length"] > 1  # SavingsPlanRecurringFee: one row an hour
+        nominal_tail = int((~hourly_tail).sum() + hourly_tail.sum() * _MONTH_HOURS)
+        series = max(1, (ctx.rows - nominal_tail) // _MONTH_HOURS)
+        hourly_rows = series * length
+        ctx.rows = hourly_rows + int(tail["length"].sum())
+    groups = _draw_groups(ctx, hourly_rows, length, sp_start)
     series = _expand_groups(ctx, groups)
     tail["parent"] = len(series["kind"]) + np.arange(len(tail["kind"]))  # each its own
     merged = {key: np.concatenate([series[key], tail[key]]) for key in series}

@@ -25,7 +25,13 @@ from finops_platform.sample.catalog import _ACCOUNTS, _PRODUCT_CODES
 # Services that a shaped tenant has not used before one of them appears mid-span ("a new
 # service appearing"): none of them reserved or covered by a Savings Plan, so their cost can be
 # zero. The others of them stay unused all span; the one appearing runs a workload x the factor.
-_NEW_SERVICES = ("AmazonDynamoDB", "AmazonElastiCache", "AmazonEKS", "AWSLambda", "AmazonCloudFront")
+_NEW_SERVICES = (
+    "AmazonDynamoDB",
+    "AmazonElastiCache",
+    "AmazonEKS",
+    "AWSLambda",
+    "AmazonCloudFront",
+)
 _NEW_SERVICE_FACTOR = 6.0
 # How many kinds of anomaly a month gets: (kind, level, factor, days lasting; 0 = month end).
 _EVENT_KINDS = (
