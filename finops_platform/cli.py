@@ -367,6 +367,12 @@ def _rows_per_month(_ctx: click.Context, _param: click.Parameter, value: int) ->
     return value
 
 
+def _shape_span(current: dt.date, months: int) -> tuple[dt.date, dt.date]:
+    """The months a shaped demo spans; a new service appears in the last closed one (the
+    current month's days to come are not delivered yet)."""
+    return shift_month(current, 1 - months), shift_month(current, -1 if months > 1 else 0)
+
+
 @main.command("demo-data")
 @click.option("--tenant", "tenants", multiple=True, metavar="ORG", help="default: all active")
 @click.option("--months", default=2, show_default=True, type=click.IntRange(1, 120))
@@ -433,7 +439,7 @@ def demo_data(
                     name=f"{t.org_id.replace('_', '-')}-cur",
                     until=now if month == current else None,
                     progress=sys.stderr.isatty() and rows_per_month >= 1_000_000,
-                    shape_span=(shift_month(current, 1 - months), current) if anomalies else None,
+                    shape_span=_shape_span(current, months) if anomalies else None,
                 )
             rows.append(
                 [

@@ -109,7 +109,8 @@ def plan_shape(
 
     `usage` names the services and accounts with the most usage (largest first): the events
     pick among the first three of each, so their impact clears a tenant's minimums. The same
-    arguments always give the same shape; the new service appears mid-month in the last month.
+    arguments always give the same shape; the new service appears mid-month in the last month
+    of the span and runs on in any month after it.
     """
     rng = np.random.default_rng([seed, month.year, month.month, 20])
     length = last_day(month).day
@@ -129,7 +130,7 @@ def plan_shape(
     appears = span[1].replace(day=int(rng_span.integers(10, 18)))
     # Only the last month knows which of them it has series of: the earlier ones use none.
     used = [_NEW_SERVICES[i] for i in order if _NEW_SERVICES[i] in services]
-    new_service = (used[0], appears) if month == span[1] and used else None
+    new_service = (used[0], appears) if month >= span[1] and used else None
     return CostShape(
         month=month,
         trend_per_day=float(rng_span.uniform(0.001, 0.004)),
@@ -160,7 +161,7 @@ def ground_truth(
     """The events of the delivered days, with what they added. `cost` and `added` are the
     usage cost per (day of month, product code, account), with the events and their part."""
     events = list(shape.events)
-    if shape.new_service is not None:
+    if shape.new_service is not None and shape.new_service[1].replace(day=1) == shape.month:
         service, first = shape.new_service
         lasting = last_day(first).day - first.day + 1
         events.append(Event("new_service", "service", service, first, lasting, _NEW_SERVICE_FACTOR))

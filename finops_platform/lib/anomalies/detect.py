@@ -53,9 +53,10 @@ def detect(
     settings: AnomalySettings,
 ) -> list[Anomaly]:
     """The anomalies of the days `judged` (first, last, inclusive), with history from `first`."""
+    first = rows.first_day(first)
     start = np.datetime64(first)
     days = (np.datetime64(judged[1]) - start).astype(int) + 1
-    begin = (np.datetime64(judged[0]) - start).astype(int)
+    begin = max(int((np.datetime64(judged[0]) - start).astype(int)), 0)
     weekdays = weekdays_of(start + np.arange(days))
     found = []
     for level in LEVEL_COLUMNS:

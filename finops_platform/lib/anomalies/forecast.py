@@ -39,10 +39,11 @@ class Forecast:
 def forecast(rows: Rows, first: dt.date, month: dt.date, complete_until: dt.date) -> list[Forecast]:
     """Forecasts of `month`, whose days up to `complete_until` (inclusive) are complete;
     history from `first`."""
+    first = rows.first_day(first)
     start = np.datetime64(first)
     end = last_day(month)
     days = (np.datetime64(end) - start).astype(int) + 1
-    month_begin = (np.datetime64(month) - start).astype(int)
+    month_begin = max(int((np.datetime64(month) - start).astype(int)), 0)
     complete = min((np.datetime64(complete_until) - start).astype(int) + 1, days)
     weekdays = weekdays_of(start + np.arange(days))
     ahead = np.arange(complete, days) - (complete - 1)

@@ -70,6 +70,13 @@ class Rows:
             },
         )
 
+    def first_day(self, history_start: dt.date) -> dt.date:
+        """Where the series start: the first day with any cost, not before `history_start`
+        (the days before a tenant's first delivery are unknown, not free)."""
+        if not len(self.dates):
+            return history_start
+        return max(history_start, self.dates.min().astype(dt.date))
+
     def of_level(self, level: str) -> np.ndarray:
         """The rows a level sums: tag rows for `tag` (tagged only), the others' the rest."""
         tagged = self.columns["tag"] != ""
