@@ -160,7 +160,7 @@ class AnomalySettings(BaseModel):
     min_impact: Annotated[float, Field(ge=0)] = 50.0  # in the tenant's currency, per day
     min_impact_pct: Annotated[float, Field(ge=0)] = 15.0
     # Band half-width in robust standard deviations (1.4826 x MAD): lower finds more.
-    sensitivity: Annotated[float, Field(gt=0, le=20)] = 3.5
+    sensitivity: Annotated[float, Field(gt=0, le=20)] = 3.0
 
 
 BudgetScope = Literal["tenant", "service", "account", "tag"]

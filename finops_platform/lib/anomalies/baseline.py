@@ -68,8 +68,13 @@ def fit(values: np.ndarray, weekdays: np.ndarray) -> Baseline | None:
     # The level of the last week: a step change is the new normal after four days, a new
     # key is judged by what it costs now, and one spike in the week does not move a median.
     level = float(np.median(flat[-7:] - slope * t[-7:]))
-    recent = slice(-28, None)
-    sigma = MAD_TO_SIGMA * float(np.median(np.abs(flat[recent] - level - slope * t[recent])))
+    # The day-to-day spread from week-over-week changes of the last four weeks, not from
+    # distances to today's level: a step inside the window would count as spread on every
+    # day before it. (A change is the difference of two days: sqrt(2) times one's spread.)
+    if len(flat) >= 14:
+        sigma = MAD_TO_SIGMA * _mad(weekly_changes[-21:]) / np.sqrt(2)
+    else:
+        sigma = MAD_TO_SIGMA * _mad(flat[-7:])
     # A median of seven days errs by about 1.25 sigma / sqrt(7).
     return Baseline(level, slope, weekly, sigma, 1.25 * sigma / np.sqrt(7), float(slope_sigma))
 
