@@ -15,6 +15,11 @@ judged by the same library functions the assets call.
 - Forecast: the month-end total forecast from the days up to day 7, 14 and 21 against the naive
   run rate (cost of those days / their number x days in month): mean absolute percentage error.
 
+- Overhead (`--overhead-rows N`): one tenant-month of N rows (with the month before it as
+  history) through the tenant x month run as `finops run` runs it; the seconds of the
+  cost_anomalies and cost_forecast steps (Dagster's own step durations) over the rest of the
+  run's steps.
+
 Prints a table and the targets; `--json` writes the figures.
 """
 
@@ -34,10 +39,14 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from benchmarks.data import ensure_delivery
+from benchmarks.home import bench_home, step_seconds
+from finops_platform.defs.common import keys
 from finops_platform.lib.anomalies.detect import Anomaly, detect
 from finops_platform.lib.anomalies.forecast import forecast
 from finops_platform.lib.anomalies.series import Rows
 from finops_platform.months import last_day, shift_month
+from finops_platform.runner import run_tenant_months
 from finops_platform.sample import generate_month
 from finops_platform.sample.shape import TrueAnomaly
 from finops_platform.settings import AnomalySettings
@@ -197,11 +206,34 @@ def _month_total(span: Span, month: dt.date) -> float:
     return float(span.daily["cost"].to_numpy()[inside].sum())
 
 
+def overhead(root: Path, rows: int) -> dict[str, float]:
+    """Seconds of the anomaly steps and of the rest of a tenant-month run at `rows` rows."""
+    months = [FIRST_MONTH, shift_month(FIRST_MONTH, 1)]
+    ensure_delivery(root / "source", FIRST_MONTH, len(months), rows)
+    (root / "home").mkdir(exist_ok=True)
+    with bench_home(root / "home", {"bench_org": root / "source"}) as home:
+        (history,) = run_tenant_months(home.defs, home.instance, "bench_org", months[:1])
+        (report,) = run_tenant_months(home.defs, home.instance, "bench_org", months[1:])
+        if not (history.success and report.success):
+            raise RuntimeError(f"the tenant-month runs failed: {history} {report}")
+        steps = step_seconds(home.instance, report.run_id)
+    mine = {keys.table_name(keys.COST_ANOMALIES), keys.table_name(keys.COST_FORECAST)}
+    anomaly_seconds = sum(v for k, v in steps.items() if k in mine)
+    rest = sum(v for k, v in steps.items() if k not in mine)
+    return {
+        "rows": rows,
+        "anomaly_steps_seconds": anomaly_seconds,
+        "other_steps_seconds": rest,
+        "overhead": anomaly_seconds / rest,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.anomalies", description=__doc__)
     parser.add_argument("--tenants", type=int, default=8)
     parser.add_argument("--months", type=int, default=4, help="per tenant; the first is history")
     parser.add_argument("--rows", type=int, default=20_000, help="rows per month")
+    parser.add_argument("--overhead-rows", type=int, help="also measure the run overhead")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -216,7 +248,9 @@ def main(argv: list[str] | None = None) -> int:
                     counts[level][name] += value
             errors += span_errors
             seconds += span_seconds
-    report = _report(counts, errors, seconds, args.tenants * (args.months - 1))
+        report = _report(counts, errors, seconds, args.tenants * (args.months - 1))
+        if args.overhead_rows:
+            report["overhead"] = overhead(Path(folder), args.overhead_rows)
     print(_table(report))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
@@ -286,6 +320,14 @@ def _table(report: dict) -> str:
             f"| {day} | {m['model']:.2%} | {m['naive']:.2%} | {m['interval_coverage']:.0%} |"
         )
     improvement = report["forecast_improvement_from_day_14"]
+    if "overhead" in report:
+        o = report["overhead"]
+        lines += [
+            "",
+            f"Overhead on a tenant-month run of {o['rows']:,} rows: anomalies and forecast "
+            f"{o['anomaly_steps_seconds']:.2f} s over the other steps' "
+            f"{o['other_steps_seconds']:.2f} s = {o['overhead']:.1%} (target <= 10 %)",
+        ]
     lines += [
         "",
         f"Model time per tenant-month: {report['model_seconds_per_tenant_month']:.3f} s",

@@ -34,6 +34,7 @@ from finops_platform.sample.parts import (
     write_manifest,
 )
 from finops_platform.sample.plan import (
+    FORCED_SERIES,
     _draw_groups,
     _expand_groups,
     _Plan,
@@ -200,7 +201,7 @@ def _plan(ctx: _Context, shaped: bool = False) -> _Plan:
     if shaped:  # as many series as a 31-day month of the rows holds, whatever the month
         hourly_tail = tail["length"] > 1  # SavingsPlanRecurringFee: one row an hour
         nominal_tail = int((~hourly_tail).sum() + hourly_tail.sum() * _MONTH_HOURS)
-        series = max(1, (ctx.rows - nominal_tail) // _MONTH_HOURS)
+        series = max(FORCED_SERIES, (ctx.rows - nominal_tail) // _MONTH_HOURS)
         hourly_rows = series * length
         ctx.rows = hourly_rows + int(tail["length"].sum())
     groups = _draw_groups(ctx, hourly_rows, length, sp_start)

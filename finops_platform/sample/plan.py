@@ -108,6 +108,18 @@ class _Groups:
     scale: np.ndarray
 
 
+# The groups every month starts with, so it has every usage line item type.
+_FORCED_GROUPS = [
+    _G_EDP,
+    *[_G_RI] * len(_RESERVATIONS),
+    *[_G_SP] * len(_SAVINGS_PLANS),
+    _G_BUNDLED,
+    _G_PRIVATE,
+    _G_USAGE,
+]
+FORCED_SERIES = int(_GROUP_SIZES[_FORCED_GROUPS].sum())  # the series they take
+
+
 def _draw_groups(ctx: _Context, hourly_rows: int, length: int, sp_start: np.ndarray) -> _Groups:
     """Groups filling `hourly_rows` rows; the first ones guarantee every usage line type.
 
@@ -115,8 +127,7 @@ def _draw_groups(ctx: _Context, hourly_rows: int, length: int, sp_start: np.ndar
     rows cover exactly the hours its usage can fall in.
     """
     rng = ctx.rng
-    forced = [_G_EDP, *[_G_RI] * len(_RESERVATIONS), *[_G_SP] * len(_SAVINGS_PLANS)]
-    forced += [_G_BUNDLED, _G_PRIVATE, _G_USAGE]
+    forced = _FORCED_GROUPS
     full_series, remainder = divmod(hourly_rows, length)
     drawn = rng.choice(len(_GROUP_WEIGHTS), size=full_series, p=_GROUP_WEIGHTS)
     kinds = np.concatenate([forced, drawn])

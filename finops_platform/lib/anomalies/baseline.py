@@ -84,15 +84,18 @@ def _mad(values: np.ndarray) -> float:
 
 
 def _weekly_factors(values: np.ndarray, weekdays: np.ndarray) -> np.ndarray:
-    """Each weekday's median over the overall median; 1 where there are fewer than two."""
+    """Each weekday's median over the overall median; 1 where there are fewer than two.
+
+    The days are consecutive, so the whole weeks at the end, as a weeks x 7 array, hold one
+    weekday per column: seven medians in one call.
+    """
     overall = float(np.median(values))
     factors = np.ones(7)
-    if overall <= 0:
+    weeks = len(values) // 7
+    if overall <= 0 or weeks < 2:
         return factors
-    for day in range(7):
-        mine = values[weekdays == day]
-        if len(mine) >= 2:
-            factors[day] = max(float(np.median(mine)) / overall, 0.05)
+    columns = np.median(values[-weeks * 7 :].reshape(weeks, 7), axis=0)
+    factors[weekdays[-7:]] = np.maximum(columns / overall, 0.05)
     return factors
 
 
