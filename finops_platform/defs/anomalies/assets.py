@@ -42,6 +42,7 @@ from finops_platform.months import last_day, shift_month
 from finops_platform.resources import Clock, FinOpsSettings
 from finops_platform.settings import TenantConfig
 
+Checks = Callable[[], list[dg.AssetCheckResult]]
 HISTORY_MONTHS = 3  # of cost_daily before the month: the baseline's eight weeks, and more
 DEPS = (keys.TB_CUR_RAW, keys.COST_DAILY, keys.COST_BY_TAG)
 
@@ -103,7 +104,7 @@ def _write(
     catalog: Catalog,
     engine: QueryEngine,
     store: ObjectStore,
-    checks: Callable[[], list[dg.AssetCheckResult]],
+    checks: Checks,
 ) -> dg.MaterializeResult:
     tenant, month = inputs.tenant, inputs.month
     name = keys.table_name(table_key)
@@ -132,103 +133,104 @@ def _write(
     )
 
 
+# What one asset makes of a tenant-month's inputs at `now`: its rows, and the check results
+# to report once they are written.
+Work = Callable[["Inputs", dt.datetime], tuple[pa.Table, Checks]]
+
+
+def _anomalies(inputs: Inputs, now: dt.datetime) -> tuple[pa.Table, Checks]:
+    month, last = inputs.month, inputs.complete_until
+    found = (
+        detect(inputs.rows, inputs.history_start, (month, last), inputs.tenant.anomaly)
+        if last >= month
+        else []
+    )
+    table = anomaly_table(month, found, inputs.previous, inputs.currency, now)
+    return table, lambda: [new_anomalies_result(table)]
+
+
+def _forecast(inputs: Inputs, now: dt.datetime) -> tuple[pa.Table, Checks]:
+    month = inputs.month
+    forecasts = forecast(inputs.rows, inputs.history_start, month, inputs.complete_until)
+    budgets = list(inputs.tenant.budgets)
+
+    def checks() -> list[dg.AssetCheckResult]:
+        return [
+            budget_result(
+                keys.BUDGET_ACTUAL,
+                judge_budgets(budgets, forecasts, inputs.currency, on_forecast=False),
+                "the cost so far",
+            ),
+            budget_result(
+                keys.BUDGET_FORECAST,
+                judge_budgets(budgets, forecasts, inputs.currency, on_forecast=True),
+                "the month-end forecast",
+            ),
+        ]
+
+    return forecast_table(month, forecasts, inputs.currency, now), checks
+
+
+ASSETS: tuple[tuple[dg.AssetKey, str, tuple[str, ...], Work], ...] = (
+    (
+        keys.COST_ANOMALIES,
+        "Days whose cost rose above the expected band (weekly seasonality and trend, from the "
+        "days before), per tenant at the levels total, service, account, usage type and tag "
+        "value, with impact and drivers; new, continuing, or withdrawn after a restatement. "
+        "Thresholds: the tenant's `anomaly` config.",
+        (keys.NEW_COST_ANOMALIES,),
+        _anomalies,
+    ),
+    (
+        keys.COST_FORECAST,
+        "Month-end forecast of the month's cost with a 90 % prediction interval, per tenant "
+        "and per service, account and tag value, from the complete days so far and the "
+        "history before them; beside it the naive run rate. Budgets (the tenant's `budgets` "
+        "config) are judged against it.",
+        (keys.BUDGET_ACTUAL, keys.BUDGET_FORECAST),
+        _forecast,
+    ),
+)
+
+
+def build_anomaly_asset(
+    key: dg.AssetKey,
+    description: str,
+    checks: tuple[str, ...],
+    work: Work,
+    partitions_def: dg.PartitionsDefinition,
+    kinds: set[str],
+) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=key,
+        deps=list(DEPS),
+        group_name=keys.ANOMALIES_GROUP,
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        kinds=kinds,
+        description=description,
+        check_specs=check_specs(key, checks, partitions_def),
+    )
+    def anomaly_asset(
+        context: dg.AssetExecutionContext,
+        finops: FinOpsSettings,
+        catalog: Catalog,
+        engine: QueryEngine,
+        store: ObjectStore,
+        clock: Clock,
+    ) -> Iterator[Reported]:
+        def one(partition: dg.MultiPartitionKey) -> dg.MaterializeResult:
+            org_id, month = tenant_and_month(partition)
+            inputs = Inputs(finops.tenant(org_id), month, catalog, engine)
+            table, results = work(inputs, clock.now())
+            return _write(inputs, key, table, finops, catalog, engine, store, results)
+
+        yield from materialize_each(context, one)
+
+    return anomaly_asset
+
+
 def build_anomaly_assets(
     partitions_def: dg.PartitionsDefinition, kinds: set[str]
 ) -> list[dg.AssetsDefinition]:
-    common = {
-        "deps": list(DEPS),
-        "group_name": keys.ANOMALIES_GROUP,
-        "partitions_def": partitions_def,
-        "backfill_policy": dg.BackfillPolicy.single_run(),
-        "kinds": kinds,
-    }
-
-    @dg.asset(
-        key=keys.COST_ANOMALIES,
-        description=(
-            "Days whose cost rose above the expected band (weekly seasonality and trend, from "
-            "the days before), per tenant at the levels total, service, account, usage type "
-            "and tag value, with impact and drivers; new, continuing, or withdrawn after a "
-            "restatement. Thresholds: the tenant's `anomaly` config."
-        ),
-        check_specs=check_specs(keys.COST_ANOMALIES, (keys.NEW_COST_ANOMALIES,), partitions_def),
-        **common,
-    )
-    def cost_anomalies(
-        context: dg.AssetExecutionContext,
-        finops: FinOpsSettings,
-        catalog: Catalog,
-        engine: QueryEngine,
-        store: ObjectStore,
-        clock: Clock,
-    ) -> Iterator[Reported]:
-        def one(key: dg.MultiPartitionKey) -> dg.MaterializeResult:
-            org_id, month = tenant_and_month(key)
-            inputs = Inputs(finops.tenant(org_id), month, catalog, engine)
-            last = inputs.complete_until
-            found = (
-                detect(inputs.rows, inputs.history_start, (month, last), inputs.tenant.anomaly)
-                if last >= month
-                else []
-            )
-            table = anomaly_table(month, found, inputs.previous, inputs.currency, clock.now())
-            return _write(
-                inputs,
-                keys.COST_ANOMALIES,
-                table,
-                finops,
-                catalog,
-                engine,
-                store,
-                lambda: [new_anomalies_result(table)],
-            )
-
-        yield from materialize_each(context, one)
-
-    @dg.asset(
-        key=keys.COST_FORECAST,
-        description=(
-            "Month-end forecast of the month's cost with a 90 % prediction interval, per "
-            "tenant and per service, account and tag value, from the complete days so far and "
-            "the history before them; beside it the naive run rate. Budgets (the tenant's "
-            "`budgets` config) are judged against it."
-        ),
-        check_specs=check_specs(
-            keys.COST_FORECAST, (keys.BUDGET_ACTUAL, keys.BUDGET_FORECAST), partitions_def
-        ),
-        **common,
-    )
-    def cost_forecast(
-        context: dg.AssetExecutionContext,
-        finops: FinOpsSettings,
-        catalog: Catalog,
-        engine: QueryEngine,
-        store: ObjectStore,
-        clock: Clock,
-    ) -> Iterator[Reported]:
-        def one(key: dg.MultiPartitionKey) -> dg.MaterializeResult:
-            org_id, month = tenant_and_month(key)
-            inputs = Inputs(finops.tenant(org_id), month, catalog, engine)
-            forecasts = forecast(inputs.rows, inputs.history_start, month, inputs.complete_until)
-            table = forecast_table(month, forecasts, inputs.currency, clock.now())
-            budgets = list(inputs.tenant.budgets)
-
-            def checks() -> list[dg.AssetCheckResult]:
-                return [
-                    budget_result(
-                        keys.BUDGET_ACTUAL,
-                        judge_budgets(budgets, forecasts, inputs.currency, on_forecast=False),
-                        "the cost so far",
-                    ),
-                    budget_result(
-                        keys.BUDGET_FORECAST,
-                        judge_budgets(budgets, forecasts, inputs.currency, on_forecast=True),
-                        "the month-end forecast",
-                    ),
-                ]
-
-            return _write(inputs, keys.COST_FORECAST, table, finops, catalog, engine, store, checks)
-
-        yield from materialize_each(context, one)
-
-    return [cost_anomalies, cost_forecast]
+    return [build_anomaly_asset(*spec, partitions_def, kinds) for spec in ASSETS]
