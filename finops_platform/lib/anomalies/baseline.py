@@ -68,6 +68,9 @@ def fit(values: np.ndarray, weekdays: np.ndarray) -> Baseline | None:
     # The level of the last week: a step change is the new normal after four days, a new
     # key is judged by what it costs now, and one spike in the week does not move a median.
     level = float(np.median(flat[-7:] - slope * t[-7:]))
+    started = flat[-7:][flat[-7:] > 0]
+    if level <= 0 < len(started):  # a key that began costing this week: judged by those days
+        level, slope = float(np.median(started)), 0.0
     # The day-to-day spread from week-over-week changes of the last four weeks, not from
     # distances to today's level: a step inside the window would count as spread on every
     # day before it. (A change is the difference of two days: sqrt(2) times one's spread.)
