@@ -90,9 +90,10 @@ def _complete_until(catalog: Catalog, tenant: TenantConfig, month: dt.date) -> d
     that hour is 23:00, else the day before (a month-to-date delivery's last day is partial)."""
     partition = raw_table_partition(catalog, tenant, month)
     last = partition.parameters.get("max_usage_start", "") if partition else ""
-    if not last or last == "None":
+    try:
+        hour = dt.datetime.fromisoformat(last)
+    except ValueError:  # none recorded (an entry older than the profile): the whole month
         return last_day(month)
-    hour = dt.datetime.fromisoformat(last)
     return min((hour + dt.timedelta(hours=1)).date() - dt.timedelta(days=1), last_day(month))
 
 
