@@ -367,6 +367,12 @@ def _rows_per_month(_ctx: click.Context, _param: click.Parameter, value: int) ->
     return value
 
 
+def _shape_span(current: dt.date, months: int) -> tuple[dt.date, dt.date]:
+    """The months a shaped demo spans; a new service appears in the last closed one (the
+    current month's days to come are not delivered yet)."""
+    return shift_month(current, 1 - months), shift_month(current, -1 if months > 1 else 0)
+
+
 @main.command("demo-data")
 @click.option("--tenant", "tenants", multiple=True, metavar="ORG", help="default: all active")
 @click.option("--months", default=2, show_default=True, type=click.IntRange(1, 120))
@@ -386,6 +392,12 @@ def _rows_per_month(_ctx: click.Context, _param: click.Parameter, value: int) ->
 )
 @format_option
 @click.option("--seed", default=7, show_default=True, type=int)
+@click.option(
+    "--anomalies",
+    is_flag=True,
+    help="shape the months with a trend, weekly seasonality and injected cost anomalies, and "
+    "write their ground truth beside the export (<source>/<report>/ground-truth/YYYY-MM.json)",
+)
 @click.pass_obj
 def demo_data(
     obj: Context,
@@ -395,6 +407,7 @@ def demo_data(
     cur_format: str | None,
     fmt: str,
     seed: int,
+    anomalies: bool,
 ) -> None:
     """Write sample CUR deliveries (with manifests) into each tenant's source path.
 
@@ -426,6 +439,7 @@ def demo_data(
                     name=f"{t.org_id.replace('_', '-')}-cur",
                     until=now if month == current else None,
                     progress=sys.stderr.isatty() and rows_per_month >= 1_000_000,
+                    shape_span=_shape_span(current, months) if anomalies else None,
                 )
             rows.append(
                 [
@@ -435,9 +449,11 @@ def demo_data(
                     delivery.rows,
                     delivery.unblended_total,
                     delivery.assembly_id,
+                    *([len(delivery.anomalies or [])] if anomalies else []),
                 ]
             )
     headers = ["tenant", "month", "format", "rows", "unblended", "assembly_id"]
+    headers += ["injected_anomalies"] if anomalies else []
     click.echo(format_rows(headers, rows, fmt), nl=False)
 
 

@@ -10,6 +10,7 @@ import warnings
 import dagster as dg
 
 from finops_platform.defs.alerts.sensors import build_alert_sensors
+from finops_platform.defs.anomalies.assets import build_anomaly_assets
 from finops_platform.defs.arrivals.sensors import build_arrival_sensors
 from finops_platform.defs.catalog.assets import build_tb_cur_raw
 from finops_platform.defs.common.keys import CROSS_ORG_JOB, TENANT_MONTH_JOB
@@ -67,6 +68,7 @@ def build_definitions(settings: Settings, now: dt.datetime | None = None) -> dg.
             build_raw_cur(partitions, kinds["raw"]),
             build_tb_cur_raw(partitions, kinds["catalog"]),
             *build_curated_assets(partitions, kinds["curated"]),
+            *build_anomaly_assets(partitions, kinds["curated"]),
             build_cross_org_asset(months, kinds["curated"]),
         ],
         asset_checks=[*build_freshness_checks(settings), build_layers_check(partitions, lineage)],

@@ -147,6 +147,60 @@ class RunResources(BaseModel):
         return self
 
 
+class AnomalySettings(BaseModel):
+    """How sure and how large a cost change must be before `cost_anomalies` reports it.
+
+    A day is anomalous when its cost lies outside the expected band (the baseline's robust
+    spread times `sensitivity`) AND its impact reaches both minimums: a 3 % wobble on a large
+    bill, or a doubling of a few cents, is no one's emergency.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_impact: Annotated[float, Field(ge=0)] = 50.0  # in the tenant's currency, per day
+    min_impact_pct: Annotated[float, Field(ge=0)] = 15.0
+    # Band half-width in robust standard deviations (1.4826 x MAD): lower finds more.
+    sensitivity: Annotated[float, Field(gt=0, le=20)] = 3.0
+
+
+BudgetScope = Literal["tenant", "service", "account", "tag"]
+
+
+class Budget(BaseModel):
+    """A monthly budget: `budget_actual` judges the month's cost so far against it,
+    `budget_forecast` the month-end forecast (`cost_forecast`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Annotated[str, Field(min_length=1, max_length=128)]
+    scope: BudgetScope = "tenant"
+    # The service (product code), account id or `<tag key>=<tag value>` the budget covers;
+    # none for a tenant-wide budget.
+    key: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    amount: Annotated[float, Field(gt=0)]  # per month
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "USD"
+    # Percentages of `amount`: the first one warns, one past 100 is an error.
+    actual_thresholds: list[Annotated[float, Field(gt=0, le=1000)]] = [80.0, 100.0]
+    forecast_thresholds: list[Annotated[float, Field(gt=0, le=1000)]] = [80.0, 100.0]
+
+    @model_validator(mode="after")
+    def _key_fits_scope(self) -> Budget:
+        if self.scope == "tenant" and self.key is not None:
+            raise ValueError(f"budget {self.name!r}: a tenant-wide budget takes no key")
+        if self.scope != "tenant" and self.key is None:
+            raise ValueError(f"budget {self.name!r}: scope {self.scope!r} needs a key")
+        if self.scope == "tag" and "=" not in (self.key or ""):
+            raise ValueError(
+                f"budget {self.name!r}: a tag budget's key is '<tag key>=<tag value>', "
+                f"got {self.key!r}"
+            )
+        for field in ("actual_thresholds", "forecast_thresholds"):
+            values = getattr(self, field)
+            if values != sorted(values) or len(set(values)) != len(values):
+                raise ValueError(f"budget {self.name!r}: {field} must be increasing")
+        return self
+
+
 class TenantConfig(BaseModel):
     """One business unit. Field names are the original tenants_config.json keys."""
 
@@ -165,6 +219,22 @@ class TenantConfig(BaseModel):
     owners: list[Owner] = []
     glue_crawler: bool = False
     run_resources: RunResources | None = None  # default: the run launcher's
+    anomaly: AnomalySettings = AnomalySettings()
+    budgets: list[Budget] = []
+
+    @model_validator(mode="after")
+    def _budget_names_unique(self) -> TenantConfig:
+        names = [b.name for b in self.budgets]
+        if dupes := sorted({n for n in names if names.count(n) > 1}):
+            raise ValueError(f"budget names must be unique, repeated: {', '.join(dupes)}")
+        tags = {t.lower() for t in self.cost_allocation_tags}
+        for budget in self.budgets:
+            if budget.scope == "tag" and budget.key.split("=", 1)[0].lower() not in tags:
+                raise ValueError(
+                    f"budget {budget.name!r}: tag key {budget.key.split('=', 1)[0]!r} is not "
+                    "one of cost_allocation_tags"
+                )
+        return self
 
     @property
     def database(self) -> str:

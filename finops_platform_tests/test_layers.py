@@ -27,6 +27,7 @@ LAYERS = (
 )
 DOMAINS = (
     "alerts",
+    "anomalies",
     "arrivals",
     "catalog",
     "consistency",

@@ -210,3 +210,49 @@ def test_sources_beside_the_lake_are_accepted(tmp_path: Path) -> None:
     (tmp_path / "environments" / "aws.json").write_text(json.dumps(AWS_ENVIRONMENT))
     config.write_text(json.dumps([ALPHA, {**BETA, "source_path": "s3://lake/platform-exports/"}]))
     assert len(load_settings(config, "aws", tmp_path / "home").tenants.tenants) == 2
+
+
+def test_anomaly_defaults_and_budgets_of_the_shipped_config() -> None:
+    config = load_tenants(Path(__file__).parents[1] / "config" / "tenants_config.json")
+    alpha, beta, _ = config.tenants
+    assert beta.anomaly.min_impact > 0 and beta.anomaly.sensitivity > 0 and beta.budgets == []
+    scopes = {b.name: (b.scope, b.key, b.forecast_thresholds) for b in alpha.budgets}
+    assert scopes["alpha-rds"] == ("service", "AmazonRDS", [80.0, 100.0])
+    assert scopes["alpha-production"][:2] == ("tag", "environment=production")
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"anomaly": {"sensitivity": 0}}, "field anomaly.sensitivity: Input should be greater"),
+        ({"anomaly": {"min_impact_pct": -5}}, "field anomaly.min_impact_pct"),
+        ({"anomaly": {"minimum": 5}}, "field anomaly.minimum: unknown key"),
+        ({"budgets": [{"name": "b", "scope": "service", "amount": 5}]}, "scope 'service' needs"),
+        ({"budgets": [{"name": "b", "key": "x", "amount": 5}]}, "tenant-wide budget takes no key"),
+        ({"budgets": [{"name": "b", "amount": 0}]}, "field budgets.0.amount"),
+        ({"budgets": [{"name": "b", "amount": 5, "currency": "usd"}]}, "budgets.0.currency"),
+        (
+            {"budgets": [{"name": "b", "amount": 5, "actual_thresholds": [100, 80]}]},
+            "actual_thresholds must be increasing",
+        ),
+        (
+            {"budgets": [{"name": "b", "amount": 5}, {"name": "b", "amount": 6}]},
+            "budget names must be unique, repeated: b",
+        ),
+        (
+            {"budgets": [{"name": "b", "scope": "tag", "key": "team", "amount": 5}]},
+            "'<tag key>=<tag value>'",
+        ),
+        (
+            {"budgets": [{"name": "b", "scope": "tag", "key": "team=x", "amount": 5}]},
+            "tag key 'team' is not one of cost_allocation_tags",
+        ),
+    ],
+)
+def test_bad_anomaly_settings_and_budgets_name_tenant_and_field(
+    change: dict, expected: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse([ALPHA, {**BETA, **change}])
+    assert "tenant 'tenant_beta' (entry 2)" in str(caught.value)
+    assert expected in str(caught.value)

@@ -18,8 +18,11 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
+import pyarrow as pa
 import sqlglot
 from sqlglot import exp
+
+from finops_platform.lib.catalog.types import engine_type, glue_type
 
 SQL_ROOT = Path(__file__).resolve().parents[2] / "sql"
 _PARAMETER = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
@@ -135,3 +138,21 @@ def _first_word(sql: str) -> str:
 
 def _refusal(kind: str) -> str:
     return f"refused: {kind} statements are not allowed; queries are read-only"
+
+
+def values_query(table: pa.Table) -> str:
+    """Rows computed in Python as an Athena query (`SELECT ... FROM (VALUES ...)`), so a
+    small result (anomalies, forecasts) is written by the engine like any query's: the same
+    partition swap, catalog entry and both backends. Every value is a SQL literal."""
+    names = [exp.to_identifier(name, quoted=True).sql("athena") for name in table.column_names]
+    casts = ", ".join(
+        f"CAST({name} AS {engine_type(glue_type(field.type), 'athena')}) AS {name}"
+        for name, field in zip(names, table.schema, strict=True)
+    )
+    rows = table.to_pylist() or [dict.fromkeys(table.column_names)]
+    values = ", ".join(
+        "(" + ", ".join(exp.convert(value).sql("athena") for value in row.values()) + ")"
+        for row in rows
+    )
+    empty = " WHERE false" if table.num_rows == 0 else ""
+    return f"SELECT {casts} FROM (VALUES {values}) AS v ({', '.join(names)}){empty}"

@@ -47,9 +47,19 @@ class _Context:
 
     @classmethod
     def create(
-        cls, month: dt.date, rows: int, fmt: str, seed: int, until: dt.datetime | None
+        cls,
+        month: dt.date,
+        rows: int,
+        fmt: str,
+        seed: int,
+        until: dt.datetime | None,
+        shaped: bool = False,
     ) -> _Context:
-        rng = np.random.default_rng([seed, month.year, month.month, _FMT_CODE[fmt]])
+        # A shaped month (sample/shape.py) draws the plan of every other month of its seed:
+        # the same resources run on, as real ones do, so months continue each other.
+        rng = np.random.default_rng(
+            [seed, 0 if shaped else month.year, 0 if shaped else month.month, _FMT_CODE[fmt]]
+        )
         start = dt.datetime(month.year, month.month, 1, tzinfo=dt.UTC)
         end = dt.datetime.combine(next_month(month), dt.time(), tzinfo=dt.UTC)
         hours, invoiced = _delivered_hours(start, end, until)

@@ -14,10 +14,27 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from finops_platform.sample.catalog import _FMT_CODE, _MIN_SERIES, _SAVINGS_PLANS, MIN_ROWS, Format
+from finops_platform.sample.catalog import (
+    _ACCOUNTS,
+    _FMT_CODE,
+    _MIN_SERIES,
+    _PRODUCT_CODES,
+    _SAVINGS_PLANS,
+    _UNIT,
+    _USAGE,
+    MIN_ROWS,
+    Format,
+)
 from finops_platform.sample.context import _CUR2_SCHEMA, _LEGACY_SCHEMA, _Context
-from finops_platform.sample.parts import PartWriter, clear_month, month_paths, write_manifest
+from finops_platform.sample.parts import (
+    PartWriter,
+    clear_month,
+    ground_truth_path,
+    month_paths,
+    write_manifest,
+)
 from finops_platform.sample.plan import (
+    FORCED_SERIES,
     _draw_groups,
     _expand_groups,
     _Plan,
@@ -27,6 +44,7 @@ from finops_platform.sample.plan import (
     _tail_series,
 )
 from finops_platform.sample.rows import _blocks
+from finops_platform.sample.shape import TrueAnomaly, ground_truth, plan_shape, write_ground_truth
 from finops_platform.sample.strings import _build_strings, _stable_uuid
 from finops_platform.sample.tables import _cur2_table, _legacy_table
 
@@ -42,6 +60,8 @@ class GeneratedDelivery:
     unblended_total: Decimal
     month: dt.date
     fmt: Format
+    # A shaped month's injected anomalies (also written to `ground_truth_path`).
+    anomalies: list[TrueAnomaly] | None = None
 
 
 # --- the entry point -----------------------------------------------------------------------
@@ -60,15 +80,21 @@ def generate_month(
     rows_per_file: int = 2_000_000,
     chunk_rows: int = 250_000,
     progress: bool = False,
+    shape_span: tuple[dt.date, dt.date] | None = None,
 ) -> GeneratedDelivery:
     """Write one billing month of sample CUR under `source_root`, the manifest last.
 
     `until` makes a month-to-date delivery: no usage starts at or after it. The same arguments
     always give the same data; the assembly id is derived from them unless given.
+    `shape_span` (the first and last month of the tenant's demo data) shapes the month with a
+    trend, weekly seasonality and injected anomalies (sample/shape.py), written as ground truth.
     """
     _check_arguments(month, rows, fmt, seed, rows_per_file, chunk_rows)
-    plan = _plan(_Context.create(month, rows, fmt, seed, until))
-    assembly = assembly_id or _derive_assembly_id(seed, month, fmt, rows, until, name)
+    shaped = shape_span is not None
+    plan = _plan(_Context.create(month, rows, fmt, seed, until, shaped), shaped=shaped)
+    if shape_span is not None:
+        plan.shape = plan_shape(seed, month, shape_span, _largest_usage(plan))
+    assembly = assembly_id or _derive_assembly_id(seed, month, fmt, rows, until, name, shape_span)
     data_dir, manifest_path = month_paths(source_root, name, month, fmt, assembly)
     clear_month(data_dir, manifest_path)
     schema = _CUR2_SCHEMA if fmt == "cur2" else _LEGACY_SCHEMA
@@ -79,6 +105,7 @@ def generate_month(
         "cur2": _cur2_table,
     }[fmt]
     total_units = 0
+    rows = plan.ctx.rows  # a shaped month's: whole series of its hours
     with tqdm(total=rows, unit="rows", file=sys.stderr, disable=not progress) as bar:
         for block in _blocks(plan, chunk_rows):
             total_units += block.unblended_total()
@@ -95,7 +122,17 @@ def generate_month(
         assembly=assembly,
         schema=schema,
     )
+    anomalies = None
+    if plan.shape is not None:
+        anomalies = ground_truth(
+            plan.shape,
+            plan.shaped_cost / _UNIT,
+            plan.shaped_added / _UNIT,
+            delivered_days=-(-plan.ctx.hours // 24),
+        )
+        write_ground_truth(ground_truth_path(source_root, name, month), plan.shape, anomalies)
     return GeneratedDelivery(
+        anomalies=anomalies,
         data_files=files,
         manifest_path=manifest_path,
         assembly_id=assembly,
@@ -122,19 +159,52 @@ def _check_arguments(
 
 
 def _derive_assembly_id(
-    seed: int, month: dt.date, fmt: str, rows: int, until: dt.datetime | None, name: str
+    seed: int,
+    month: dt.date,
+    fmt: str,
+    rows: int,
+    until: dt.datetime | None,
+    name: str,
+    shape_span: tuple[dt.date, dt.date] | None = None,
 ) -> str:
     """Derived from every argument that changes the data: a restatement gets a new id."""
     key = f"{seed}|{month}|{fmt}|{rows}|{until.isoformat() if until else ''}|{name}"
+    if shape_span is not None:  # unshaped months keep the ids they always had
+        key += f"|shaped {shape_span[0]:%Y-%m}..{shape_span[1]:%Y-%m}"
     return str(_stable_uuid(key))
 
 
-def _plan(ctx: _Context) -> _Plan:
-    """Usage groups sized to the row count, then the monthly tail, then the string tables."""
-    length = min(ctx.hours, max(1, ctx.rows // _MIN_SERIES))
+_MONTH_HOURS = 31 * 24
+
+
+def _largest_usage(plan: _Plan) -> dict[str, list[str]]:
+    """Services and accounts by their planned on-demand usage cost, largest first."""
+    usage = plan.kind == _USAGE
+    cost = plan.scale[usage] * plan.ctx.od_rate[plan.offering[usage]]
+    by_code = np.bincount(plan.code[usage], cost, minlength=len(_PRODUCT_CODES))
+    by_account = np.bincount(plan.account[usage], cost, minlength=len(_ACCOUNTS))
+    return {
+        "service": [_PRODUCT_CODES[i] for i in np.argsort(-by_code) if by_code[i] > 0],
+        "account": [_ACCOUNTS[i].id for i in np.argsort(-by_account) if by_account[i] > 0],
+    }
+
+
+def _plan(ctx: _Context, shaped: bool = False) -> _Plan:
+    """Usage groups sized to the row count, then the monthly tail, then the string tables.
+
+    A shaped month's series run the whole delivered month, so its daily cost follows the shape.
+    """
+    length = ctx.hours if shaped else min(ctx.hours, max(1, ctx.rows // _MIN_SERIES))
     sp_start = ctx.rng.integers(0, ctx.hours - length + 1, size=len(_SAVINGS_PLANS))
     tail, pseudo = _tail_series(ctx, sp_start, length)
-    groups = _draw_groups(ctx, ctx.rows - int(tail["length"].sum()), length, sp_start)
+    hourly_rows = ctx.rows - int(tail["length"].sum())
+    if shaped:  # as many series as a 31-day month of the rows holds, whatever the month
+        hourly_tail = tail["length"] > 1  # SavingsPlanRecurringFee: one row an hour
+        nominal_tail = int((~hourly_tail).sum() + hourly_tail.sum() * _MONTH_HOURS)
+        series = max(FORCED_SERIES, (ctx.rows - nominal_tail) // _MONTH_HOURS)
+        hourly_rows = series * length
+        ctx.rows = hourly_rows + int(tail["length"].sum())
+    groups = _draw_groups(ctx, hourly_rows, length, sp_start)
     series = _expand_groups(ctx, groups)
     tail["parent"] = len(series["kind"]) + np.arange(len(tail["kind"]))  # each its own
     merged = {key: np.concatenate([series[key], tail[key]]) for key in series}

@@ -36,6 +36,12 @@ def month_paths(
     return root / mf.cur2_data_dir(name, month), root / mf.cur2_manifest_key(name, month)
 
 
+def ground_truth_path(root: Path, name: str, month: dt.date) -> Path:
+    """Where a shaped month's injected anomalies are written: beside the export, outside every
+    folder or manifest an ingest reads."""
+    return root / name / "ground-truth" / f"{month:%Y-%m}.json"
+
+
 def clear_month(data_dir: Path, manifest_path: Path) -> None:
     """Manifest first, so no reader follows it to parts that are being replaced."""
     manifest_path.unlink(missing_ok=True)

@@ -48,6 +48,7 @@ from finops_platform.sample.catalog import (
     _SavingsPlan,
 )
 from finops_platform.sample.context import _Context
+from finops_platform.sample.shape import CostShape
 
 # --- the plan: every series of the month ----------------------------------------------------
 
@@ -80,8 +81,16 @@ class _Plan:
     ri_used_hours: np.ndarray = field(init=False)
     sp_used: np.ndarray = field(init=False)  # units, per plan and hour
     usage: np.ndarray = field(init=False)  # on-demand units, per account and product code
+    # A shaped month's (sample/shape.py): its factors, and the usage cost (amortized, units)
+    # per day, product code and account, with the anomalies and the part they added.
+    shape: CostShape | None = None
+    shaped_cost: np.ndarray = field(init=False)
+    shaped_added: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
+        days = -(-self.ctx.hours_in_month // 24)
+        self.shaped_cost = np.zeros((days, len(_PRODUCT_CODES), len(_ACCOUNTS)), dtype=np.int64)
+        self.shaped_added = np.zeros_like(self.shaped_cost)
         self.ri_used_hours = np.zeros(len(_RESERVATIONS))
         self.sp_used = np.zeros((len(_SAVINGS_PLANS), self.ctx.hours), dtype=np.int64)
         self.usage = np.zeros((len(_ACCOUNTS), len(_PRODUCT_CODES)), dtype=np.int64)
@@ -99,6 +108,18 @@ class _Groups:
     scale: np.ndarray
 
 
+# The groups every month starts with, so it has every usage line item type.
+_FORCED_GROUPS = [
+    _G_EDP,
+    *[_G_RI] * len(_RESERVATIONS),
+    *[_G_SP] * len(_SAVINGS_PLANS),
+    _G_BUNDLED,
+    _G_PRIVATE,
+    _G_USAGE,
+]
+FORCED_SERIES = int(_GROUP_SIZES[_FORCED_GROUPS].sum())  # the series they take
+
+
 def _draw_groups(ctx: _Context, hourly_rows: int, length: int, sp_start: np.ndarray) -> _Groups:
     """Groups filling `hourly_rows` rows; the first ones guarantee every usage line type.
 
@@ -106,8 +127,7 @@ def _draw_groups(ctx: _Context, hourly_rows: int, length: int, sp_start: np.ndar
     rows cover exactly the hours its usage can fall in.
     """
     rng = ctx.rng
-    forced = [_G_EDP, *[_G_RI] * len(_RESERVATIONS), *[_G_SP] * len(_SAVINGS_PLANS)]
-    forced += [_G_BUNDLED, _G_PRIVATE, _G_USAGE]
+    forced = _FORCED_GROUPS
     full_series, remainder = divmod(hourly_rows, length)
     drawn = rng.choice(len(_GROUP_WEIGHTS), size=full_series, p=_GROUP_WEIGHTS)
     kinds = np.concatenate([forced, drawn])

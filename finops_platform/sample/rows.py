@@ -125,6 +125,10 @@ def _hourly_block(plan: _Plan, lo: int, hi: int) -> _Block:
     hour = plan.start[s] + (rows - plan.row_start[s])
     kind, offering = plan.kind[s], plan.offering[s]
     amount = _amounts(plan, offering, plan.parent[s], hour)
+    base = amount
+    if plan.shape is not None:
+        base_factor, factor = plan.shape.factors(hour, plan.code[s], plan.account[s])
+        base, amount = amount * base_factor, amount * factor
     amount[kind == _DISCOUNTED] = 1.0  # a reservation covers whole instance hours
     od = _units(amount * plan.ctx.od_rate[offering])
     discount = np.rint(od * plan.pct[s]).astype(np.int64)
@@ -153,6 +157,8 @@ def _hourly_block(plan: _Plan, lo: int, hi: int) -> _Block:
     _savings_plan_usage(plan, s, kind, amount, hour, numbers)
     usage = np.isin(kind, (_USAGE, _SP_COVERED))
     np.add.at(plan.usage, (plan.account[s][usage], plan.code[s][usage]), od[usage])
+    if plan.shape is not None:
+        _record_shaped(plan, s, kind, hour, amount, base, numbers)
     return _Block(s, hour, unblended, np.where(plan.disc_code[s] > 0, -discount, 0), numbers)
 
 
@@ -200,6 +206,28 @@ def _savings_plan_usage(
     numbers["savings_plan_savings_plan_effective_cost"][rows] = effective / _UNIT
     numbers["savings_plan_net_savings_plan_effective_cost"][rows] = effective / _UNIT
     np.add.at(plan.sp_used, (plan.sp[s][rows], hour[rows]), effective)
+
+
+def _record_shaped(
+    plan: _Plan,
+    s: np.ndarray,
+    kind: np.ndarray,
+    hour: np.ndarray,
+    amount: np.ndarray,
+    base: np.ndarray,
+    numbers: dict[str, np.ndarray],
+) -> None:
+    """A shaped month's usage cost as cost_daily amortizes it (on-demand, Savings Plan
+    effective, reservation effective), and what the anomalies added to it."""
+    rate = np.select(
+        [kind == _USAGE, kind == _SP_COVERED], [plan.ctx.od_rate[plan.offering[s]], plan.sp_rate[s]]
+    )
+    reserved = np.nan_to_num(numbers["reservation_effective_cost"]) * _UNIT
+    cost = _units(amount * rate) + np.rint(reserved).astype(np.int64)
+    added = np.where(kind == _DISCOUNTED, 0, _units(amount * rate) - _units(base * rate))
+    at = (hour // 24, plan.code[s], plan.account[s])
+    np.add.at(plan.shaped_cost, at, cost)
+    np.add.at(plan.shaped_added, at, added)
 
 
 @dataclass

@@ -2,9 +2,11 @@
 
 import datetime as dt
 
+import duckdb
+import pyarrow as pa
 import pytest
 
-from finops_platform.lib.sql import Identifier, render, render_file
+from finops_platform.lib.sql import Identifier, render, render_file, transpile, values_query
 
 
 def test_values_are_literals_and_identifiers_are_quoted() -> None:
@@ -43,3 +45,20 @@ def test_sql_files_transpile_to_duckdb() -> None:
     )
     assert 'FROM "custos_a_db".tb_cur_raw' in sql
     assert "WHERE org = 'a' AND year = 2026 AND month = 1" in sql
+
+
+def test_rows_computed_in_python_become_a_query_of_literals() -> None:
+    table = pa.table(
+        {
+            "day": pa.array([dt.date(2026, 1, 2), None]),
+            "key": ["a", "o'b; DROP TABLE x"],
+            "cost": [1.5, None],
+        }
+    )
+    query = values_query(table)
+    assert duckdb.sql(transpile(query, "duckdb")).fetchall() == [
+        (dt.date(2026, 1, 2), "a", 1.5),
+        (None, "o'b; DROP TABLE x", None),
+    ]
+    empty = duckdb.sql(transpile(values_query(table.slice(0, 0)), "duckdb"))
+    assert empty.fetchall() == [] and empty.columns == ["day", "key", "cost"]

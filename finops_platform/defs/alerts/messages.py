@@ -19,6 +19,10 @@ KEY_FIGURES = (
     "rows_outside_period",
     "largest_difference",
     "mismatched_line_item_types",
+    "new_anomalies",
+    "largest_impact",
+    "budgets_breached",
+    "budget_pct",
 )
 
 

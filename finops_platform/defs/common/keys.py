@@ -14,14 +14,17 @@ COST_DAILY = dg.AssetKey("cost_daily")
 COST_BY_TAG = dg.AssetKey("cost_by_tag")
 COST_MONTHLY_SUMMARY = dg.AssetKey("cost_monthly_summary")
 FOCUS_COST = dg.AssetKey("focus_cost")
+COST_ANOMALIES = dg.AssetKey("cost_anomalies")
+COST_FORECAST = dg.AssetKey("cost_forecast")
 CROSS_ORG = dg.AssetKey("cost_cross_org_monthly")
 
-# Groups in the UI. A tenant x month run materializes the first three.
+# Groups in the UI. A tenant x month run materializes all but cross_org.
 RAW_GROUP = "raw"
 CATALOG_GROUP = "catalog"
 CURATED_GROUP = "curated"
 CROSS_ORG_GROUP = "cross_org"
-TENANT_MONTH_GROUPS = (RAW_GROUP, CATALOG_GROUP, CURATED_GROUP)
+ANOMALIES_GROUP = "anomalies"
+TENANT_MONTH_GROUPS = (RAW_GROUP, CATALOG_GROUP, CURATED_GROUP, ANOMALIES_GROUP)
 
 # Checks of raw_cur, evaluated on the staged month before it replaces the live one.
 RAW_SCHEMA = "raw_schema"
@@ -41,6 +44,10 @@ TAG_KEYS_FOUND = "tag_keys_found"
 SUMMARY_ADDS_UP = "summary_adds_up"
 FOCUS_ADDS_UP = "focus_adds_up"
 MATCHES_TENANT_TOTALS = "matches_tenant_totals"
+# Checks of the anomalies and the forecast: they warn (budgets past 100 % are errors).
+NEW_COST_ANOMALIES = "new_cost_anomalies"
+BUDGET_ACTUAL = "budget_actual"
+BUDGET_FORECAST = "budget_forecast"
 
 FRESHNESS_PREFIX = "freshness_sla_"
 
@@ -68,6 +75,9 @@ TENANT_MONTH_CHECKS = (
     dg.AssetCheckKey(COST_BY_TAG, TAG_KEYS_FOUND),
     dg.AssetCheckKey(COST_MONTHLY_SUMMARY, SUMMARY_ADDS_UP),
     dg.AssetCheckKey(FOCUS_COST, FOCUS_ADDS_UP),
+    dg.AssetCheckKey(COST_ANOMALIES, NEW_COST_ANOMALIES),
+    dg.AssetCheckKey(COST_FORECAST, BUDGET_ACTUAL),
+    dg.AssetCheckKey(COST_FORECAST, BUDGET_FORECAST),
     dg.AssetCheckKey(TB_CUR_RAW, LAYERS_AGREE),  # across the layers, so last
 )
 
