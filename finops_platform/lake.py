@@ -10,8 +10,10 @@ building the same string twice (docs/ARCHITECTURE.md, "Data layout and naming"):
 | curated month | `<lake_root>custos/curated/<table>/[org=<org>/]year=<YYYY>/month=<M>/` |
 | a version (S3, Athena) | `<month>v=<UTC time>-<8 hex>/`, complete once `_SUCCESS` is in it |
 | local store's own folders | `custos/_staging/...`, `custos/_replaced/...`, `custos/_locks/...` |
+| delivery file lists (Athena) | `<lake_root>custos/_staging/cur/org=<org>/.../<tag>/` |
 | database, workgroup, crawler | `custos_<org>_db`, `wg_custos_<org>`, `custos_<org>_crawler` |
 | raw table | `tb_cur_raw` |
+| a delivery's tables while Athena ingests it | `tb_cur_delivery_<tag>_<i>`, `tb_cur_staged_<tag>` |
 """
 
 from __future__ import annotations
@@ -104,6 +106,24 @@ def new_version(prefix: str, now: dt.datetime | None = None) -> str:
     """A fresh version prefix under `prefix`; versions sort by the time they were made."""
     stamp = f"{now or dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
     return join(prefix, f"{VERSION_PREFIX}{stamp}")
+
+
+def delivery_table(tag: str, index: int) -> str:
+    """The catalog table over the files of one schema of a delivery, while Athena ingests it."""
+    return f"tb_cur_delivery_{tag}_{index}"
+
+
+def staged_table(tag: str) -> str:
+    """The catalog table over a raw month's new version while Athena validates it."""
+    return f"tb_cur_staged_{tag}"
+
+
+def delivery_listing(lake_root: str, org_id: str, month: dt.date, tag: str) -> str:
+    """Where the Athena ingest lists the files of a tenant's delivery for the tables it reads
+    them through: beside the raw month under `custos/_staging/`, where readers never look (the
+    object store's counterpart of `beside_lake`)."""
+    lake = join(lake_root, LAKE_FOLDER)
+    return join(lake, STAGING, raw_month(lake_root, org_id, month).removeprefix(lake), tag)
 
 
 def beside_lake(final: Path, kind: str) -> Path:
