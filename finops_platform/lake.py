@@ -10,10 +10,10 @@ building the same string twice (docs/ARCHITECTURE.md, "Data layout and naming"):
 | curated month | `<lake_root>custos/curated/<table>/[org=<org>/]year=<YYYY>/month=<M>/` |
 | a version (S3, Athena) | `<month>v=<UTC time>-<8 hex>/`, complete once `_SUCCESS` is in it |
 | local store's own folders | `custos/_staging/...`, `custos/_replaced/...`, `custos/_locks/...` |
-| delivery file lists (Athena) | `<lake_root>custos/_staging/cur/org=<org>/.../<tag>/` |
+| delivery file lists (Athena) | `<lake_root>custos/_staging/cur/org=<org>/.../month=<M>/<tag>/` |
 | database, workgroup, crawler | `custos_<org>_db`, `wg_custos_<org>`, `custos_<org>_crawler` |
 | raw table | `tb_cur_raw` |
-| a delivery's tables while Athena ingests it | `tb_cur_delivery_<tag>_<i>`, `tb_cur_staged_<tag>` |
+| tables while Athena ingests a month | `tb_cur_ingest_<YYYYMM>_<tag>_delivery_<i>`, `..._staged` |
 """
 
 from __future__ import annotations
@@ -108,22 +108,29 @@ def new_version(prefix: str, now: dt.datetime | None = None) -> str:
     return join(prefix, f"{VERSION_PREFIX}{stamp}")
 
 
-def delivery_table(tag: str, index: int) -> str:
+def ingest_tables(month: dt.date) -> str:
+    """The common start of the names of the catalog tables an Athena ingest of `month` makes:
+    a run of the month drops those a killed run left."""
+    return f"tb_cur_ingest_{month:%Y%m}_"
+
+
+def delivery_table(month: dt.date, tag: str, index: int) -> str:
     """The catalog table over the files of one schema of a delivery, while Athena ingests it."""
-    return f"tb_cur_delivery_{tag}_{index}"
+    return f"{ingest_tables(month)}{tag}_delivery_{index}"
 
 
-def staged_table(tag: str) -> str:
+def staged_table(month: dt.date, tag: str) -> str:
     """The catalog table over a raw month's new version while Athena validates it."""
-    return f"tb_cur_staged_{tag}"
+    return f"{ingest_tables(month)}{tag}_staged"
 
 
-def delivery_listing(lake_root: str, org_id: str, month: dt.date, tag: str) -> str:
-    """Where the Athena ingest lists the files of a tenant's delivery for the tables it reads
-    them through: beside the raw month under `custos/_staging/`, where readers never look (the
-    object store's counterpart of `beside_lake`)."""
+def delivery_listings(lake_root: str, org_id: str, month: dt.date) -> str:
+    """Where the Athena ingest lists the files of a tenant's deliveries of `month` for the
+    tables it reads them through: beside the raw month under `custos/_staging/`, where readers
+    never look (the object store's counterpart of `beside_lake`). One run's lists are under
+    `<tag>/`."""
     lake = join(lake_root, LAKE_FOLDER)
-    return join(lake, STAGING, raw_month(lake_root, org_id, month).removeprefix(lake), tag)
+    return join(lake, STAGING, raw_month(lake_root, org_id, month).removeprefix(lake))
 
 
 def beside_lake(final: Path, kind: str) -> Path:

@@ -31,6 +31,8 @@ from click.testing import CliRunner
 from finops_platform.cli import main
 from finops_platform.definitions import build_definitions
 from finops_platform.defs.common.partitions import partition_key
+from finops_platform.lib.catalog.base import CatalogTable
+from finops_platform.lib.catalog.glue import GlueCatalog
 from finops_platform.sample import generate_month
 from finops_platform.settings import REPO_ROOT, load_settings
 from finops_platform_tests.conftest import tenant_entry
@@ -227,6 +229,19 @@ def run_through(
 def test_a_staging_ingest_runs_in_athena_and_reads_no_data_byte(
     staging: Path, aws: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # What an ingest of the month killed midway left: a delivery table and its file list.
+    leftover = "tb_cur_ingest_202609_0123456789ab_delivery_0"
+    listing = f"s3://{LAKE}/custos/_staging/cur/org=alpha/year=2026/month=9/0123456789ab/group=0/"
+    GlueCatalog(region="us-east-1").create_file_list_table(
+        CatalogTable(
+            database="custos_alpha_db",
+            name=leftover,
+            location=listing,
+            columns={"line_item_unblended_cost": "double"},
+            partition_keys={},
+        )
+    )
+    boto3.client("s3").put_object(Bucket=LAKE, Key=f"{listing}files.txt".split("/", 3)[3])
     queue_athena_results(aws, [*raw_ingest_results(MONTH, 30_000), *read_back(30_000)])
     stand_in = AthenaStandIn(aws)
     result = run_through(stand_in, ["raw_cur", "tb_cur_raw"], monkeypatch)
@@ -237,13 +252,13 @@ def test_a_staging_ingest_runs_in_athena_and_reads_no_data_byte(
     calls = stand_in.glue_calls()
     created = [body["TableInput"] for name, body in calls if name == "CreateTable"]
     delivery, staged = [t for t in created if t["Name"] != "tb_cur_raw"]
-    assert re.fullmatch(r"tb_cur_delivery_[0-9a-f]{12}_0", delivery["Name"])
+    assert re.fullmatch(r"tb_cur_ingest_202609_[0-9a-f]{12}_delivery_0", delivery["Name"])
     storage = delivery["StorageDescriptor"]
     assert storage["InputFormat"].endswith("SymlinkTextInputFormat")
     assert "resource_tags_user_team" in [c["Name"] for c in storage["Columns"]]
-    assert staged["Name"].startswith("tb_cur_staged_")
+    assert staged["Name"] == delivery["Name"].replace("_delivery_0", "_staged")
     dropped = [body["Name"] for name, body in calls if name == "DeleteTable"]
-    assert dropped == [delivery["Name"], staged["Name"]]
+    assert dropped == [leftover, delivery["Name"], staged["Name"]]
     assert tables() == ["tb_cur_raw"]
 
     # Athena: the UNLOAD of the normalizing SELECT over that table into a fresh version,
@@ -259,7 +274,7 @@ def test_a_staging_ingest_runs_in_athena_and_reads_no_data_byte(
     assert len(read_back_sql) == 2
     assert registered() == target
     assert f"{target.removeprefix(f's3://{LAKE}/')}_SUCCESS" in lake_keys()
-    assert not [k for k in lake_keys() if k.startswith("custos/_staging/")]  # lists removed
+    assert not [k for k in lake_keys() if k.startswith("custos/_staging/")]  # every list gone
 
     # The worker read the manifest and each data file's footer, and no other data byte: every
     # GET of a data file is a ranged read that starts inside the footer.

@@ -19,8 +19,9 @@ import uuid
 import pyarrow as pa
 
 from finops_platform.lake import (
-    delivery_listing,
+    delivery_listings,
     delivery_table,
+    ingest_tables,
     join,
     new_version,
     raw_month,
@@ -90,15 +91,17 @@ class AthenaIngest(MonthIngest):
         where = describe(tenant.org_id, month)
         lake_uri = raw_month(lake_root, tenant.org_id, month)
         tag = uuid.uuid4().hex[:12]
-        listing = delivery_listing(lake_root, tenant.org_id, month, tag)
+        listings = delivery_listings(lake_root, tenant.org_id, month)
+        listing = join(listings, tag)
         self.catalog.ensure_database(tenant.database)  # where the delivery's tables go
         # Runs of a month take turns; each first reclaims what killed runs of the month left.
         with self.store.exclusive(lake_uri), self.engine.session(tenant.database) as session:
             self.store.reclaim(lake_uri, live=None)
+            self._reclaim(tenant, month, listings)
             version = new_version(lake_uri)
             staged = CatalogTable(
                 database=tenant.database,
-                name=staged_table(tag),
+                name=staged_table(month, tag),
                 location=version,
                 columns={f.name: glue_type(f.type) for f in CANONICAL_SCHEMA},
                 partition_keys={},
@@ -143,7 +146,7 @@ class AthenaIngest(MonthIngest):
         for index, (schema, uris) in enumerate(groups.items()):
             location = join(listing, f"group={index}")
             self.store.put_text(location + FILE_LIST, "\n".join(uris) + "\n")
-            table = DeliveryTable(delivery_table(tag, index), schema, tuple(uris))
+            table = DeliveryTable(delivery_table(delivery.month, tag, index), schema, tuple(uris))
             try:
                 columns = {f.name: glue_type(f.type) for f in schema}
             except TypeError as exc:
@@ -169,6 +172,16 @@ class AthenaIngest(MonthIngest):
                 f"{where}: {data_file.uri}: not a readable Parquet file: {exc}"
             ) from exc
         return footer.schema.to_arrow_schema().remove_metadata() if footer.num_rows else None
+
+    def _reclaim(self, tenant: TenantConfig, month: dt.date, listings: str) -> None:
+        """Drop what killed ingests of the month left: their tables and file lists (no other
+        run of the month is ingesting: the caller holds the month's lock)."""
+        left = [
+            table.name
+            for table in self.catalog.list_tables(tenant.database)
+            if table.name.startswith(ingest_tables(month))
+        ]
+        self._unregister(tenant, left, listings)
 
     def _unregister(self, tenant: TenantConfig, tables: list[str], listing: str) -> None:
         """Drop the delivery's and the staged version's tables and the file lists: they were
