@@ -23,6 +23,7 @@ from urllib.parse import unquote
 
 import boto3
 import dagster as dg
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -33,7 +34,12 @@ from finops_platform.definitions import build_definitions
 from finops_platform.defs.common.partitions import partition_key
 from finops_platform.lib.catalog.base import CatalogTable
 from finops_platform.lib.catalog.glue import GlueCatalog
-from finops_platform.sample import generate_month
+from finops_platform.lib.cur.normalize import register_views
+from finops_platform.lib.cur.sources import SourceFile, parquet_groups
+from finops_platform.lib.cur.validation import profile_month
+from finops_platform.lib.engine.duckdb import DuckDBSession
+from finops_platform.lib.sql import transpile
+from finops_platform.sample import GeneratedDelivery, generate_month
 from finops_platform.settings import REPO_ROOT, load_settings
 from finops_platform_tests.conftest import tenant_entry
 from finops_platform_tests.support.fault_proxy import Request, fault_proxy
@@ -121,8 +127,11 @@ class AthenaStandIn:
 
 
 @pytest.fixture
-def staging(aws: str, tmp_path: Path, finops_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The staging environment (Athena, S3, Glue) with one tenant delivering legacy CUR."""
+def staging(
+    aws: str, tmp_path: Path, finops_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> GeneratedDelivery:
+    """The staging environment (Athena, S3, Glue) with one tenant delivering legacy CUR (kept
+    under `tmp_path / "delivery"` too)."""
     s3 = boto3.client("s3")
     for bucket in (LAKE, SOURCE):
         s3.create_bucket(Bucket=bucket)
@@ -137,21 +146,16 @@ def staging(aws: str, tmp_path: Path, finops_home: Path, monkeypatch: pytest.Mon
     assert result.exit_code == 0, result.output
     local = tmp_path / "delivery"
     delivery = generate_delivery(local)
-    for path in [*delivery, local_manifest(local)]:
+    for path in [*delivery.data_files, delivery.manifest_path]:
         s3.upload_file(str(path), SOURCE, f"tenant-alpha/{path.relative_to(local)}")
-    return config_dir
+    return delivery
 
 
-def generate_delivery(local: Path) -> list[Path]:
+def generate_delivery(local: Path) -> GeneratedDelivery:
     """Three 10,000-row legacy Parquet files, whose footers are a small part of them."""
     return generate_month(
         local, month=MONTH, rows=30_000, fmt="legacy", seed=4, rows_per_file=10_000
-    ).data_files
-
-
-def local_manifest(local: Path) -> Path:
-    (manifest,) = local.rglob("*-Manifest.json")
-    return manifest
+    )
 
 
 def object_key(request: Request) -> str:
@@ -227,7 +231,7 @@ def run_through(
 
 
 def test_a_staging_ingest_runs_in_athena_and_reads_no_data_byte(
-    staging: Path, aws: str, monkeypatch: pytest.MonkeyPatch
+    staging: GeneratedDelivery, aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # What an ingest of the month killed midway left: a delivery table and its file list.
     leftover = "tb_cur_ingest_202609_0123456789ab_delivery_0"
@@ -289,6 +293,25 @@ def test_a_staging_ingest_runs_in_athena_and_reads_no_data_byte(
     footers = sum(size - footer_start(key, size) for key, size in sizes.items())
     assert sum(n for _, n in data_gets) == footers + 8 * len(sizes)
 
+    # The SQL Athena was sent, run on DuckDB over the same files (the Glue table a view with
+    # "$path"): the delivery's exact total, and the validation SQL passes it.
+    select = unload.removeprefix("UNLOAD (").rsplit(f") TO '{target}'", 1)[0]
+    local = tmp_path / "delivery"
+    files = [
+        SourceFile(path, f"s3://{SOURCE}/tenant-alpha/{path.relative_to(local)}")
+        for path in staging.data_files
+    ]
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")
+    register_views(connection, parquet_groups(files, "alpha"), delivery["Name"].removesuffix("_0"))
+    connection.execute(f'CREATE VIEW "{staged["Name"]}" AS {transpile(select, "duckdb")}')
+    proven = profile_month(DuckDBSession(connection), staged["Name"], MONTH)
+    assert proven.row_count == staging.rows == 30_000
+    assert proven.unblended_cost == staging.unblended_total
+    assert proven.duplicated_keys == proven.rows_outside_period == 0
+    sources = connection.sql(f'SELECT DISTINCT x_source_file FROM "{staged["Name"]}"').fetchall()
+    assert sorted(uri for (uri,) in sources) == sorted(f.uri for f in files)
+
     metadata = next(
         e.step_materialization_data.materialization.metadata
         for e in result.get_asset_materialization_events()
@@ -301,7 +324,7 @@ def test_a_staging_ingest_runs_in_athena_and_reads_no_data_byte(
 
 
 def test_a_failed_unload_or_check_leaves_the_previous_version_registered(
-    staging: Path, aws: str, monkeypatch: pytest.MonkeyPatch
+    staging: GeneratedDelivery, aws: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     queue_athena_results(aws, [*raw_ingest_results(MONTH, 30_000), *read_back(30_000)])
     good = run_through(AthenaStandIn(aws), ["raw_cur", "tb_cur_raw"], monkeypatch)
