@@ -27,7 +27,10 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import sqlglot
 from click.testing import CliRunner
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel
 
 from finops_platform.cli import main
 from finops_platform.definitions import build_definitions
@@ -276,6 +279,12 @@ def test_a_staging_ingest_runs_in_athena_and_reads_no_data_byte(
     assert f'FROM "{staged["Name"]}"' in profile_sql and "count_if" in profile_sql
     assert f'FROM "{staged["Name"]}"' in duplicates_sql
     assert len(read_back_sql) == 2
+    for query in stand_in.queries():  # each reads as Trino whole, and back to the same tree
+        statement = query.removeprefix("UNLOAD (").rsplit(f") TO '{target}'", 1)[0]
+        tree = sqlglot.parse_one(statement, read="trino", error_level=ErrorLevel.RAISE)
+        assert isinstance(tree, exp.Query) and not list(tree.find_all(exp.Command))
+        written = tree.sql("trino", unsupported_level=ErrorLevel.RAISE)
+        assert sqlglot.parse_one(written, read="trino") == tree
     assert registered() == target
     assert f"{target.removeprefix(f's3://{LAKE}/')}_SUCCESS" in lake_keys()
     assert not [k for k in lake_keys() if k.startswith("custos/_staging/")]  # every list gone
