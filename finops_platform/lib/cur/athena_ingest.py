@@ -106,7 +106,6 @@ class AthenaIngest(MonthIngest):
                 columns={f.name: glue_type(f.type) for f in CANONICAL_SCHEMA},
                 partition_keys={},
             )
-            tables: list[DeliveryTable] = []
             try:
                 tables = self._register(tenant, delivery, listing, tag, where)
                 select = normalized_select(tables, lineage_of(delivery, now), where)
@@ -120,7 +119,9 @@ class AthenaIngest(MonthIngest):
                 self.store.discard(lake_uri, version)
                 raise
             finally:
-                self._unregister(tenant, [t.name for t in tables] + [staged.name], listing)
+                # The tables and lists were only the way in: the month is registered as a
+                # partition of tb_cur_raw.
+                self._reclaim(tenant, month, listings)
             files = {o.uri.removeprefix(version): o.size for o in self.store.list_objects(version)}
         return IngestResult(
             delivery=delivery,
@@ -174,18 +175,9 @@ class AthenaIngest(MonthIngest):
         return footer.schema.to_arrow_schema().remove_metadata() if footer.num_rows else None
 
     def _reclaim(self, tenant: TenantConfig, month: dt.date, listings: str) -> None:
-        """Drop what killed ingests of the month left: their tables and file lists (no other
-        run of the month is ingesting: the caller holds the month's lock)."""
-        left = [
-            table.name
-            for table in self.catalog.list_tables(tenant.database)
-            if table.name.startswith(ingest_tables(month))
-        ]
-        self._unregister(tenant, left, listings)
-
-    def _unregister(self, tenant: TenantConfig, tables: list[str], listing: str) -> None:
-        """Drop the delivery's and the staged version's tables and the file lists: they were
-        only the way in, the month is registered as a partition of tb_cur_raw."""
-        for name in tables:
-            self.catalog.delete_table(tenant.database, name)
-        self.store.delete_prefix(listing)
+        """Drop the month's ingest tables and file lists: this run's, or what a killed run
+        left (no other run of the month is ingesting: the caller holds the month's lock)."""
+        for table in self.catalog.list_tables(tenant.database):
+            if table.name.startswith(ingest_tables(month)):
+                self.catalog.delete_table(tenant.database, table.name)
+        self.store.delete_prefix(listings)
