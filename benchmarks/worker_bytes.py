@@ -2,7 +2,7 @@
 
 One generated legacy CUR month is put in a tenant's S3 source path, then ingested twice in the
 same process, every request passing through a recording proxy in front of moto (real HTTP on
-127.0.0.1): the worker path (`ingest_month`: the delivery downloaded, normalized by in-process
+127.0.0.1): the worker path (`WorkerIngest`: the delivery downloaded, normalized by in-process
 DuckDB, the result uploaded, as staging did before issue 18) and the Athena path
 (`AthenaIngest`: manifest and footers read, the rest is Athena's). moto runs no SQL, so the
 Athena path's UNLOAD writes nothing and its validation answers are canned: the figures are the
@@ -23,7 +23,7 @@ import boto3
 
 from finops_platform.lib.catalog.glue import GlueCatalog
 from finops_platform.lib.cur.athena_ingest import AthenaIngest
-from finops_platform.lib.cur.ingest import ingest_month
+from finops_platform.lib.cur.ingest import WorkerIngest
 from finops_platform.lib.engine.athena import AthenaEngine
 from finops_platform.lib.store.s3 import S3ObjectStore
 from finops_platform.sample.generate import generate_month
@@ -82,14 +82,15 @@ def main(argv: list[str] | None = None) -> None:
             workgroups={tenant.database: "primary"},
             results_root=f"s3://{LAKE}/athena-results/",
         )
-        athena = AthenaIngest(engine=engine, catalog=catalog, memory_limit="2GB", threads=2)
+        worker = WorkerIngest(store=store, memory_limit="2GB", threads=2)
+        athena = AthenaIngest(engine=engine, catalog=catalog, csv=worker)
         figures = {}
         for name in ("worker (DuckDB on the worker)", "Athena (issue 18)"):
             tally = Tally()
             with fault_proxy(moto, tally) as proxy:
                 os.environ["AWS_ENDPOINT_URL"] = proxy
                 if name.startswith("worker"):
-                    ingest_month(store, tenant, MONTH, f"s3://{LAKE}/")
+                    worker.ingest(tenant, MONTH, f"s3://{LAKE}/")
                 else:
                     queue_athena_results(moto, raw_ingest_results(MONTH, args.rows))
                     athena.ingest(tenant, MONTH, f"s3://{LAKE}/")

@@ -167,12 +167,10 @@ def _aws(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     )
     catalog = GlueCatalog(region=env.region)
     # The delivery stays in S3: Athena normalizes and validates it (lib/cur/athena_ingest.py).
-    ingest = AthenaIngest(
-        engine=engine,
-        catalog=catalog,
-        memory_limit=env.duckdb_memory_limit,
-        threads=env.duckdb_threads,
+    csv = WorkerIngest(
+        store=store, memory_limit=env.duckdb_memory_limit, threads=env.duckdb_threads
     )
+    ingest = AthenaIngest(engine=engine, catalog=catalog, csv=csv)
     return {"store": store, "catalog": catalog, "engine": engine, "cur_ingest": ingest}
 
 

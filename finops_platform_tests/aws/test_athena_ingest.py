@@ -44,6 +44,7 @@ from finops_platform.lib.engine.duckdb import DuckDBSession
 from finops_platform.lib.sql import transpile
 from finops_platform.sample import GeneratedDelivery, generate_month
 from finops_platform.settings import REPO_ROOT, load_settings
+from finops_platform.settings import CurFormat as Format
 from finops_platform_tests.conftest import tenant_entry
 from finops_platform_tests.support.fault_proxy import Request, fault_proxy
 from finops_platform_tests.support.moto import (
@@ -147,18 +148,18 @@ def staging(
     monkeypatch.setenv("ENVIRONMENT", "staging")
     result = CliRunner().invoke(main, ["tenant", "init", "alpha"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    local = tmp_path / "delivery"
-    delivery = generate_delivery(local)
-    for path in [*delivery.data_files, delivery.manifest_path]:
-        s3.upload_file(str(path), SOURCE, f"tenant-alpha/{path.relative_to(local)}")
-    return delivery
+    return deliver(tmp_path / "delivery", "legacy")
 
 
-def generate_delivery(local: Path) -> GeneratedDelivery:
-    """Three 10,000-row legacy Parquet files, whose footers are a small part of them."""
-    return generate_month(
-        local, month=MONTH, rows=30_000, fmt="legacy", seed=4, rows_per_file=10_000
+def deliver(local: Path, fmt: Format) -> GeneratedDelivery:
+    """Three 10,000-row files (legacy Parquet: footers a small part of them), put in the
+    tenant's source path, manifest last."""
+    delivery = generate_month(
+        local, month=MONTH, rows=30_000, fmt=fmt, seed=4, rows_per_file=10_000
     )
+    for path in [*delivery.data_files, delivery.manifest_path]:
+        boto3.client("s3").upload_file(str(path), SOURCE, f"tenant-alpha/{path.relative_to(local)}")
+    return delivery
 
 
 def object_key(request: Request) -> str:
@@ -367,3 +368,26 @@ def test_a_failed_unload_or_check_leaves_the_previous_version_registered(
     assert run_through(AthenaStandIn(aws), ["raw_cur", "tb_cur_raw"], monkeypatch).success
     assert registered() != previous
     assert not [k for k in lake_keys() if k.startswith(previous.removeprefix(f"s3://{LAKE}/"))]
+
+
+def test_a_gzip_csv_delivery_is_still_normalized_on_the_worker(
+    staging: GeneratedDelivery, aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Until Athena reads CSV deliveries, the Athena ingest hands them to the worker path: the
+    month loads whole, and no UNLOAD is sent."""
+    for key in data_sizes():  # the tenant now delivers gzip CSV instead
+        boto3.client("s3").delete_object(Bucket=SOURCE, Key=key)
+    csv = deliver(tmp_path / "csv", "legacy-csv")
+    stand_in = AthenaStandIn(aws)
+    result = run_through(stand_in, ["raw_cur"], monkeypatch)
+    assert result.success, [e.step_failure_data.error for e in result.get_step_failure_events()]
+    assert stand_in.queries() == []
+    metadata = next(
+        e.step_materialization_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    )
+    assert metadata["source_format"].value == "legacy-csv"
+    assert metadata["dagster/row_count"].value == csv.rows
+    assert metadata["unblended_cost"].value == float(csv.unblended_total)
+    version = metadata["dagster/uri"].value.removeprefix(f"s3://{LAKE}/")
+    assert f"{version}_SUCCESS" in lake_keys()

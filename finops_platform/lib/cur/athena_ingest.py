@@ -34,8 +34,8 @@ from finops_platform.lib.cur.delivery import Delivery, DeliveryError, find_deliv
 from finops_platform.lib.cur.ingest import (
     IngestResult,
     MonthIngest,
+    WorkerIngest,
     describe,
-    ingest_month,
     lineage_of,
     refuse_failures,
 )
@@ -54,14 +54,12 @@ FILE_LIST = "files.txt"
 class AthenaIngest(MonthIngest):
     """The AWS environments: Athena normalizes and validates the delivery where it lies.
 
-    A gzip CSV delivery still goes through the worker (`ingest_month`, with `memory_limit` and
-    `threads`) until its tables can be registered for Athena too (OpenCSVSerde and the
-    manifest's types)."""
+    A gzip CSV delivery still goes through the worker (`csv`) until its tables can be
+    registered for Athena too (OpenCSVSerde and the manifest's types)."""
 
     engine: AthenaEngine
     catalog: GlueCatalog
-    memory_limit: str
-    threads: int
+    csv: WorkerIngest
 
     @property
     def store(self) -> S3ObjectStore:
@@ -78,15 +76,8 @@ class AthenaIngest(MonthIngest):
     ) -> IngestResult:
         delivery = find_delivery(self.store, tenant, month)
         if delivery.format == "legacy-csv":
-            return ingest_month(
-                self.store,
-                tenant,
-                month,
-                lake_root,
-                previous_row_count=previous_row_count,
-                memory_limit=self.memory_limit,
-                threads=self.threads,
-                now=now,
+            return self.csv.ingest(
+                tenant, month, lake_root, previous_row_count=previous_row_count, now=now
             )
         where = describe(tenant.org_id, month)
         lake_uri = raw_month(lake_root, tenant.org_id, month)

@@ -30,7 +30,7 @@ from finops_platform.lib.engine.base import QueryStats
 from finops_platform.lib.engine.connection import restricted_connection
 from finops_platform.lib.engine.duckdb import DuckDBSession, sql_string_list
 from finops_platform.lib.sql import transpile
-from finops_platform.lib.store import LocalObjectStore, ObjectStore
+from finops_platform.lib.store import ObjectStore
 from finops_platform.settings import TenantConfig
 
 
@@ -86,9 +86,10 @@ class MonthIngest(dg.ConfigurableResource):
 
 
 class WorkerIngest(MonthIngest):
-    """The embedded mode: the delivery is normalized and validated by DuckDB on this machine."""
+    """The embedded mode (and, on AWS, gzip CSV deliveries for now): the delivery is copied to
+    this machine, normalized and validated by in-process DuckDB."""
 
-    store: LocalObjectStore
+    store: ObjectStore
     memory_limit: str
     threads: int
 
