@@ -10,8 +10,10 @@ building the same string twice (docs/ARCHITECTURE.md, "Data layout and naming"):
 | curated month | `<lake_root>custos/curated/<table>/[org=<org>/]year=<YYYY>/month=<M>/` |
 | a version (S3, Athena) | `<month>v=<UTC time>-<8 hex>/`, complete once `_SUCCESS` is in it |
 | local store's own folders | `custos/_staging/...`, `custos/_replaced/...`, `custos/_locks/...` |
+| delivery file lists (Athena) | `<lake_root>custos/_staging/cur/org=<org>/.../month=<M>/<tag>/` |
 | database, workgroup, crawler | `custos_<org>_db`, `wg_custos_<org>`, `custos_<org>_crawler` |
 | raw table | `tb_cur_raw` |
+| tables while Athena ingests a month | `tb_cur_ingest_<YYYYMM>_<tag>_delivery_<i>`, `..._staged` |
 """
 
 from __future__ import annotations
@@ -104,6 +106,31 @@ def new_version(prefix: str, now: dt.datetime | None = None) -> str:
     """A fresh version prefix under `prefix`; versions sort by the time they were made."""
     stamp = f"{now or dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
     return join(prefix, f"{VERSION_PREFIX}{stamp}")
+
+
+def ingest_tables(month: dt.date) -> str:
+    """The common start of the names of the catalog tables an Athena ingest of `month` makes:
+    a run of the month drops those a killed run left."""
+    return f"tb_cur_ingest_{month:%Y%m}_"
+
+
+def delivery_table(month: dt.date, tag: str, index: int) -> str:
+    """The catalog table over the files of one schema of a delivery, while Athena ingests it."""
+    return f"{ingest_tables(month)}{tag}_delivery_{index}"
+
+
+def staged_table(month: dt.date, tag: str) -> str:
+    """The catalog table over a raw month's new version while Athena validates it."""
+    return f"{ingest_tables(month)}{tag}_staged"
+
+
+def delivery_listings(lake_root: str, org_id: str, month: dt.date) -> str:
+    """Where the Athena ingest lists the files of a tenant's deliveries of `month` for the
+    tables it reads them through: beside the raw month under `custos/_staging/`, where readers
+    never look (the object store's counterpart of `beside_lake`). One run's lists are under
+    `<tag>/`."""
+    lake = join(lake_root, LAKE_FOLDER)
+    return join(lake, STAGING, raw_month(lake_root, org_id, month).removeprefix(lake))
 
 
 def beside_lake(final: Path, kind: str) -> Path:

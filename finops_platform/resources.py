@@ -18,6 +18,8 @@ from finops_platform.lib.alerts.slack import SlackNotifier
 from finops_platform.lib.aws import read_parameter
 from finops_platform.lib.catalog import LocalCatalog
 from finops_platform.lib.catalog.glue import GlueCatalog
+from finops_platform.lib.cur.athena_ingest import AthenaIngest
+from finops_platform.lib.cur.ingest import WorkerIngest
 from finops_platform.lib.engine import DuckDBEngine
 from finops_platform.lib.engine.athena import AthenaEngine
 from finops_platform.lib.secrets import resolve_secret
@@ -115,7 +117,10 @@ def _embedded(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         memory_limit=env.duckdb_memory_limit,
         threads=env.duckdb_threads,
     )
-    return {"store": store, "catalog": catalog, "engine": engine}
+    ingest = WorkerIngest(
+        store=store, memory_limit=env.duckdb_memory_limit, threads=env.duckdb_threads
+    )
+    return {"store": store, "catalog": catalog, "engine": engine, "cur_ingest": ingest}
 
 
 def check_sources_outside_lake(settings: Settings, store: LocalObjectStore) -> None:
@@ -160,7 +165,13 @@ def _aws(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         timeout_seconds=env.athena_query_timeout_seconds,
         price_per_tb_usd=env.athena_price_per_tb_usd,
     )
-    return {"store": store, "catalog": GlueCatalog(region=env.region), "engine": engine}
+    catalog = GlueCatalog(region=env.region)
+    # The delivery stays in S3: Athena normalizes and validates it (lib/cur/athena_ingest.py).
+    csv = WorkerIngest(
+        store=store, memory_limit=env.duckdb_memory_limit, threads=env.duckdb_threads
+    )
+    ingest = AthenaIngest(engine=engine, catalog=catalog, csv=csv)
+    return {"store": store, "catalog": catalog, "engine": engine, "cur_ingest": ingest}
 
 
 def build_resources(

@@ -37,6 +37,7 @@ def test_definitions_load_from_the_shipped_config(finops_home) -> None:
         "store",
         "catalog",
         "engine",
+        "cur_ingest",
         "clock",
         "alerts",
     }

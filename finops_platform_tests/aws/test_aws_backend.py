@@ -29,7 +29,12 @@ from finops_platform.sample import generate_month
 from finops_platform.settings import REPO_ROOT, load_settings
 from finops_platform_tests.conftest import tenant_entry
 from finops_platform_tests.support.fault_proxy import Request, fault_proxy
-from finops_platform_tests.support.moto import queue_athena_results
+from finops_platform_tests.support.moto import (
+    canned,
+    column,
+    queue_athena_results,
+    raw_ingest_results,
+)
 
 MONTH = dt.date(2026, 9, 1)
 LAKE = "finops-lake-prod"
@@ -40,16 +45,6 @@ def finops(*args: str) -> str:
     result = CliRunner().invoke(main, list(args), catch_exceptions=False)
     assert result.exit_code == 0, result.output
     return result.output
-
-
-def column(name: str, kind: str, precision: int = 0, scale: int = 0) -> dict:
-    return {"Name": name, "Label": name, "Type": kind, "Precision": precision, "Scale": scale}
-
-
-def canned(columns: list[dict], *rows: list[str]) -> dict:
-    header = {"Data": [{"VarCharValue": c["Name"]} for c in columns]}
-    data = [{"Data": [{"VarCharValue": v} for v in row]} for row in rows]
-    return {"rows": [header, *data], "column_info": columns}
 
 
 @pytest.fixture
@@ -130,6 +125,7 @@ def test_one_tenant_month_through_s3_glue_and_athena(prod: Path, aws: str, tmp_p
     queue_athena_results(
         aws,
         [
+            *raw_ingest_results(MONTH, 2000),  # raw_cur: the UNLOAD, then its validation
             canned(  # tb_cur_raw reads the partition back
                 [
                     column("row_count", "bigint"),
@@ -182,7 +178,7 @@ def test_one_tenant_month_through_s3_glue_and_athena(prod: Path, aws: str, tmp_p
     keys = [
         o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=LAKE, Prefix=prefix)["Contents"]
     ]
-    assert any(k.endswith(".parquet") for k in keys) and prefix + "_SUCCESS" in keys
+    assert prefix + "_SUCCESS" in keys  # complete (moto's UNLOAD writes no file into it)
     table = glue.get_table(DatabaseName="custos_alpha_db", Name="tb_cur_raw")["Table"]
     assert [k["Name"] for k in table["PartitionKeys"]] == ["org", "year", "month"]
 
@@ -201,9 +197,10 @@ def test_one_tenant_month_through_s3_glue_and_athena(prod: Path, aws: str, tmp_p
     ]
     tenant = load_settings().tenants.get("alpha")
     cost_daily_sql = render(load_sql("curated/cost_daily.sql"), partition_params(tenant, MONTH))
-    unloads = [q for q in queries if q.startswith("UNLOAD")]
-    assert len(unloads) == 1 and cost_daily_sql in unloads[0]
-    assert "WITH (format = 'PARQUET'" in unloads[0]
+    raw_unload, curated_unload = [q for q in queries if q.startswith("UNLOAD")]
+    assert f") TO '{location}' WITH (format = 'PARQUET', compression = 'ZSTD')" in raw_unload
+    assert cost_daily_sql in curated_unload
+    assert "WITH (format = 'PARQUET'" in curated_unload
 
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert checks["reconciles_with_raw"] and checks["raw_unique_line_items"]
@@ -241,18 +238,15 @@ def test_a_failed_athena_query_fails_the_run_with_athenas_reason(
         result = materialize(["raw_cur", "tb_cur_raw"])
     assert not result.success
     (failure,) = result.get_step_failure_events()
-    assert failure.step_key == "tb_cur_raw"
+    assert failure.step_key == "raw_cur"  # its UNLOAD is the first query
     message = str(failure.step_failure_data.error)
     assert "FAILED: SYNTAX_ERROR: line 3:5: Column 'nope' cannot be resolved" in message
     assert "workgroup wg_custos_alpha" in message
-    # The month was ingested and registered before the read-back failed: nothing is lost.
+    # Nothing is registered (not even the delivery's tables) and nothing of the version is left.
     monkeypatch.setenv("AWS_ENDPOINT_URL", aws)
-    glue = boto3.client("glue")
-    (partition,) = glue.get_partitions(DatabaseName="custos_alpha_db", TableName="tb_cur_raw")[
-        "Partitions"
-    ]
-    marker = partition["StorageDescriptor"]["Location"].removeprefix(f"s3://{LAKE}/") + "_SUCCESS"
-    assert boto3.client("s3").list_objects_v2(Bucket=LAKE, Prefix=marker)["KeyCount"] == 1
+    assert boto3.client("glue").get_tables(DatabaseName="custos_alpha_db")["TableList"] == []
+    month = "custos/cur/org=alpha/year=2026/month=9/"
+    assert boto3.client("s3").list_objects_v2(Bucket=LAKE, Prefix=month)["KeyCount"] == 0
 
 
 def test_a_query_that_never_finishes_is_cancelled_after_the_timeout(

@@ -18,6 +18,7 @@ from finops_platform.sample import generate_month
 from finops_platform.settings import load_settings
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
 from finops_platform_tests.support.alerts import alert_for_run
+from finops_platform_tests.support.moto import queue_athena_results, raw_ingest_results
 from finops_platform_tests.support.slack_receiver import SlackReceiver
 
 AWS_SECRET = "aws-secret-key-that-must-never-be-logged"
@@ -67,6 +68,9 @@ def test_the_aws_secret_key_never_reaches_the_event_log(
         s3.upload_file(str(path), "datalake-raw", f"acme/{path.relative_to(local)}")
     shutil.rmtree(local)
 
+    # raw_cur runs in Athena, in the workgroup onboarding provisions.
+    assert CliRunner().invoke(main, ["tenant", "init", "acme"]).exit_code == 0
+    queue_athena_results(aws, raw_ingest_results(MONTH, 800))
     defs = build_definitions(load_settings())
     instance = dg.DagsterInstance.get()
     ok = dg.materialize(

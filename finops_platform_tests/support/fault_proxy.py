@@ -17,6 +17,8 @@ class Request:
     method: str
     path: str
     target: str  # X-Amz-Target, for the JSON APIs (Athena, Glue, SSM); empty for S3
+    range: str = ""  # the Range header of a ranged S3 GET
+    body: bytes = b""  # what was sent (a JSON API's request)
 
 
 # (request, upstream status, upstream body) -> (status, body)
@@ -33,13 +35,21 @@ def _handler(upstream: str, rewrite: Rewrite) -> type[BaseHTTPRequestHandler]:
             answer = requests.request(
                 self.command, upstream + self.path, headers=headers, data=body, timeout=30
             )
-            request = Request(self.command, self.path, self.headers.get("X-Amz-Target", ""))
+            request = Request(
+                self.command,
+                self.path,
+                self.headers.get("X-Amz-Target", ""),
+                self.headers.get("Range", ""),
+                body,
+            )
             status, content = rewrite(request, answer.status_code, answer.content)
             self.send_response(status)
             for key, value in answer.headers.items():
                 if key.lower() not in HOP_HEADERS:
                     self.send_header(key, value)
-            self.send_header("Content-Length", str(len(content)))
+            # A HEAD answer has no body: its length is the object's.
+            length = answer.headers.get("Content-Length", "0") if self.command == "HEAD" else None
+            self.send_header("Content-Length", length or str(len(content)))
             self.end_headers()
             self.wfile.write(content)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import socket
@@ -74,3 +75,42 @@ def queue_athena_results(endpoint: str, results: list[dict], region: str = "us-e
         timeout=10,
     )
     assert response.status_code == 201, response.text
+
+
+def column(name: str, kind: str, precision: int = 0, scale: int = 0) -> dict:
+    """One column of a canned Athena result."""
+    return {"Name": name, "Label": name, "Type": kind, "Precision": precision, "Scale": scale}
+
+
+def canned(columns: list[dict], *rows: list[str]) -> dict:
+    """A canned Athena result: its columns and rows (values as Athena's text)."""
+    header = {"Data": [{"VarCharValue": c["Name"]} for c in columns]}
+    data = [{"Data": [{"VarCharValue": v} for v in row]} for row in rows]
+    return {"rows": [header, *data], "column_info": columns}
+
+
+def raw_ingest_results(month: dt.date, rows: int, duplicated_keys: int = 0) -> list[dict]:
+    """What Athena answers raw_cur's queries for a month of `rows` rows: the UNLOAD, then the
+    staged version's profile and duplicate keys (sql/validation/raw_month_profile.sql,
+    raw_duplicate_line_items.sql)."""
+    counts = ["row_count", "rows_outside_period", "rows_other_billing_period"]
+    counts += ["rows_with_non_finite_cost"]
+    usage = [f"{month:%Y-%m-%d} 00:00:00.000", f"{month:%Y-%m}-28 23:00:00.000"]
+    return [
+        canned([column("rows", "bigint")], [str(rows)]),
+        canned(
+            [
+                *(column(name, "bigint") for name in counts),
+                column("min_usage_start", "timestamp"),
+                column("max_usage_start", "timestamp"),
+                column("unblended_cost", "decimal", 38, 10),
+                column("usage_accounts", "bigint"),
+                column("payer_accounts", "bigint"),
+            ],
+            [str(rows), "0", "0", "0", *usage, "4321.0000000000", "3", "1"],
+        ),
+        canned(
+            [column("duplicated_keys", "bigint"), column("extra_rows", "bigint")],
+            [str(duplicated_keys), str(duplicated_keys)],
+        ),
+    ]

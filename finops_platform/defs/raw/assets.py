@@ -17,9 +17,8 @@ from finops_platform.defs.common.partitions import tenant_and_month
 from finops_platform.defs.common.tables import column_schema
 from finops_platform.lib.catalog.base import PUBLISHED_FILES
 from finops_platform.lib.cur.delivery import DeliveryError
-from finops_platform.lib.cur.ingest import IngestResult, ingest_month
+from finops_platform.lib.cur.ingest import IngestResult, MonthIngest
 from finops_platform.lib.cur.schema import CANONICAL_SCHEMA
-from finops_platform.lib.store import ObjectStore
 from finops_platform.resources import FinOpsSettings
 
 RAW_CUR = keys.RAW_CUR
@@ -98,9 +97,9 @@ def build_raw_cur(partitions_def: dg.PartitionsDefinition, kinds: set[str]) -> d
     def raw_cur(
         context: dg.AssetExecutionContext,
         finops: FinOpsSettings,
-        store: ObjectStore,
+        cur_ingest: MonthIngest,
     ) -> Iterator[Reported]:
-        yield from materialize_each(context, lambda key: ingest(context, key, finops, store))
+        yield from materialize_each(context, lambda key: ingest(context, key, finops, cur_ingest))
 
     return raw_cur
 
@@ -109,23 +108,20 @@ def ingest(
     context: dg.AssetExecutionContext,
     key: dg.MultiPartitionKey,
     finops: FinOpsSettings,
-    store: ObjectStore,
+    cur_ingest: MonthIngest,
 ) -> dg.MaterializeResult:
-    """raw_cur of one tenant x month. The row count of its own last load is the baseline a
+    """raw_cur of one tenant x month, loaded where the backend loads it (`cur_ingest`: on this
+    machine, or inside Athena). The row count of its own last load is the baseline a
     restatement that loses rows is compared with."""
     org_id, month = tenant_and_month(key)
     tenant = finops.tenant(org_id)
-    env = finops.settings.environment
     previous = latest_metadata(context.instance, RAW_CUR, str(key))
     try:
-        result = ingest_month(
-            store,
+        result = cur_ingest.ingest(
             tenant,
             month,
             finops.lake_root,
             previous_row_count=int(previous["dagster/row_count"]) if previous else None,
-            memory_limit=env.duckdb_memory_limit,
-            threads=env.duckdb_threads,
         )
     except DeliveryError as exc:
         raise dg.Failure(description=str(exc)) from exc
@@ -151,6 +147,7 @@ def ingest(
             "usage_accounts": profile.usage_accounts,
             "payer_accounts": profile.payer_accounts,
             "unblended_cost": float(profile.unblended_cost),
+            **result.stats.metadata(),
         },
         check_results=_check_results(result),
     )

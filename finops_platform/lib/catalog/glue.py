@@ -22,6 +22,14 @@ PARQUET_STORAGE = {
     },
 }
 
+# A table over exactly the Parquet files listed, one URI a line, in the text objects under its
+# location (Athena's symlink tables): a delivery is read where it lies, without a copy.
+FILE_LIST_STORAGE = {
+    "InputFormat": "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat",
+    "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+    "SerdeInfo": PARQUET_STORAGE["SerdeInfo"],
+}
+
 
 class CrawlerError(RuntimeError):
     """A Glue crawler that failed or did not finish in time."""
@@ -70,6 +78,20 @@ class GlueCatalog(Catalog):
             glue.create_table(DatabaseName=table.database, TableInput=_table_input(table))
         except glue.exceptions.AlreadyExistsException:
             glue.update_table(DatabaseName=table.database, TableInput=_table_input(table))
+
+    def create_file_list_table(self, table: CatalogTable) -> None:
+        """Register `table` over the Parquet files listed in the objects under its location
+        (one URI a line), whatever prefix they lie in; Athena's `"$path"` names each row's file."""
+        table_input = _table_input(table)
+        table_input["StorageDescriptor"].update(FILE_LIST_STORAGE)
+        table_input["Parameters"] = {"EXTERNAL": "TRUE"}
+        self._glue().create_table(DatabaseName=table.database, TableInput=table_input)
+
+    def delete_table(self, database: str, name: str) -> None:
+        """Remove a table (its data is not touched); a missing one is no error."""
+        glue = self._glue()
+        with suppress(glue.exceptions.EntityNotFoundException):
+            glue.delete_table(DatabaseName=database, Name=name)
 
     def get_table(self, database: str, name: str) -> CatalogTable | None:
         glue = self._glue()

@@ -2,12 +2,18 @@
 
 The new month is built in a staging folder and validated there; only a delivery that passes
 every ERROR check replaces the live month, so a failed run leaves the previous version readable.
+
+Where it runs is the backend's choice (resources.py), never the asset's: `WorkerIngest` copies
+the delivery to this machine and normalizes it with in-process DuckDB (the embedded mode);
+`athena_ingest.AthenaIngest` leaves it where it lies and has Athena run the same SQL.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import dagster as dg
 
 from finops_platform.lake import raw_month
 from finops_platform.lib.cur.csv_source import csv_groups
@@ -20,8 +26,10 @@ from finops_platform.lib.cur.validation import (
     evaluate,
     profile_month,
 )
+from finops_platform.lib.engine.base import QueryStats
 from finops_platform.lib.engine.connection import restricted_connection
 from finops_platform.lib.engine.duckdb import DuckDBSession, sql_string_list
+from finops_platform.lib.sql import transpile
 from finops_platform.lib.store import ObjectStore
 from finops_platform.settings import TenantConfig
 
@@ -33,10 +41,77 @@ class IngestResult:
     profile: RawMonthProfile
     outcomes: list[CheckOutcome]
     files: dict[str, int]  # the published files: name under `location` -> size in bytes
+    stats: QueryStats = field(default_factory=QueryStats)  # what the engine's queries cost
 
 
 def describe(org_id: str, month: dt.date) -> str:
     return f"tenant {org_id!r}, month {month:%Y-%m}"
+
+
+def lineage_of(delivery: Delivery, now: dt.datetime | None) -> Lineage:
+    """The lineage every row of the delivery carries."""
+    return Lineage(
+        format=delivery.format,
+        assembly_id=delivery.assembly_id,
+        ingestion_time=(now or dt.datetime.now(dt.UTC)).replace(tzinfo=None),
+    )
+
+
+def refuse_failures(outcomes: list[CheckOutcome], where: str) -> None:
+    """Raise unless every ERROR check passed: the staged copy must not replace the month."""
+    failures = [o for o in outcomes if not o.passed and o.severity == "ERROR"]
+    if failures:
+        reasons = "; ".join(f"{o.name}: {o.description}" for o in failures)
+        raise DeliveryError(
+            f"{where}: the delivery was not loaded ({reasons}); the previous version of "
+            "the month is kept"
+        )
+
+
+class MonthIngest(dg.ConfigurableResource):
+    """How raw_cur loads a tenant x month into the lake; the backend table picks one."""
+
+    def ingest(
+        self,
+        tenant: TenantConfig,
+        month: dt.date,
+        lake_root: str,
+        *,
+        previous_row_count: int | None = None,
+        now: dt.datetime | None = None,
+    ) -> IngestResult:
+        """Replace the lake's copy of `tenant`'s `month` with its current CUR delivery; raises
+        DeliveryError (keeping the previous version) when it cannot or must not."""
+        raise NotImplementedError
+
+
+class WorkerIngest(MonthIngest):
+    """The embedded mode (and, on AWS, gzip CSV deliveries for now): the delivery is copied to
+    this machine, normalized and validated by in-process DuckDB."""
+
+    store: ObjectStore
+    memory_limit: str
+    threads: int
+
+    def ingest(
+        self,
+        tenant: TenantConfig,
+        month: dt.date,
+        lake_root: str,
+        *,
+        previous_row_count: int | None = None,
+        now: dt.datetime | None = None,
+    ) -> IngestResult:
+        return ingest_month(
+            self.store,
+            tenant,
+            month,
+            lake_root,
+            previous_row_count=previous_row_count,
+            memory_limit=self.memory_limit,
+            threads=self.threads,
+            now=now,
+        )
 
 
 def source_groups(delivery: Delivery, sources: list[SourceFile], where: str) -> list[SourceGroup]:
@@ -61,11 +136,7 @@ def ingest_month(
     where = describe(tenant.org_id, month)
     delivery = find_delivery(store, tenant, month)
     lake_uri = raw_month(lake_root, tenant.org_id, month)
-    lineage = Lineage(
-        format=delivery.format,
-        assembly_id=delivery.assembly_id,
-        ingestion_time=(now or dt.datetime.now(dt.UTC)).replace(tzinfo=None),
-    )
+    lineage = lineage_of(delivery, now)
     uris = [f.uri for f in delivery.data_files]
     # Runs of a month take turns; each first reclaims what killed runs of the month left. The
     # registered version is not known here: every complete one is kept (tb_cur_raw retires).
@@ -81,18 +152,12 @@ def ingest_month(
                 relation = (
                     f"SELECT * FROM read_parquet({sql_string_list([str(p) for p in written])})"
                     if written
-                    else empty_canonical_select()
+                    else transpile(empty_canonical_select(), "duckdb")
                 )
                 connection.execute(f"CREATE VIEW staged_cur AS {relation}")
                 profile = profile_month(DuckDBSession(connection), "staged_cur", month)
             outcomes = evaluate(profile, month, previous_row_count)
-            failures = [o for o in outcomes if not o.passed and o.severity == "ERROR"]
-            if failures:
-                reasons = "; ".join(f"{o.name}: {o.description}" for o in failures)
-                raise DeliveryError(
-                    f"{where}: the delivery was not loaded ({reasons}); the previous version of "
-                    "the month is kept"
-                )
+            refuse_failures(outcomes, where)
             files = {path.name: path.stat().st_size for path in written}
             location = store.publish(staged, lake_uri)
     return IngestResult(

@@ -1,4 +1,10 @@
-"""Normalize a CUR delivery (legacy Parquet or CSV, CUR 2.0) to the canonical schema, in DuckDB.
+"""Normalize a CUR delivery (legacy Parquet or CSV, CUR 2.0) to the canonical schema.
+
+One normalization, two engines: the normalizing SELECT is generated once, in Athena (Trino) SQL,
+over the delivery registered as tables (`DeliveryTable`: a DuckDB view over the files, or a Glue
+table over them), each with a `"$path"` column naming every row's file, as Athena's hidden column
+does. Athena runs the text as it is (UNLOAD); the embedded mode runs the same text transpiled by
+sqlglot to DuckDB, so the totals proven locally are those of the SQL Athena runs.
 
 Each schema among the source files gets its own projection, built from that schema, so tag columns
 that come and go between files (schema drift) never break the union: flat legacy `resource_tags_*`,
@@ -30,16 +36,21 @@ from finops_platform.lib.cur.schema import (
 )
 from finops_platform.lib.cur.sources import SourceFile, SourceGroup
 from finops_platform.lib.engine.duckdb import sql_identifier, sql_string
+from finops_platform.lib.sql import transpile
 from finops_platform.settings import CurFormat
 
 # The alias of the file being normalized, beside the joins of its flat maps.
 SOURCE = '"source"'
+# The column of a delivery table naming each row's file: Athena's hidden column, which the
+# embedded mode's views supply under the same name.
+PATH_COLUMN = '"$path"'
 # Legacy names of canonical columns, used when the canonical name is absent.
 LEGACY_ALIASES = {"product_region_code": "product_region"}
 
 
-def _duckdb_type(arrow_type: pa.DataType) -> str:
-    return engine_type(glue_type(arrow_type), "duckdb")
+def _sql_type(arrow_type: pa.DataType) -> str:
+    """The Athena type name of an Arrow type (`MAP(VARCHAR, DOUBLE)`)."""
+    return engine_type(glue_type(arrow_type), "athena")
 
 
 class SchemaProblem(ValueError):
@@ -48,7 +59,7 @@ class SchemaProblem(ValueError):
 
 def _cast(column: str, source: pa.DataType, target: pa.DataType) -> str:
     """`CAST(column AS target)` when the source type can hold the target's values."""
-    expr = f"CAST({SOURCE}.{sql_identifier(column)} AS {_duckdb_type(target)})"
+    expr = f"CAST({SOURCE}.{sql_identifier(column)} AS {_sql_type(target)})"
     if pa.types.is_null(source) or source == target:
         return expr
     if pa.types.is_string(target) and not pa.types.is_nested(source):
@@ -65,8 +76,8 @@ def _cast(column: str, source: pa.DataType, target: pa.DataType) -> str:
     if pa.types.is_map(target) and pa.types.is_map(source):
         return expr
     if pa.types.is_string(source) and column not in REQUIRED_COLUMNS:
-        # Optional columns written as text by some exports: DuckDB's cast fails loudly if a
-        # value is not a number or a timestamp.
+        # Optional columns written as text by some exports: the cast fails loudly if a value
+        # is not a number or a timestamp.
         return expr
     raise SchemaProblem(f"column {column!r} has type {source}, expected {target}")
 
@@ -76,24 +87,30 @@ WIDE_MAP_COLUMNS = 256
 
 
 def _legacy_map(prefix: str, names: Sequence[str], value_type: pa.DataType, table: str = "") -> str:
-    """A DuckDB map built from flat legacy columns `<prefix><key>`; empty values are dropped."""
+    """A map built from flat legacy columns `<prefix><key>`; empty values are dropped.
+
+    Written as `map_from_entries(filter(ARRAY[CAST(ROW(key, value) AS ROW(...))], e -> ...))`,
+    which Trino runs and sqlglot turns into DuckDB's `map_from_entries(list_filter(...))`
+    (Trino's `map_filter` has no DuckDB twin)."""
     qualifier = f"{table}." if table else ""
+    value = _sql_type(value_type)
+    entry = f"ROW(key VARCHAR, value {value})"
     entries = ", ".join(
-        f"struct_pack(key := {sql_string(name.removeprefix(prefix))}, "
-        f"value := CAST({qualifier}{sql_identifier(name)} AS {_duckdb_type(value_type)}))"
+        f"CAST(ROW({sql_string(name.removeprefix(prefix))}, "
+        f"CAST({qualifier}{sql_identifier(name)} AS {value})) AS {entry})"
         for name in names
     )
     keep = "e.value IS NOT NULL"
     if pa.types.is_string(value_type):
         keep += " AND e.value <> ''"
-    return f"map_from_entries(list_filter([{entries}], lambda e: {keep}))"
+    return f"map_from_entries(filter(ARRAY[{entries}], e -> {keep}))"
 
 
 @dataclass(frozen=True)
 class FlatMap:
     """A map column that a file spreads over flat legacy columns `<prefix><key>`.
 
-    Building a DuckDB map costs far more than reading its columns (map_from_entries takes about
+    Building a map costs far more than reading its columns (map_from_entries takes about
     150 ns per entry, and legacy product attributes are 20+ entries a row), while the flat values
     repeat from row to row: product attributes follow the SKU, tags the resource. So each
     distinct combination of the flat columns becomes a map once and is joined back to its rows.
@@ -169,11 +186,11 @@ def file_projection(
                 flat_maps.append(FlatMap(column, tuple(flat)))
                 projection.append((column, f'{flat_maps[-1].alias}."map"'))
             else:
-                projection.append((column, f"CAST(MAP() AS {_duckdb_type(target)})"))
+                projection.append((column, f"CAST(MAP() AS {_sql_type(target)})"))
         elif column in REQUIRED_COLUMNS:
             raise SchemaProblem(f"required column {column!r} is missing")
         else:
-            projection.append((column, f"CAST(NULL AS {_duckdb_type(target)})"))
+            projection.append((column, f"CAST(NULL AS {_sql_type(target)})"))
     return projection, flat_maps
 
 
@@ -184,39 +201,42 @@ class Lineage:
     ingestion_time: dt.datetime
 
 
-def _source_uri(files: Sequence[SourceFile]) -> str:
-    """The lineage URI of each row's file, from the scan's `filename` column."""
-    if len(files) == 1:
-        return sql_string(files[0].uri)
-    cases = " ".join(
-        f"WHEN {sql_string(str(source.path))} THEN {sql_string(source.uri)}" for source in files
-    )
-    return f"CASE {SOURCE}.filename {cases} END"
+@dataclass(frozen=True)
+class DeliveryTable:
+    """Files of one schema registered as one table: a DuckDB view over them (embedded) or a
+    Glue table over them (Athena). Besides the schema's columns it has `"$path"`, each row's
+    file as the delivery names it (`uris`)."""
+
+    name: str
+    schema: pa.Schema
+    uris: tuple[str, ...]
+    # Whether reading some columns again costs little (`SourceGroup.rescan_cheap`).
+    rescan_cheap: bool = True
 
 
-def normalized_select(groups: Sequence[SourceGroup], lineage: Lineage, where: str) -> str:
-    """One SELECT (a UNION ALL over groups of files with one schema) that yields the delivery
-    in the canonical schema."""
+def normalized_select(tables: Sequence[DeliveryTable], lineage: Lineage, where: str) -> str:
+    """One Athena SELECT (a UNION ALL over the delivery's tables, one per schema) that yields
+    the delivery in the canonical schema."""
     parts = []
-    for group in groups:
-        sources = group.sources
+    for table in tables:
         try:
-            projection, flat_maps = file_projection(group.schema, group.rescan_cheap)
+            projection, flat_maps = file_projection(table.schema, table.rescan_cheap)
         except SchemaProblem as exc:
-            others = f" (and {len(sources) - 1} more with its columns)" if len(sources) > 1 else ""
-            raise DeliveryError(f"{where}: {sources[0].uri}{others}: {exc}") from exc
+            count = len(table.uris)
+            others = f" (and {count - 1} more with its columns)" if count > 1 else ""
+            raise DeliveryError(f"{where}: {table.uris[0]}{others}: {exc}") from exc
         lineage_values = {
-            "x_source_file": _source_uri(sources),
+            "x_source_file": f"{SOURCE}.{PATH_COLUMN}",
             "x_source_format": sql_string(lineage.format),
             "x_assembly_id": sql_string(lineage.assembly_id) if lineage.assembly_id else "NULL",
-            "x_ingestion_time": f"TIMESTAMP {sql_string(lineage.ingestion_time.isoformat(' '))}",
+            "x_ingestion_time": sql_string(lineage.ingestion_time.isoformat(" ")),
         }
         columns = [f"{expr} AS {sql_identifier(name)}" for name, expr in projection]
         columns += [
-            f"CAST({value} AS {_duckdb_type(CANONICAL_COLUMNS[name])}) AS {sql_identifier(name)}"
+            f"CAST({value} AS {_sql_type(CANONICAL_COLUMNS[name])}) AS {sql_identifier(name)}"
             for name, value in lineage_values.items()
         ]
-        read = group.read
+        read = sql_identifier(table.name)
         joins = "".join(flat_map.join(read) for flat_map in flat_maps)
         parts.append(f"SELECT {', '.join(columns)} FROM {read} AS {SOURCE}{joins}")
     if not parts:
@@ -225,12 +245,49 @@ def normalized_select(groups: Sequence[SourceGroup], lineage: Lineage, where: st
 
 
 def empty_canonical_select() -> str:
-    """A query with the canonical columns and no rows."""
+    """An Athena query with the canonical columns and no rows."""
     columns = ", ".join(
-        f"CAST(NULL AS {_duckdb_type(kind)}) AS {sql_identifier(name)}"
+        f"CAST(NULL AS {_sql_type(kind)}) AS {sql_identifier(name)}"
         for name, kind in CANONICAL_COLUMNS.items()
     )
     return f"SELECT {columns} WHERE false"
+
+
+def delivery_tables(groups: Sequence[SourceGroup], prefix: str = "delivery") -> list[DeliveryTable]:
+    """The delivery tables of the groups of files, named `<prefix>_<i>`."""
+    return [
+        DeliveryTable(
+            f"{prefix}_{index}",
+            group.schema,
+            tuple(source.uri for source in group.sources),
+            group.rescan_cheap,
+        )
+        for index, group in enumerate(groups)
+    ]
+
+
+def register_views(
+    connection: duckdb.DuckDBPyConnection, groups: Sequence[SourceGroup], prefix: str = "delivery"
+) -> list[DeliveryTable]:
+    """The groups as DuckDB views, each with `"$path"` mapped from the file DuckDB reads (a local
+    copy) to the delivery's URI, as Athena's `"$path"` gives it."""
+    tables = delivery_tables(groups, prefix)
+    for table, group in zip(tables, groups, strict=True):
+        connection.execute(
+            f"CREATE OR REPLACE TEMP VIEW {sql_identifier(table.name)} AS "
+            f"SELECT *, {_source_uri(group.sources)} AS {PATH_COLUMN} FROM {group.read}"
+        )
+    return tables
+
+
+def _source_uri(files: Sequence[SourceFile]) -> str:
+    """Each row's file URI, from the scan's `filename` column."""
+    if len(files) == 1:
+        return sql_string(files[0].uri)
+    cases = " ".join(
+        f"WHEN {sql_string(str(source.path))} THEN {sql_string(source.uri)}" for source in files
+    )
+    return f"CASE filename {cases} END"
 
 
 def write_normalized(
@@ -241,7 +298,8 @@ def write_normalized(
     where: str,
 ) -> list[Path]:
     """Write the delivery, normalized, as Parquet files into `output_dir`; returns the files."""
-    select = normalized_select(groups, lineage, where)
+    tables = register_views(connection, groups)
+    select = transpile(normalized_select(tables, lineage, where), "duckdb")
     target = sql_string(str(output_dir))
     try:
         connection.execute(
@@ -272,7 +330,8 @@ def _blame(
     it runs only after a data error."""
     for group in groups:
         for source in group.sources:
-            single = normalized_select([group.alone(source)], lineage, where)
+            tables = register_views(connection, [group.alone(source)], prefix="blamed")
+            single = transpile(normalized_select(tables, lineage, where), "duckdb")
             try:
                 connection.execute(f"SELECT bit_xor(hash(t)) FROM ({single}) AS t").fetchall()
             except duckdb.Error as exc:

@@ -69,6 +69,10 @@ def _convert(value: str | None, kind: pa.DataType) -> object:
     return dt.datetime.fromisoformat(value.replace(" UTC", ""))
 
 
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
 class AthenaSession(EngineSession):
     dialect = "athena"
 
@@ -99,6 +103,16 @@ class AthenaSession(EngineSession):
             price_per_tb=self.engine.price_per_tb_usd,
         )
         return execution_id
+
+    def unload(self, select: str, target: str, compression: str = "SNAPPY") -> str:
+        """Write the result of an Athena SELECT as Parquet files under the empty prefix
+        `target` (UNLOAD refuses a non-empty one); returns the execution id. A failed or
+        cancelled UNLOAD raises, and may have left some files there: the caller discards the
+        prefix, which was never registered."""
+        return self.execute(
+            f"UNLOAD ({select}) TO {_sql_string(target)} "
+            f"WITH (format = 'PARQUET', compression = {_sql_string(compression)})"
+        )
 
     def _wait(self, athena: Any, execution_id: str) -> dict[str, Any]:
         delay, deadline = 0.2, time.monotonic() + self.engine.timeout_seconds
@@ -177,9 +191,7 @@ class AthenaEngine(QueryEngine):
         session = AthenaSession(self, database, self.workgroup_of(database))
         schema = session.query_native(f"SELECT * FROM ({sql}) LIMIT 0").schema
         version = new_version(location)
-        session.execute(
-            f"UNLOAD ({sql}) TO '{version}' WITH (format = 'PARQUET', compression = 'SNAPPY')"
-        )
+        session.unload(sql, version)
         files = {
             o.uri.removeprefix(version).lstrip("/"): o.size
             for o in self.store.list_objects(version)

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from botocore.exceptions import ClientError
 from pyarrow import fs
@@ -33,6 +34,7 @@ from finops_platform.lib.store.base import Leftover, ObjectStore, StoredObject
 LOCK_OBJECT = "_lock"
 # A lock older than this was left by a killed run: any partition is rebuilt well within it.
 LOCK_LEASE = dt.timedelta(hours=2)
+PARQUET_MAGIC = b"PAR1"
 LOCK_HELD_ERRORS = ("PreconditionFailed", "ConditionalRequestConflict")
 
 
@@ -133,7 +135,7 @@ class S3ObjectStore(ObjectStore):
         client = self._s3()
         for path in sorted(staged.glob("*")):
             client.upload_file(str(path), bucket, prefix + path.name)
-        client.put_object(Bucket=bucket, Key=prefix + SUCCESS_MARKER, Body=b"")
+        self.mark_complete(version)
         return version
 
     def current_version(self, final_uri: str) -> str | None:
@@ -205,8 +207,7 @@ class S3ObjectStore(ObjectStore):
 
     def discard(self, final_uri: str, version: str) -> None:
         # Versions sit side by side: the one before is still there until retired.
-        bucket, _ = split_s3_uri(version)
-        self._delete(bucket, [{"Key": item["Key"]} for item in self._keys(version)])
+        self.delete_prefix(version)
 
     def _delete(self, bucket: str, keys: list[dict]) -> None:
         client = self._s3()
@@ -276,13 +277,52 @@ class S3ObjectStore(ObjectStore):
             self._s3().put_object(Bucket=bucket, Key=key, Body=b"")
         return "create"
 
+    def _filesystem(self) -> fs.S3FileSystem:
+        return fs.S3FileSystem(
+            region=self.region, endpoint_override=os.environ.get("AWS_ENDPOINT_URL")
+        )
+
     def parquet_rows(self, uri: str) -> int:
         """Rows in the Parquet files under `uri` (Athena's UNLOAD names them without a suffix),
         read from their footers only."""
-        filesystem = fs.S3FileSystem(
-            region=self.region, endpoint_override=os.environ.get("AWS_ENDPOINT_URL")
-        )
+        filesystem = self._filesystem()
         return sum(
             pq.read_metadata(o.uri.removeprefix("s3://"), filesystem=filesystem).num_rows
             for o in self.list_objects(uri)
         )
+
+    def parquet_footer(self, stored: StoredObject) -> pq.FileMetaData:
+        """The footer of one Parquet object: the schema and row count of a file without
+        moving its data to this machine. Two ranged GETs (the footer's length in the last 8
+        bytes, then the footer itself), no HEAD (the listing gave the size)."""
+        bucket, key = split_s3_uri(stored.uri)
+        client = self._s3()
+
+        def tail(first: int) -> bytes:
+            answer = client.get_object(Bucket=bucket, Key=key, Range=f"bytes={first}-")
+            return answer["Body"].read()
+
+        end = tail(max(stored.size - 8, 0))
+        if len(end) < 8 or end[4:] != PARQUET_MAGIC:
+            raise OSError(f"{stored.uri} does not end like a Parquet file")
+        length = int.from_bytes(end[:4], "little")
+        if length + 12 > stored.size:
+            raise OSError(f"{stored.uri}: its footer length ({length}) exceeds the file")
+        footer = tail(stored.size - 8 - length)
+        # What the reader needs of a file: the magic at both ends and the footer before the end.
+        return pq.read_metadata(pa.BufferReader(PARQUET_MAGIC + footer))
+
+    def put_text(self, uri: str, text: str) -> None:
+        """Store a small text object (a listing, a marker)."""
+        bucket, key = split_s3_uri(uri)
+        self._s3().put_object(Bucket=bucket, Key=key, Body=text.encode())
+
+    def mark_complete(self, version: str) -> None:
+        """Write the `_SUCCESS` marker of a version whose files another writer (Athena's
+        UNLOAD) put there: from now on it is a complete version, as `publish` leaves one."""
+        self.put_text(version.rstrip("/") + "/" + SUCCESS_MARKER, "")
+
+    def delete_prefix(self, uri: str) -> None:
+        """Delete every object under the prefix `uri`."""
+        bucket, _ = split_s3_uri(uri)
+        self._delete(bucket, [{"Key": item["Key"]} for item in self._keys(uri)])

@@ -88,3 +88,24 @@ def test_discarding_a_version_leaves_the_previous_one(store: S3ObjectStore, tmp_
     store.discard(MONTH, failed)
     assert store.list_objects(failed) == [] and store.parquet_rows(MONTH) == 3
     assert store.parquet_rows(first) == 3
+
+
+def test_a_parquet_footer_is_read_from_the_end_of_the_object(
+    store: S3ObjectStore, tmp_path: Path
+) -> None:
+    """The footer as pyarrow reads it from the whole file: same schema and row groups, from
+    the object's end only; an object that is not Parquet (or too short) is named."""
+    table = pa.table({"cost": [1.5, 2.5, None] * 1000, "tag": ["a", "b", ""] * 1000})
+    pq.write_table(table, tmp_path / "part.parquet", row_group_size=1000)
+    boto3.client("s3").upload_file(str(tmp_path / "part.parquet"), "lake", "src/part.parquet")
+    for key, body in (("src/notes.txt", b"not a parquet file at all"), ("src/x", b"PAR1")):
+        boto3.client("s3").put_object(Bucket="lake", Key=key, Body=body)
+    objects = {o.uri.rsplit("/", 1)[1]: o for o in store.list_objects("s3://lake/src/")}
+
+    footer = store.parquet_footer(objects["part.parquet"])
+    local = pq.read_metadata(tmp_path / "part.parquet")
+    assert footer.schema.to_arrow_schema() == local.schema.to_arrow_schema()
+    assert (footer.num_rows, footer.num_row_groups) == (3000, 3) == (local.num_rows, 3)
+    for name in ("notes.txt", "x"):
+        with pytest.raises(OSError, match=f"s3://lake/src/{name}"):
+            store.parquet_footer(objects[name])

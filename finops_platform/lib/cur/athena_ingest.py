@@ -1,0 +1,174 @@
+"""Ingest one tenant x month inside Athena: no CUR data byte passes through the worker.
+
+The worker lists the delivery and reads its manifest and the footers of its Parquet files (their
+schemas, by ranged reads of each file's end). The files of each schema are registered as a Glue
+table over exactly those files (a symlink table: a list of their URIs), and Athena does the rest:
+UNLOAD of the normalizing SELECT (normalize.py: the very text the embedded mode transpiles to
+DuckDB) into a fresh version prefix of the raw month, then the validation SQL over that version
+through a staged table. Only a version that passes every ERROR check gets its `_SUCCESS` marker;
+tb_cur_raw then points the partition at it and retires the old one, as with the worker path. A
+failed or cancelled UNLOAD, or a failed check, deletes the version: the one registered before
+stays registered and readable, and nothing half-written is ever registered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pyarrow as pa
+
+from finops_platform.lake import (
+    delivery_listings,
+    delivery_table,
+    ingest_tables,
+    join,
+    new_version,
+    raw_month,
+    staged_table,
+)
+from finops_platform.lib.catalog.base import CatalogTable
+from finops_platform.lib.catalog.glue import GlueCatalog
+from finops_platform.lib.catalog.types import glue_type
+from finops_platform.lib.cur.delivery import Delivery, DeliveryError, find_delivery
+from finops_platform.lib.cur.ingest import (
+    IngestResult,
+    MonthIngest,
+    WorkerIngest,
+    describe,
+    lineage_of,
+    refuse_failures,
+)
+from finops_platform.lib.cur.normalize import DeliveryTable, normalized_select
+from finops_platform.lib.cur.schema import CANONICAL_SCHEMA
+from finops_platform.lib.cur.validation import evaluate, profile_month
+from finops_platform.lib.engine.athena import AthenaEngine
+from finops_platform.lib.store import StoredObject
+from finops_platform.lib.store.s3 import S3ObjectStore
+from finops_platform.settings import TenantConfig
+
+# The one object under a delivery table's location: the URIs of its files, one a line.
+FILE_LIST = "files.txt"
+
+
+class AthenaIngest(MonthIngest):
+    """The AWS environments: Athena normalizes and validates the delivery where it lies.
+
+    A gzip CSV delivery still goes through the worker (`csv`) until its tables can be
+    registered for Athena too (OpenCSVSerde and the manifest's types)."""
+
+    engine: AthenaEngine
+    catalog: GlueCatalog
+    csv: WorkerIngest
+
+    @property
+    def store(self) -> S3ObjectStore:
+        return self.engine.store
+
+    def ingest(
+        self,
+        tenant: TenantConfig,
+        month: dt.date,
+        lake_root: str,
+        *,
+        previous_row_count: int | None = None,
+        now: dt.datetime | None = None,
+    ) -> IngestResult:
+        delivery = find_delivery(self.store, tenant, month)
+        if delivery.format == "legacy-csv":
+            return self.csv.ingest(
+                tenant, month, lake_root, previous_row_count=previous_row_count, now=now
+            )
+        where = describe(tenant.org_id, month)
+        lake_uri = raw_month(lake_root, tenant.org_id, month)
+        tag = uuid.uuid4().hex[:12]
+        listings = delivery_listings(lake_root, tenant.org_id, month)
+        listing = join(listings, tag)
+        self.catalog.ensure_database(tenant.database)  # where the delivery's tables go
+        # Runs of a month take turns; each first reclaims what killed runs of the month left.
+        with self.store.exclusive(lake_uri), self.engine.session(tenant.database) as session:
+            self.store.reclaim(lake_uri, live=None)
+            self._reclaim(tenant, month, listings)
+            version = new_version(lake_uri)
+            staged = CatalogTable(
+                database=tenant.database,
+                name=staged_table(month, tag),
+                location=version,
+                columns={f.name: glue_type(f.type) for f in CANONICAL_SCHEMA},
+                partition_keys={},
+            )
+            try:
+                tables = self._register(tenant, delivery, listing, tag, where)
+                select = normalized_select(tables, lineage_of(delivery, now), where)
+                session.unload(select, version, compression="ZSTD")
+                self.catalog.upsert_table(staged)
+                profile = profile_month(session, staged.name, month)
+                outcomes = evaluate(profile, month, previous_row_count)
+                refuse_failures(outcomes, where)
+                self.store.mark_complete(version)
+            except BaseException:
+                self.store.discard(lake_uri, version)
+                raise
+            finally:
+                # The tables and lists were only the way in: the month is registered as a
+                # partition of tb_cur_raw.
+                self._reclaim(tenant, month, listings)
+            files = {o.uri.removeprefix(version): o.size for o in self.store.list_objects(version)}
+        return IngestResult(
+            delivery=delivery,
+            location=version,
+            profile=profile,
+            outcomes=outcomes,
+            files=files,
+            stats=session.stats,
+        )
+
+    def _register(
+        self, tenant: TenantConfig, delivery: Delivery, listing: str, tag: str, where: str
+    ) -> list[DeliveryTable]:
+        """The delivery's files as Glue tables, one per schema (files whose tag columns
+        drifted get their own), each over exactly its files; files without rows are left out
+        (CUR 2.0 OVERWRITE mode leaves empty chunks)."""
+        groups: dict[pa.Schema, list[str]] = {}
+        for data_file in delivery.data_files:
+            schema = self._schema(data_file, where)
+            if schema is not None:
+                groups.setdefault(schema, []).append(data_file.uri)
+        tables = []
+        for index, (schema, uris) in enumerate(groups.items()):
+            location = join(listing, f"group={index}")
+            self.store.put_text(location + FILE_LIST, "\n".join(uris) + "\n")
+            table = DeliveryTable(delivery_table(delivery.month, tag, index), schema, tuple(uris))
+            try:
+                columns = {f.name: glue_type(f.type) for f in schema}
+            except TypeError as exc:
+                raise DeliveryError(f"{where}: {uris[0]}: {exc}") from exc
+            self.catalog.create_file_list_table(
+                CatalogTable(
+                    database=tenant.database,
+                    name=table.name,
+                    location=location,
+                    columns=columns,
+                    partition_keys={},
+                )
+            )
+            tables.append(table)
+        return tables
+
+    def _schema(self, data_file: StoredObject, where: str) -> pa.Schema | None:
+        """A data file's schema from its footer; None for a file without rows."""
+        try:
+            footer = self.store.parquet_footer(data_file)
+        except (OSError, pa.ArrowException) as exc:
+            raise DeliveryError(
+                f"{where}: {data_file.uri}: not a readable Parquet file: {exc}"
+            ) from exc
+        return footer.schema.to_arrow_schema().remove_metadata() if footer.num_rows else None
+
+    def _reclaim(self, tenant: TenantConfig, month: dt.date, listings: str) -> None:
+        """Drop the month's ingest tables and file lists: this run's, or what a killed run
+        left (no other run of the month is ingesting: the caller holds the month's lock)."""
+        for table in self.catalog.list_tables(tenant.database):
+            if table.name.startswith(ingest_tables(month)):
+                self.catalog.delete_table(tenant.database, table.name)
+        self.store.delete_prefix(listings)

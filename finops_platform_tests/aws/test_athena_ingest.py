@@ -1,0 +1,393 @@
+"""raw_cur in staging runs inside Athena (moto server over HTTP, every request seen by a
+recording proxy): the delivery is registered as a Glue table over its own files, UNLOADed
+normalized into a fresh version prefix, validated there, and only then registered; the worker
+reads the manifest and the Parquet footers of the data files, never their data.
+
+moto runs no SQL: its Athena answers canned results, and `AthenaStandIn` writes a Parquet file
+under an UNLOAD's target as Athena would (or fails the UNLOAD, leaving a half-written file).
+What is tested here is the control flow; the SQL itself is the normalization the embedded
+tests prove on DuckDB (finops_platform_tests/lib/cur/test_normalize.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote
+
+import boto3
+import dagster as dg
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import sqlglot
+from click.testing import CliRunner
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel
+
+from finops_platform.cli import main
+from finops_platform.definitions import build_definitions
+from finops_platform.defs.common.partitions import partition_key
+from finops_platform.lib.catalog.base import CatalogTable
+from finops_platform.lib.catalog.glue import GlueCatalog
+from finops_platform.lib.cur.normalize import register_views
+from finops_platform.lib.cur.sources import SourceFile, parquet_groups
+from finops_platform.lib.cur.validation import profile_month
+from finops_platform.lib.engine.duckdb import DuckDBSession
+from finops_platform.lib.sql import transpile
+from finops_platform.sample import GeneratedDelivery, generate_month
+from finops_platform.settings import REPO_ROOT, load_settings
+from finops_platform.settings import CurFormat as Format
+from finops_platform_tests.conftest import tenant_entry
+from finops_platform_tests.support.fault_proxy import Request, fault_proxy
+from finops_platform_tests.support.moto import (
+    canned,
+    column,
+    queue_athena_results,
+    raw_ingest_results,
+)
+
+MONTH = dt.date(2026, 9, 1)
+LAKE = "finops-lake-staging"
+SOURCE = "datalake-raw"
+RAW_MONTH = "custos/cur/org=alpha/year=2026/month=9/"
+# pyarrow reads a Parquet footer with one ranged GET of at most this many bytes from the end.
+FOOTER_READ = 64 * 1024
+UNLOAD_TARGET = re.compile(
+    r"\) TO '(s3://[^']+)' WITH \(format = 'PARQUET', compression = 'ZSTD'\)$"
+)
+
+
+@dataclass
+class AthenaStandIn:
+    """A proxy rewrite that records every request and plays Athena's part moto cannot: an
+    UNLOAD writes a Parquet file under its target, or (`fail_unload`) a half-written one and
+    then FAILS."""
+
+    upstream: str
+    fail_unload: bool = False
+    requests: list[tuple[Request, int]] = field(default_factory=list)
+    unloads: dict[str, str] = field(default_factory=dict)  # execution id -> target
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, request: Request, status: int, body: bytes) -> tuple[int, bytes]:
+        with self.lock:
+            self.requests.append((request, len(body)))
+        if request.target.endswith("StartQueryExecution"):
+            match = UNLOAD_TARGET.search(json.loads(request.body)["QueryString"])
+            if match:
+                self.unloads[json.loads(body)["QueryExecutionId"]] = match.group(1)
+                self._write(match.group(1))
+        if self.fail_unload and request.target.endswith("GetQueryExecution"):
+            answer = json.loads(body)
+            if answer["QueryExecution"]["QueryExecutionId"] in self.unloads:
+                answer["QueryExecution"]["Status"] = {
+                    "State": "FAILED",
+                    "StateChangeReason": "HIVE_TOO_MANY_OPEN_PARTITIONS: stand-in failure",
+                }
+                return status, json.dumps(answer).encode()
+        return status, body
+
+    def _write(self, target: str) -> None:
+        bucket, prefix = target.removeprefix("s3://").split("/", 1)
+        buffer = io.BytesIO()
+        pq.write_table(pa.table({"line_item_unblended_cost": [1.5, 2.5]}), buffer)
+        s3 = boto3.client("s3", endpoint_url=self.upstream)
+        s3.put_object(
+            Bucket=bucket, Key=prefix + "20260901_000000_00001_abcd", Body=buffer.getvalue()
+        )
+
+    def queries(self) -> list[str]:
+        return [
+            json.loads(r.body)["QueryString"]
+            for r, _ in self.requests
+            if r.target.endswith("StartQueryExecution")
+        ]
+
+    def glue_calls(self) -> list[tuple[str, dict]]:
+        return [
+            (r.target.removeprefix("AWSGlue."), json.loads(r.body))
+            for r, _ in self.requests
+            if r.target.startswith("AWSGlue.")
+        ]
+
+    def gets(self, bucket: str) -> list[tuple[Request, int]]:
+        """The S3 GetObject requests on objects of `bucket` (not its listings)."""
+        return [
+            (r, size)
+            for r, size in self.requests
+            if r.method == "GET"
+            and not r.target
+            and r.path.startswith(f"/{bucket}/")
+            and len(r.path.split("?")[0]) > len(bucket) + 2
+        ]
+
+
+@pytest.fixture
+def staging(
+    aws: str, tmp_path: Path, finops_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> GeneratedDelivery:
+    """The staging environment (Athena, S3, Glue) with one tenant delivering legacy CUR (kept
+    under `tmp_path / "delivery"` too)."""
+    s3 = boto3.client("s3")
+    for bucket in (LAKE, SOURCE):
+        s3.create_bucket(Bucket=bucket)
+    config_dir = tmp_path / "config"
+    (config_dir / "environments").mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "config/environments/staging.json", config_dir / "environments")
+    tenants = [tenant_entry("alpha", f"s3://{SOURCE}/tenant-alpha/")]
+    (config_dir / "tenants.json").write_text(json.dumps(tenants))
+    monkeypatch.setenv("CONFIG_PATH", str(config_dir / "tenants.json"))
+    monkeypatch.setenv("ENVIRONMENT", "staging")
+    result = CliRunner().invoke(main, ["tenant", "init", "alpha"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return deliver(tmp_path / "delivery", "legacy")
+
+
+def deliver(local: Path, fmt: Format) -> GeneratedDelivery:
+    """Three 10,000-row files (legacy Parquet: footers a small part of them), put in the
+    tenant's source path, manifest last."""
+    delivery = generate_month(
+        local, month=MONTH, rows=30_000, fmt=fmt, seed=4, rows_per_file=10_000
+    )
+    for path in [*delivery.data_files, delivery.manifest_path]:
+        boto3.client("s3").upload_file(str(path), SOURCE, f"tenant-alpha/{path.relative_to(local)}")
+    return delivery
+
+
+def object_key(request: Request) -> str:
+    return unquote(request.path.split("?")[0].removeprefix(f"/{SOURCE}/"))
+
+
+def footer_start(key: str, size: int) -> int:
+    """Where a data file's footer (metadata, length, magic) begins: everything before it is
+    the file's data pages."""
+    end = boto3.client("s3").get_object(Bucket=SOURCE, Key=key, Range=f"bytes={size - 8}-")
+    return size - 8 - int.from_bytes(end["Body"].read()[:4], "little")
+
+
+def data_sizes() -> dict[str, int]:
+    """The delivery's data files in S3: key -> size."""
+    listed = boto3.client("s3").list_objects_v2(Bucket=SOURCE, Prefix="tenant-alpha/")
+    return {o["Key"]: o["Size"] for o in listed["Contents"] if o["Key"].endswith(".parquet")}
+
+
+def read_back(rows: int) -> list[dict]:
+    """What Athena answers tb_cur_raw's read-back of the registered month."""
+    return [
+        canned(
+            [
+                column("row_count", "bigint"),
+                column("max_usage_start", "timestamp"),
+                column("unblended_cost", "decimal", 38, 10),
+                column("assembly_id", "varchar"),
+            ],
+            [str(rows), "2026-09-30 23:00:00.000", "4321.0000000000", "abc"],
+        ),
+        canned([column("passed", "boolean")], ["true"]),  # month_complete
+    ]
+
+
+def materialize(assets: list[str], instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+    defs = build_definitions(load_settings())
+    return dg.materialize(
+        assets=list(defs.assets or []),
+        resources=defs.resources,
+        instance=instance,
+        partition_key=partition_key("alpha", MONTH),
+        selection=dg.AssetSelection.assets(*assets),
+        raise_on_error=False,
+    )
+
+
+def registered() -> str:
+    (partition,) = boto3.client("glue").get_partitions(
+        DatabaseName="custos_alpha_db", TableName="tb_cur_raw"
+    )["Partitions"]
+    return partition["StorageDescriptor"]["Location"]
+
+
+def lake_keys() -> list[str]:
+    listed = boto3.client("s3").list_objects_v2(Bucket=LAKE, Prefix="custos/")
+    return sorted(o["Key"] for o in listed.get("Contents", []))
+
+
+def tables() -> list[str]:
+    listed = boto3.client("glue").get_tables(DatabaseName="custos_alpha_db")["TableList"]
+    return sorted(t["Name"] for t in listed)
+
+
+def run_through(
+    stand_in: AthenaStandIn, assets: list[str], monkeypatch: pytest.MonkeyPatch
+) -> dg.ExecuteInProcessResult:
+    with fault_proxy(stand_in.upstream, stand_in) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy)
+        result = materialize(assets, dg.DagsterInstance.get())
+    monkeypatch.setenv("AWS_ENDPOINT_URL", stand_in.upstream)
+    return result
+
+
+def test_a_staging_ingest_runs_in_athena_and_reads_no_data_byte(
+    staging: GeneratedDelivery, aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What an ingest of the month killed midway left: a delivery table and its file list.
+    leftover = "tb_cur_ingest_202609_0123456789ab_delivery_0"
+    listing = f"s3://{LAKE}/custos/_staging/cur/org=alpha/year=2026/month=9/0123456789ab/group=0/"
+    GlueCatalog(region="us-east-1").create_file_list_table(
+        CatalogTable(
+            database="custos_alpha_db",
+            name=leftover,
+            location=listing,
+            columns={"line_item_unblended_cost": "double"},
+            partition_keys={},
+        )
+    )
+    boto3.client("s3").put_object(Bucket=LAKE, Key=f"{listing}files.txt".split("/", 3)[3])
+    queue_athena_results(aws, [*raw_ingest_results(MONTH, 30_000), *read_back(30_000)])
+    stand_in = AthenaStandIn(aws)
+    result = run_through(stand_in, ["raw_cur", "tb_cur_raw"], monkeypatch)
+    assert result.success, [e.step_failure_data.error for e in result.get_step_failure_events()]
+
+    # Glue: a table over the delivery's own files (a list of them), the staged version's
+    # table, both dropped after, and the partition pointed at the new version.
+    calls = stand_in.glue_calls()
+    created = [body["TableInput"] for name, body in calls if name == "CreateTable"]
+    delivery, staged = [t for t in created if t["Name"] != "tb_cur_raw"]
+    assert re.fullmatch(r"tb_cur_ingest_202609_[0-9a-f]{12}_delivery_0", delivery["Name"])
+    storage = delivery["StorageDescriptor"]
+    assert storage["InputFormat"].endswith("SymlinkTextInputFormat")
+    assert "resource_tags_user_team" in [c["Name"] for c in storage["Columns"]]
+    assert staged["Name"] == delivery["Name"].replace("_delivery_0", "_staged")
+    dropped = [body["Name"] for name, body in calls if name == "DeleteTable"]
+    assert dropped == [leftover, delivery["Name"], staged["Name"]]
+    assert tables() == ["tb_cur_raw"]
+
+    # Athena: the UNLOAD of the normalizing SELECT over that table into a fresh version,
+    # then the validation SQL over the staged version, then tb_cur_raw's read-back.
+    unload, profile_sql, duplicates_sql, *read_back_sql = stand_in.queries()
+    (target,) = stand_in.unloads.values()
+    assert (
+        unload.startswith("UNLOAD (SELECT ") and f'FROM "{delivery["Name"]}" AS "source"' in unload
+    )
+    assert target.startswith(f"s3://{LAKE}/{RAW_MONTH}v=")
+    assert f'FROM "{staged["Name"]}"' in profile_sql and "count_if" in profile_sql
+    assert f'FROM "{staged["Name"]}"' in duplicates_sql
+    assert len(read_back_sql) == 2
+    for query in stand_in.queries():  # each reads as Trino whole, and back to the same tree
+        statement = query.removeprefix("UNLOAD (").rsplit(f") TO '{target}'", 1)[0]
+        tree = sqlglot.parse_one(statement, read="trino", error_level=ErrorLevel.RAISE)
+        assert isinstance(tree, exp.Query) and not list(tree.find_all(exp.Command))
+        written = tree.sql("trino", unsupported_level=ErrorLevel.RAISE)
+        assert sqlglot.parse_one(written, read="trino") == tree
+    assert registered() == target
+    assert f"{target.removeprefix(f's3://{LAKE}/')}_SUCCESS" in lake_keys()
+    assert not [k for k in lake_keys() if k.startswith("custos/_staging/")]  # every list gone
+
+    # The worker read the manifest and each data file's footer, and no other data byte: every
+    # GET of a data file is a ranged read that starts inside the footer.
+    sizes = data_sizes()
+    data_gets = [(r, n) for r, n in stand_in.gets(SOURCE) if object_key(r) in sizes]
+    assert {object_key(r) for r, _ in data_gets} == set(sizes)
+    for request, _ in data_gets:
+        key = object_key(request)
+        assert request.range, f"an unranged GET of the data file {key}"
+        first = int(request.range.removeprefix("bytes=").split("-")[0])
+        assert first >= footer_start(key, sizes[key]), (key, request.range)
+    footers = sum(size - footer_start(key, size) for key, size in sizes.items())
+    assert sum(n for _, n in data_gets) == footers + 8 * len(sizes)
+
+    # The SQL Athena was sent, run on DuckDB over the same files (the Glue table a view with
+    # "$path"): the delivery's exact total, and the validation SQL passes it.
+    select = unload.removeprefix("UNLOAD (").rsplit(f") TO '{target}'", 1)[0]
+    local = tmp_path / "delivery"
+    files = [
+        SourceFile(path, f"s3://{SOURCE}/tenant-alpha/{path.relative_to(local)}")
+        for path in staging.data_files
+    ]
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")
+    register_views(connection, parquet_groups(files, "alpha"), delivery["Name"].removesuffix("_0"))
+    connection.execute(f'CREATE VIEW "{staged["Name"]}" AS {transpile(select, "duckdb")}')
+    proven = profile_month(DuckDBSession(connection), staged["Name"], MONTH)
+    assert proven.row_count == staging.rows == 30_000
+    assert proven.unblended_cost == staging.unblended_total
+    assert proven.duplicated_keys == proven.rows_outside_period == 0
+    sources = connection.sql(f'SELECT DISTINCT x_source_file FROM "{staged["Name"]}"').fetchall()
+    assert sorted(uri for (uri,) in sources) == sorted(f.uri for f in files)
+
+    metadata = next(
+        e.step_materialization_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey("raw_cur")
+    )
+    assert metadata["query_count"].value == 3
+    assert {"query_scanned_bytes", "query_engine_ms", "query_cost_usd"} <= set(metadata)
+    assert metadata["dagster/uri"].value == target
+    assert metadata["files"].value == 1
+
+
+def test_a_failed_unload_or_check_leaves_the_previous_version_registered(
+    staging: GeneratedDelivery, aws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queue_athena_results(aws, [*raw_ingest_results(MONTH, 30_000), *read_back(30_000)])
+    good = run_through(AthenaStandIn(aws), ["raw_cur", "tb_cur_raw"], monkeypatch)
+    assert good.success
+    previous = registered()
+    kept = lake_keys()
+
+    # The UNLOAD fails after writing part of its output: nothing of it is registered or kept.
+    queue_athena_results(aws, raw_ingest_results(MONTH, 30_000)[:1])  # only the UNLOAD runs
+    failing = AthenaStandIn(aws, fail_unload=True)
+    failed = run_through(failing, ["raw_cur", "tb_cur_raw"], monkeypatch)
+    assert not failed.success
+    (failure,) = failed.get_step_failure_events()
+    assert failure.step_key == "raw_cur"
+    assert "FAILED: HIVE_TOO_MANY_OPEN_PARTITIONS" in str(failure.step_failure_data.error)
+    assert failing.unloads  # it did write there, before failing
+    assert registered() == previous and lake_keys() == kept and tables() == ["tb_cur_raw"]
+
+    # The staged version holds duplicated line items: the check fails, the version goes.
+    queue_athena_results(aws, raw_ingest_results(MONTH, 30_000, duplicated_keys=7))
+    refused = run_through(AthenaStandIn(aws), ["raw_cur", "tb_cur_raw"], monkeypatch)
+    assert not refused.success
+    (failure,) = refused.get_step_failure_events()
+    assert failure.step_key == "raw_cur"
+    message = str(failure.step_failure_data.error)
+    assert "raw_unique_line_items" in message and "previous version of the month is kept" in message
+    assert registered() == previous and lake_keys() == kept and tables() == ["tb_cur_raw"]
+
+    # And a later good delivery replaces it, retiring the old version.
+    queue_athena_results(aws, [*raw_ingest_results(MONTH, 30_000), *read_back(30_000)])
+    assert run_through(AthenaStandIn(aws), ["raw_cur", "tb_cur_raw"], monkeypatch).success
+    assert registered() != previous
+    assert not [k for k in lake_keys() if k.startswith(previous.removeprefix(f"s3://{LAKE}/"))]
+
+
+def test_a_gzip_csv_delivery_is_still_normalized_on_the_worker(
+    staging: GeneratedDelivery, aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Until Athena reads CSV deliveries, the Athena ingest hands them to the worker path: the
+    month loads whole, and no UNLOAD is sent."""
+    for key in data_sizes():  # the tenant now delivers gzip CSV instead
+        boto3.client("s3").delete_object(Bucket=SOURCE, Key=key)
+    csv = deliver(tmp_path / "csv", "legacy-csv")
+    stand_in = AthenaStandIn(aws)
+    result = run_through(stand_in, ["raw_cur"], monkeypatch)
+    assert result.success, [e.step_failure_data.error for e in result.get_step_failure_events()]
+    assert stand_in.queries() == []
+    metadata = next(
+        e.step_materialization_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    )
+    assert metadata["source_format"].value == "legacy-csv"
+    assert metadata["dagster/row_count"].value == csv.rows
+    assert metadata["unblended_cost"].value == float(csv.unblended_total)
+    version = metadata["dagster/uri"].value.removeprefix(f"s3://{LAKE}/")
+    assert f"{version}_SUCCESS" in lake_keys()
