@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from finops_platform.lib.cur.manifest import CSV_SUFFIXES, GZIP
 from finops_platform.sample.catalog import _FMT_CODE, _MIN_SERIES, _SAVINGS_PLANS, MIN_ROWS, Format
 from finops_platform.sample.context import _CUR2_SCHEMA, _LEGACY_SCHEMA, _Context
 from finops_platform.sample.parts import PartWriter, clear_month, month_paths, write_manifest
@@ -60,19 +61,23 @@ def generate_month(
     rows_per_file: int = 2_000_000,
     chunk_rows: int = 250_000,
     progress: bool = False,
+    csv_compression: str = GZIP,
 ) -> GeneratedDelivery:
     """Write one billing month of sample CUR under `source_root`, the manifest last.
 
     `until` makes a month-to-date delivery: no usage starts at or after it. The same arguments
     always give the same data; the assembly id is derived from them unless given.
+    `csv_compression` (GZIP or ZIP) is how a CSV report's parts are compressed.
     """
     _check_arguments(month, rows, fmt, seed, rows_per_file, chunk_rows)
+    if csv_compression not in CSV_SUFFIXES:
+        raise ValueError(f"csv_compression must be one of {', '.join(CSV_SUFFIXES)}")
     plan = _plan(_Context.create(month, rows, fmt, seed, until))
     assembly = assembly_id or _derive_assembly_id(seed, month, fmt, rows, until, name)
     data_dir, manifest_path = month_paths(source_root, name, month, fmt, assembly)
     clear_month(data_dir, manifest_path)
     schema = _CUR2_SCHEMA if fmt == "cur2" else _LEGACY_SCHEMA
-    writer = PartWriter(data_dir, name, schema, rows_per_file, fmt)
+    writer = PartWriter(data_dir, name, schema, rows_per_file, fmt, csv_compression)
     to_table = {
         "legacy": _legacy_table,
         "legacy-csv": functools.partial(_legacy_table, csv=True),
@@ -94,6 +99,7 @@ def generate_month(
         fmt=fmt,
         assembly=assembly,
         schema=schema,
+        csv_compression=csv_compression,
     )
     return GeneratedDelivery(
         data_files=files,

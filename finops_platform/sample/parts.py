@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import zipfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -39,7 +40,7 @@ def month_paths(
 def clear_month(data_dir: Path, manifest_path: Path) -> None:
     """Manifest first, so no reader follows it to parts that are being replaced."""
     manifest_path.unlink(missing_ok=True)
-    for part in [*data_dir.glob("*.parquet"), *data_dir.glob("*.csv.gz")]:
+    for part in [*data_dir.glob("*.parquet"), *data_dir.glob("*.csv.*")]:
         part.unlink()
 
 
@@ -56,10 +57,17 @@ def aws_csv_table(table: pa.Table) -> pa.Table:
 
 
 class _CsvPart:
-    """One gzip CSV part: the header row, then rows in AWS's column order."""
+    """One CSV part, gzip or ZIP (one `.csv` member named as the part): the header row, then
+    rows in AWS's column order."""
 
-    def __init__(self, path: Path) -> None:
-        self._stream = pa.CompressedOutputStream(str(path), "gzip")
+    def __init__(self, path: Path, compression: str) -> None:
+        self._archive: zipfile.ZipFile | None = None
+        if compression == mf.ZIP:
+            self._archive = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED)
+            member = self._archive.open(path.name.removesuffix(".zip"), "w", force_zip64=True)
+            self._stream = pa.PythonFile(member, mode="w")
+        else:
+            self._stream = pa.CompressedOutputStream(str(path), "gzip")
         self._writer: pa_csv.CSVWriter | None = None
 
     def write_table(self, table: pa.Table) -> None:
@@ -72,16 +80,25 @@ class _CsvPart:
         if self._writer is not None:
             self._writer.close()
         self._stream.close()
+        if self._archive is not None:
+            self._archive.close()
 
 
 class PartWriter:
     """Parts of at most `rows_per_file` rows, numbered from 1, in the format's file type."""
 
     def __init__(
-        self, directory: Path, name: str, schema: pa.Schema, rows_per_file: int, fmt: Format
+        self,
+        directory: Path,
+        name: str,
+        schema: pa.Schema,
+        rows_per_file: int,
+        fmt: Format,
+        csv_compression: str = mf.GZIP,
     ) -> None:
         self._directory, self._name, self._schema = directory, name, schema
         self._rows_per_file, self._csv = rows_per_file, fmt == "legacy-csv"
+        self._compression = csv_compression
         self._writer: pq.ParquetWriter | _CsvPart | None = None
         self._rows_in_file = 0
         self.files: list[Path] = []
@@ -101,8 +118,8 @@ class PartWriter:
         self._directory.mkdir(parents=True, exist_ok=True)
         part = len(self.files) + 1
         if self._csv:
-            path = self._directory / mf.csv_file_name(self._name, part)
-            self._writer = _CsvPart(path)
+            path = self._directory / mf.csv_file_name(self._name, part, self._compression)
+            self._writer = _CsvPart(path, self._compression)
         else:
             path = self._directory / mf.data_file_name(self._name, part)
             self._writer = pq.ParquetWriter(path, self._schema, compression="snappy")
@@ -125,6 +142,7 @@ def write_manifest(
     fmt: Format,
     assembly: str,
     schema: pa.Schema,
+    csv_compression: str = mf.GZIP,
 ) -> None:
     """Keys as AWS writes them: bucket keys (legacy), full s3:// URIs (CUR 2.0). A CSV report
     version also gets a copy in its assembly folder, as AWS writes one."""
@@ -150,6 +168,7 @@ def write_manifest(
             bucket=DEMO_BUCKET,
             report_id=hashlib.sha256(f"{payer}/{name}".encode()).hexdigest(),
             csv=fmt == "legacy-csv",
+            compression=csv_compression,
         )
     copies = [path.parent / assembly / path.name] if fmt == "legacy-csv" else []
     for target in [*copies, path]:  # the manifest the arrival sensor watches, last

@@ -1,4 +1,4 @@
-"""Legacy CUR gzip CSV files as the normalization reads them.
+"""Legacy CUR CSV files (gzip, or ZIP unpacked by `unzip`) as the normalization reads them.
 
 A CSV report names its columns `<category>/<name>` in a header row and types them only in its
 manifest (`columns`: `String`, `OptionalBigDecimal`, `DateTime`, `Interval`, ...). Each file's
@@ -39,13 +39,19 @@ MANIFEST_TYPES: dict[str, pa.DataType] = {
 _CHUNK = 1 << 20
 
 
+def _gzipped(source: SourceFile) -> bool:
+    """A gzip part; the other CSV parts read here are ZIP parts already unpacked to plain CSV."""
+    return source.path.suffix.lower() == ".gz"
+
+
 def _header(source: SourceFile, where: str) -> list[str] | None:
     """The file's header row; None for a file without one (no rows either)."""
+    opener = gzip.open if _gzipped(source) else open
     try:
-        with gzip.open(source.path, "rt", encoding="utf-8-sig", newline="") as text:
+        with opener(source.path, "rt", encoding="utf-8-sig", newline="") as text:
             return next(csv.reader(text), None)
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error) as exc:
-        raise DeliveryError(f"{where}: {source.uri}: not a readable gzip CSV file: {exc}") from exc
+        raise DeliveryError(f"{where}: {source.uri}: not a readable CSV file: {exc}") from exc
 
 
 def _check_gzip(source: SourceFile, where: str) -> None:
@@ -107,7 +113,7 @@ def _read_csv(schema: pa.Schema, sources: Sequence[SourceFile]) -> str:
     paths = sql_string_list([str(source.path) for source in sources])
     scan = (
         f"read_csv({paths}, header = true, auto_detect = false, delim = ',', quote = '\"', "
-        f"escape = '\"', compression = 'gzip', strict_mode = true, columns = {{{columns}}})"
+        f"escape = '\"', compression = 'auto', strict_mode = true, columns = {{{columns}}})"
     )
     strings = [sql_identifier(f.name) for f in schema if pa.types.is_string(f.type)]
     kept = ", ".join(f"coalesce({name}, '') AS {name}" for name in strings)
@@ -117,12 +123,13 @@ def _read_csv(schema: pa.Schema, sources: Sequence[SourceFile]) -> str:
 def csv_groups(
     files: Sequence[SourceFile], column_types: Sequence[tuple[str, str]], where: str
 ) -> list[SourceGroup]:
-    """Gzip CSV files grouped by their header, typed by the manifest's `column_types`
-    (header -> manifest type). Every file's gzip data is checked whole first."""
+    """CSV files grouped by their header, typed by the manifest's `column_types`
+    (header -> manifest type). Every gzip file's data is checked whole first."""
     types = dict(column_types)
     schemas = []
     for source in files:
         header = _header(source, where)
-        _check_gzip(source, where)
+        if _gzipped(source):
+            _check_gzip(source, where)
         schemas.append((source, _schema(header, types, source, where) if header else None))
     return group_by_schema(schemas, _read_csv, rescan_cheap=False)

@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass
 
 from finops_platform.lib.cur.manifest import (
+    CSV_SUFFIXES,
     CUR2_MANIFEST_RE,
-    GZIP,
     LEGACY_MANIFEST_RE,
     Manifest,
     data_keys_under_root,
@@ -54,7 +54,7 @@ DATA_FILE_PATTERNS: dict[CurFormat, re.Pattern[str]] = {
     "legacy": re.compile(
         r"(^|/)year=(?P<year>\d{4})/month=(?P<month>0?[1-9]|1[0-2])/[^/]+\.parquet$"
     ),
-    # Any compression is found here, so that one AWS allows but we do not read (ZIP) is named.
+    # Any compression is found here, so that one we do not read is named.
     "legacy-csv": re.compile(
         r"(^|/)(?P<year>\d{4})(?P<month>0[1-9]|1[0-2])01-\d{8}/([^/]+/)?[^/]+\.csv(\.\w+)?$",
         re.IGNORECASE,
@@ -63,8 +63,6 @@ DATA_FILE_PATTERNS: dict[CurFormat, re.Pattern[str]] = {
         r"(^|/)data/BILLING_PERIOD=(?P<year>\d{4})-(?P<month>0[1-9]|1[0-2])/(.+/)?[^/]+\.parquet$"
     ),
 }
-# The only CSV compression read: gzip (AWS also offers ZIP).
-CSV_SUFFIX = ".csv.gz"
 
 
 def _relative(uri: str, root: str) -> str:
@@ -129,12 +127,15 @@ def find_delivery(store: ObjectStore, tenant: TenantConfig, month: dt.date) -> D
 
 
 def _readable_csv(manifest: Manifest, data_files: list[StoredObject], where: str) -> None:
-    """Only gzip CSV is read: a ZIP report (or any other compression) fails by file name."""
+    """The CSV compressions AWS offers (GZIP, ZIP) are read, each file with its own suffix;
+    any other compression, or a file whose suffix is not its manifest's, fails by file name."""
+    suffix = CSV_SUFFIXES.get(manifest.compression.upper())
     for data_file in data_files:
-        if manifest.compression.upper() != GZIP or not data_file.uri.endswith(CSV_SUFFIX):
+        if suffix is None or not data_file.uri.lower().endswith(suffix):
             raise DeliveryError(
                 f"{where}: {data_file.uri}: CSV compressed as {manifest.compression or 'none'!r} "
-                f"is not a format read here; deliver the report as gzip CSV ({GZIP}) or Parquet"
+                f"is not a format read here; deliver the report as CSV compressed with "
+                f"{' or '.join(CSV_SUFFIXES)}, or as Parquet"
             )
 
 
@@ -164,7 +165,7 @@ def _choose_format(
 
 EXPECTED_LAYOUTS: dict[CurFormat, str] = {
     "legacy": ".../year=YYYY/month=M/*.parquet",
-    "legacy-csv": ".../<report>/yyyymmdd-yyyymmdd/[<assemblyId>/]*.csv.gz",
+    "legacy-csv": ".../<report>/yyyymmdd-yyyymmdd/[<assemblyId>/]*.csv.gz|*.csv.zip",
     "cur2": ".../data/BILLING_PERIOD=YYYY-MM/*.parquet",
 }
 

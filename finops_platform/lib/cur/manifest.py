@@ -10,9 +10,10 @@ Layouts, relative to a tenant's source root (the S3 prefix the report or export 
   data ``<report>/<report>/year=YYYY/month=M/<report>-00001.snappy.parquet``,
   manifest ``<report>/<yyyymmdd-yyyymmdd>/<report>-Manifest.json`` (the range ends on the first
   day of the next month, e.g. ``20181001-20181101``).
-- legacy CUR, gzip CSV (a new report version each update, or overwrite without the
+- legacy CUR, gzip or ZIP CSV (a new report version each update, or overwrite without the
   ``<assemblyId>/`` folder):
-  data ``<report>/<yyyymmdd-yyyymmdd>/<assemblyId>/<report>-1.csv.gz``, manifest as above; the
+  data ``<report>/<yyyymmdd-yyyymmdd>/<assemblyId>/<report>-1.csv.gz`` (``.csv.zip`` when the
+  manifest's compression is ``ZIP``), manifest as above; the
   manifest's ``columns`` give each CSV column's type, and a copy of the manifest sits in the
   assembly folder.
 - CUR 2.0 (Data Exports, Parquet, overwrite):
@@ -65,6 +66,10 @@ _KEY_MONTH_RE = re.compile(
 CSV_KEY_RE = re.compile(r"\.csv(\.[a-z0-9]+)?$", re.IGNORECASE)
 CSV_CONTENT_TYPE = "text/csv"
 GZIP = "GZIP"
+ZIP = "ZIP"
+# The compressions AWS offers for a CSV report (the manifest's `compression`), and the suffix
+# of the report's files in each: `<report>-<n>.csv.<gz|zip>`.
+CSV_SUFFIXES = {GZIP: ".csv.gz", ZIP: ".csv.zip"}
 
 
 @dataclass(frozen=True)
@@ -119,9 +124,9 @@ def legacy_csv_data_dir(name: str, month: dt.date, assembly_id: str | None = Non
     return f"{folder}/{assembly_id}" if assembly_id else folder
 
 
-def csv_file_name(name: str, part: int) -> str:
-    """AWS numbers the gzip CSV parts of a report version from 1, without padding."""
-    return f"{name}-{part}.csv.gz"
+def csv_file_name(name: str, part: int, compression: str = GZIP) -> str:
+    """AWS numbers the CSV parts of a report version from 1, without padding."""
+    return f"{name}-{part}{CSV_SUFFIXES[compression]}"
 
 
 def cur2_manifest_key(name: str, month: dt.date) -> str:
@@ -316,15 +321,17 @@ def build_legacy_manifest(
     bucket: str,
     report_id: str,
     csv: bool = False,
+    compression: str = GZIP,
 ) -> LegacyManifest:
-    """A legacy manifest for a Parquet (Athena integration) or a gzip CSV delivery."""
+    """A legacy manifest for a Parquet (Athena integration) or a CSV delivery (`compression`
+    GZIP or ZIP)."""
     start = dt.datetime(month.year, month.month, 1, tzinfo=dt.UTC)
     end = dt.datetime.combine(next_month(month), dt.time(), tzinfo=dt.UTC)
     return LegacyManifest(
         assembly_id=assembly_id,
         account=account,
         columns=[_legacy_column(field) for field in schema],
-        compression=GZIP if csv else "Parquet",
+        compression=compression if csv else "Parquet",
         content_type=CSV_CONTENT_TYPE if csv else "Parquet",
         report_id=report_id,
         report_name=report_name,
