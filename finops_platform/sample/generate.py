@@ -76,12 +76,13 @@ def generate_month(
     assembly = assembly_id or _derive_assembly_id(seed, month, fmt, rows, until, name)
     data_dir, manifest_path = month_paths(source_root, name, month, fmt, assembly)
     clear_month(data_dir, manifest_path)
-    schema = _CUR2_SCHEMA if fmt == "cur2" else _LEGACY_SCHEMA
+    schema = _CUR2_SCHEMA if fmt.startswith("cur2") else _LEGACY_SCHEMA
     writer = PartWriter(data_dir, name, schema, rows_per_file, fmt, csv_compression)
     to_table = {
         "legacy": _legacy_table,
         "legacy-csv": functools.partial(_legacy_table, csv=True),
         "cur2": _cur2_table,
+        "cur2-csv": _cur2_table,
     }[fmt]
     total_units = 0
     with tqdm(total=rows, unit="rows", file=sys.stderr, disable=not progress) as bar:

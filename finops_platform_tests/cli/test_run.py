@@ -108,6 +108,25 @@ def test_demo_data_writes_a_gzip_csv_report_that_runs(
     assert (row["status"], row["rows"], row["checks"]) == ("ok", 600, "13/13 passed")
 
 
+def test_demo_data_writes_a_cur2_csv_export_that_runs(
+    tmp_path: Path, finops_home: Path, write_config: WriteConfig
+) -> None:
+    source = tmp_path / "source"
+    write_config([tenant_entry("acme", source)])
+    written = finops(
+        "demo-data", "--months", "1", "--rows-per-month", "600", "--cur-format", "cur2-csv"
+    )
+    assert written.exit_code == 0, written.output
+    (manifest,) = source.glob("acme-cur/metadata/BILLING_PERIOD=*/acme-cur-Manifest.json")
+    (part,) = source.glob("acme-cur/data/BILLING_PERIOD=*/*")
+    assert part.name == "acme-cur-00001.csv.gz"
+    assert json.loads(manifest.read_bytes())["dataFiles"][0].endswith("/acme-cur-00001.csv.gz")
+    result = finops("run", "--format", "json")
+    assert result.exit_code == 0, result.output
+    (row, _) = json.loads(result.stdout)
+    assert (row["status"], row["rows"], row["checks"]) == ("ok", 600, "13/13 passed")
+
+
 def test_export_writes_a_partition_to_parquet_and_csv(loaded: Path, tmp_path: Path) -> None:
     result = export("tb_cur_raw", tmp_path / "raw.parquet")
     assert result.exit_code == 0, result.output

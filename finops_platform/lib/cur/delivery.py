@@ -1,10 +1,11 @@
 """Find one billing month's CUR delivery under a tenant's source path.
 
 Legacy CUR (Athena integration, Parquet) keeps a month under `.../year=YYYY/month=M/` and its
-manifest at `<report>/<yyyymmdd-yyyymmdd>/<report>-Manifest.json`; a legacy gzip CSV report keeps
-its files in that same billing period folder (in an `<assemblyId>/` folder per report version);
-CUR 2.0 (Data Exports) keeps it under `.../data/BILLING_PERIOD=YYYY-MM/` with the manifest under
-`.../metadata/BILLING_PERIOD=YYYY-MM/`. The manifest is written after the data, so when there is
+manifest at `<report>/<yyyymmdd-yyyymmdd>/<report>-Manifest.json`; a legacy CSV report (gzip or
+ZIP) keeps its files in that same billing period folder (in an `<assemblyId>/` folder per report
+version); CUR 2.0 (Data Exports, Parquet or gzip CSV) keeps it under
+`.../data/BILLING_PERIOD=YYYY-MM/` with the manifest under `.../metadata/BILLING_PERIOD=YYYY-MM/`.
+The manifest is written after the data, so when there is
 one, it decides which files make up the delivery; a real Parquet export copied without its
 manifest (like the 2018 sample) is read from the month's folder alone. A CSV report cannot be:
 its column types are in the manifest.
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from finops_platform.lib.cur.manifest import (
     CSV_SUFFIXES,
     CUR2_MANIFEST_RE,
+    GZIP,
     LEGACY_MANIFEST_RE,
     Manifest,
     data_keys_under_root,
@@ -40,7 +42,7 @@ class Delivery:
     data_files: tuple[StoredObject, ...]
     manifest: StoredObject | None
     assembly_id: str | None
-    # CSV header -> the type its manifest gives it (legacy CSV reports only).
+    # CSV header -> the type its manifest gives it (CSV deliveries only).
     column_types: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -62,7 +64,13 @@ DATA_FILE_PATTERNS: dict[CurFormat, re.Pattern[str]] = {
     "cur2": re.compile(
         r"(^|/)data/BILLING_PERIOD=(?P<year>\d{4})-(?P<month>0[1-9]|1[0-2])/(.+/)?[^/]+\.parquet$"
     ),
+    "cur2-csv": re.compile(
+        r"(^|/)data/BILLING_PERIOD=(?P<year>\d{4})-(?P<month>0[1-9]|1[0-2])/(.+/)?[^/]+\.csv(\.\w+)?$",
+        re.IGNORECASE,
+    ),
 }
+# The CSV formats, whose column types are in their manifest.
+CSV_FORMATS: tuple[CurFormat, ...] = ("legacy-csv", "cur2-csv")
 
 
 def _relative(uri: str, root: str) -> str:
@@ -105,13 +113,13 @@ def find_delivery(store: ObjectStore, tenant: TenantConfig, month: dt.date) -> D
         data_files = _files_listed_in(
             manifest, data_files, manifest_object, tenant.source_path, where
         )
-        if fmt == "legacy-csv":
-            _readable_csv(manifest, data_files, where)
-    elif fmt == "legacy-csv":
+        if fmt in CSV_FORMATS:
+            # Data Exports write CSV as gzip only, and their manifest does not say so.
+            _readable_csv(manifest.compression if fmt == "legacy-csv" else GZIP, data_files, where)
+    elif fmt in CSV_FORMATS:
         raise DeliveryError(
             f"{where}: CSV report files ({data_files[0].uri}, ...) without their manifest "
-            f"(<report>/<yyyymmdd-yyyymmdd>/<report>-Manifest.json): a CSV report's column "
-            "types are in it"
+            f"({MANIFEST_LAYOUTS[fmt]}): a CSV report's column types are in it"
         )
     else:
         _one_report(fmt, data_files, tenant.source_path, where)
@@ -126,14 +134,14 @@ def find_delivery(store: ObjectStore, tenant: TenantConfig, month: dt.date) -> D
     )
 
 
-def _readable_csv(manifest: Manifest, data_files: list[StoredObject], where: str) -> None:
+def _readable_csv(compression: str, data_files: list[StoredObject], where: str) -> None:
     """The CSV compressions AWS offers (GZIP, ZIP) are read, each file with its own suffix;
     any other compression, or a file whose suffix is not its manifest's, fails by file name."""
-    suffix = CSV_SUFFIXES.get(manifest.compression.upper())
+    suffix = CSV_SUFFIXES.get(compression.upper())
     for data_file in data_files:
         if suffix is None or not data_file.uri.lower().endswith(suffix):
             raise DeliveryError(
-                f"{where}: {data_file.uri}: CSV compressed as {manifest.compression or 'none'!r} "
+                f"{where}: {data_file.uri}: CSV compressed as {compression or 'none'!r} "
                 f"is not a format read here; deliver the report as CSV compressed with "
                 f"{' or '.join(CSV_SUFFIXES)}, or as Parquet"
             )
@@ -167,6 +175,11 @@ EXPECTED_LAYOUTS: dict[CurFormat, str] = {
     "legacy": ".../year=YYYY/month=M/*.parquet",
     "legacy-csv": ".../<report>/yyyymmdd-yyyymmdd/[<assemblyId>/]*.csv.gz|*.csv.zip",
     "cur2": ".../data/BILLING_PERIOD=YYYY-MM/*.parquet",
+    "cur2-csv": ".../data/BILLING_PERIOD=YYYY-MM/*.csv.gz",
+}
+MANIFEST_LAYOUTS: dict[CurFormat, str] = {
+    "legacy-csv": "<report>/<yyyymmdd-yyyymmdd>/<report>-Manifest.json",
+    "cur2-csv": "<export>/metadata/BILLING_PERIOD=YYYY-MM/<export>-Manifest.json",
 }
 
 
@@ -178,7 +191,7 @@ def _find_manifest(
     month: dt.date,
     where: str,
 ) -> tuple[StoredObject | None, Manifest | None]:
-    pattern = CUR2_MANIFEST_RE if fmt == "cur2" else LEGACY_MANIFEST_RE
+    pattern = CUR2_MANIFEST_RE if fmt.startswith("cur2") else LEGACY_MANIFEST_RE
     candidates = []
     for obj in objects:
         match = pattern.search(_relative(obj.uri, tenant.source_path))

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from finops_platform.lake import raw_month
-from finops_platform.lib.cur.csv_source import csv_groups
+from finops_platform.lib.cur.csv_source import CSV_DIALECTS, csv_groups
 from finops_platform.lib.cur.delivery import Delivery, DeliveryError, find_delivery
 from finops_platform.lib.cur.normalize import Lineage, empty_canonical_select, write_normalized
 from finops_platform.lib.cur.sources import SourceFile, SourceGroup, parquet_groups
@@ -42,8 +42,8 @@ def describe(org_id: str, month: dt.date) -> str:
 
 def source_groups(delivery: Delivery, sources: list[SourceFile], where: str) -> list[SourceGroup]:
     """The delivery's files grouped for the normalization, as their format is read."""
-    if delivery.format == "legacy-csv":
-        return csv_groups(sources, delivery.column_types, where)
+    if delivery.format in CSV_DIALECTS:
+        return csv_groups(sources, delivery.column_types, where, CSV_DIALECTS[delivery.format])
     return parquet_groups(sources, where)
 
 

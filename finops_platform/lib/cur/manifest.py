@@ -19,6 +19,8 @@ Layouts, relative to a tenant's source root (the S3 prefix the report or export 
 - CUR 2.0 (Data Exports, Parquet, overwrite):
   data ``<export>/data/BILLING_PERIOD=YYYY-MM/<export>-00001.snappy.parquet``,
   manifest ``<export>/metadata/BILLING_PERIOD=YYYY-MM/<export>-Manifest.json``.
+- CUR 2.0 as gzip CSV: the same folders, data ``<export>-00001.csv.gz`` with the CUR 2.0
+  column names as header and the map columns as JSON text; the manifest's ``columns`` type them.
 
 Legacy ``reportKeys`` are object keys inside the bucket; CUR 2.0 ``dataFiles`` are full
 ``s3://bucket/...`` URIs. `data_keys_under_root` maps both onto keys relative to the source root.
@@ -74,9 +76,10 @@ CSV_SUFFIXES = {GZIP: ".csv.gz", ZIP: ".csv.zip"}
 
 @dataclass(frozen=True)
 class Manifest:
-    """What the platform needs from either manifest format. `columns` maps a legacy CSV
-    header (`lineItem/UnblendedCost`) to the type the manifest gives it (`OptionalBigDecimal`):
-    a CSV report's types come from there, not from its text."""
+    """What the platform needs from either manifest format. `columns` maps a CSV header
+    (legacy `lineItem/UnblendedCost`, CUR 2.0 `line_item_unblended_cost`) to the type the
+    manifest gives it (`OptionalBigDecimal`, `double`): a CSV file's types come from there,
+    not from its text."""
 
     format: ManifestFormat
     assembly_id: str
@@ -90,11 +93,10 @@ class Manifest:
     def data_format(self) -> CurFormat:
         """How the data files are written: a legacy manifest of `text/csv` or `.csv...` keys
         is a CSV report; the rest of legacy is the Athena integration's Parquet."""
+        csv_keys = any(CSV_KEY_RE.search(key) for key in self.data_keys)
         if self.format == "cur2":
-            return "cur2"
-        if self.content_type.lower() == CSV_CONTENT_TYPE or any(
-            CSV_KEY_RE.search(key) for key in self.data_keys
-        ):
+            return "cur2-csv" if csv_keys else "cur2"
+        if self.content_type.lower() == CSV_CONTENT_TYPE or csv_keys:
             return "legacy-csv"
         return "legacy"
 
@@ -144,6 +146,11 @@ def data_file_name(name: str, part: int) -> str:
     return f"{name}-{part:05d}.snappy.parquet"
 
 
+def cur2_csv_file_name(name: str, part: int) -> str:
+    """CUR 2.0 gzip CSV parts, numbered as its Parquet parts."""
+    return f"{name}-{part:05d}{CSV_SUFFIXES[GZIP]}"
+
+
 def match_manifest_key(key: str) -> tuple[ManifestFormat, str, dt.date] | None:
     """(format, report/export name, billing month) of a manifest key, or None if it is not one."""
     for fmt, pattern in (("legacy", LEGACY_MANIFEST_RE), ("cur2", CUR2_MANIFEST_RE)):
@@ -158,6 +165,7 @@ _DATA_DIRS = {
     "legacy": legacy_data_dir,
     "legacy-csv": legacy_csv_data_dir,
     "cur2": cur2_data_dir,
+    "cur2-csv": cur2_data_dir,
 }
 
 
@@ -450,7 +458,13 @@ def to_manifest(model: LegacyManifest | Cur2Manifest, *, source: str) -> Manifes
     """The common view of a validated manifest model."""
     if isinstance(model, Cur2Manifest):
         start = _period_start(model, model.data_files, source)
-        return Manifest("cur2", model.execution_id, start, tuple(model.data_files))
+        return Manifest(
+            format="cur2",
+            assembly_id=model.execution_id,
+            billing_period_start=start,
+            data_keys=tuple(model.data_files),
+            columns=tuple((c.name, c.type) for c in model.columns),
+        )
     start = _period_start(model, model.report_keys, source)
     return Manifest(
         format="legacy",

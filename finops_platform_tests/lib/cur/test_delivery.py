@@ -44,7 +44,7 @@ def stray_copy(delivery: GeneratedDelivery, source: Path, folder: str) -> Path:
     return copy
 
 
-@pytest.mark.parametrize("fmt", ["legacy", "legacy-csv", "cur2"])
+@pytest.mark.parametrize("fmt", ["legacy", "legacy-csv", "cur2", "cur2-csv"])
 def test_the_manifest_picks_its_files_by_key_not_by_name(
     fmt: str, source: Path, tenant: TenantConfig, store: LocalObjectStore
 ) -> None:
@@ -135,6 +135,19 @@ def test_a_csv_compression_not_read_here_fails_naming_the_file_and_it(
         f"tenant 'alpha', month 2026-10: {renamed[0]}: CSV compressed as {compression!r} is not "
         "a format read here; deliver the report as CSV compressed with GZIP or ZIP, or as Parquet"
     )
+
+
+def test_auto_tells_a_cur2_csv_export_by_its_files_and_types_it_by_its_manifest(
+    source: Path, tenant: TenantConfig, store: LocalObjectStore
+) -> None:
+    delivery = deliver(source, "cur2-csv")
+    assert delivered_months(store, tenant) == [MONTH]
+    found = find_delivery(store, tenant, MONTH)
+    assert (found.format, found.assembly_id) == ("cur2-csv", delivery.assembly_id)
+    assert dict(found.column_types)["discount"] == "map<string,double>"
+    delivery.manifest_path.unlink()
+    with pytest.raises(DeliveryError, match=r"without their manifest \(<export>/metadata/"):
+        find_delivery(store, tenant, MONTH)
 
 
 def test_a_csv_report_without_its_manifest_is_refused(
