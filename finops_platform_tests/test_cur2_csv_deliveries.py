@@ -63,7 +63,7 @@ def test_a_cur2_csv_month_passes_every_check_with_the_totals_and_maps_of_its_par
     assert manifest["dataFiles"][0].startswith("s3://")
     loaded = load(months=[MONTH])
     assert loaded.ok, loaded.reports
-    assert [check_tally(r) for r in loaded.tenant_reports()] == [(13, 13, [])] * 2
+    assert [check_tally(r) for r in loaded.tenant_reports()] == [(14, 14, [])] * 2
     (row,) = query("acme", RAW)
     assert (row["n"], Decimal(row["cost"])) == (delivery.rows, delivery.unblended_total)
     assert (row["fmt"], row["assembly_id"], row["files"]) == ("cur2-csv", delivery.assembly_id, 3)

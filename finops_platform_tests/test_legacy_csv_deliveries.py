@@ -75,7 +75,7 @@ def test_a_csv_month_passes_every_check_with_the_totals_of_its_parquet_twin(
     deliver(roots["twin"], fmt="legacy")  # the same rows, as Parquet
     loaded = load(months=[MONTH])
     assert loaded.ok, loaded.reports
-    assert [check_tally(r) for r in loaded.tenant_reports()] == [(13, 13, [])] * 2
+    assert [check_tally(r) for r in loaded.tenant_reports()] == [(14, 14, [])] * 2
     row = raw_totals()
     assert (row["n"], Decimal(row["cost"])) == (delivery.rows, delivery.unblended_total)
     assert (row["fmt"], row["assembly_id"], row["deliveries"]) == (
@@ -179,7 +179,7 @@ def test_a_zip_report_loads_to_the_totals_of_its_gzip_twin(
     assert [p.suffix for p in delivery.data_files] == [".zip"] * 3
     loaded = load(months=[MONTH])
     assert loaded.ok, loaded.reports
-    assert [check_tally(r) for r in loaded.tenant_reports()] == [(13, 13, [])] * 2
+    assert [check_tally(r) for r in loaded.tenant_reports()] == [(14, 14, [])] * 2
     row = raw_totals()
     assert (row["n"], Decimal(row["cost"]), row["files"]) == (
         delivery.rows,

@@ -31,7 +31,7 @@ def test_real_sample_runs_and_reruns_without_duplicates(
         loaded = load(["real_sample"], [OCTOBER])
         assert loaded.ok, loaded.reports
         report = loaded.report("real_sample", OCTOBER)
-        assert report.rows == 119307 and check_tally(report) == (13, 13, [])
+        assert report.rows == 119307 and check_tally(report) == (14, 14, [])
         (row,) = query("real_sample", COUNT_AND_COST)
         assert row["n"] == 119307
         assert row["cost"] == pytest.approx(4064.483132, abs=1e-6)

@@ -28,6 +28,7 @@ from finops_platform.sample.plan import (
     _tail_series,
 )
 from finops_platform.sample.rows import _blocks
+from finops_platform.sample.split import split_schema, with_split_rows
 from finops_platform.sample.strings import _build_strings, _stable_uuid
 from finops_platform.sample.tables import _cur2_table, _legacy_table
 
@@ -62,21 +63,28 @@ def generate_month(
     chunk_rows: int = 250_000,
     progress: bool = False,
     csv_compression: str = GZIP,
+    split_cost_allocation: bool = False,
 ) -> GeneratedDelivery:
     """Write one billing month of sample CUR under `source_root`, the manifest last.
 
     `until` makes a month-to-date delivery: no usage starts at or after it. The same arguments
     always give the same data; the assembly id is derived from them unless given.
     `csv_compression` (GZIP or ZIP) is how a CSV report's parts are compressed.
+    `split_cost_allocation` adds the EKS pod rows of split cost allocation data (`split`): they
+    cost nothing themselves, so the unblended total stays; `rows` counts them too.
     """
     _check_arguments(month, rows, fmt, seed, rows_per_file, chunk_rows)
     if csv_compression not in CSV_SUFFIXES:
         raise ValueError(f"csv_compression must be one of {', '.join(CSV_SUFFIXES)}")
     plan = _plan(_Context.create(month, rows, fmt, seed, until))
-    assembly = assembly_id or _derive_assembly_id(seed, month, fmt, rows, until, name)
+    assembly = assembly_id or _derive_assembly_id(
+        seed, month, fmt, rows, until, name + ("|split" if split_cost_allocation else "")
+    )
     data_dir, manifest_path = month_paths(source_root, name, month, fmt, assembly)
     clear_month(data_dir, manifest_path)
     schema = _CUR2_SCHEMA if fmt.startswith("cur2") else _LEGACY_SCHEMA
+    if split_cost_allocation:
+        schema = split_schema(schema, fmt)
     writer = PartWriter(data_dir, name, schema, rows_per_file, fmt, csv_compression)
     to_table = {
         "legacy": _legacy_table,
@@ -84,11 +92,15 @@ def generate_month(
         "cur2": _cur2_table,
         "cur2-csv": _cur2_table,
     }[fmt]
-    total_units = 0
+    total_units, written = 0, 0
     with tqdm(total=rows, unit="rows", file=sys.stderr, disable=not progress) as bar:
         for block in _blocks(plan, chunk_rows):
             total_units += block.unblended_total()
-            writer.write(to_table(block, plan))
+            table = to_table(block, plan)
+            if split_cost_allocation:
+                table = with_split_rows(table, schema, fmt)
+            writer.write(table)
+            written += table.num_rows
             bar.update(block.size)
     files = writer.close()
     write_manifest(
@@ -106,7 +118,7 @@ def generate_month(
         data_files=files,
         manifest_path=manifest_path,
         assembly_id=assembly,
-        rows=rows,
+        rows=written,
         unblended_total=Decimal(total_units).scaleb(-10),
         month=month,
         fmt=fmt,

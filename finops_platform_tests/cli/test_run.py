@@ -64,7 +64,7 @@ def test_run_prints_progress_on_stderr_and_json_on_stdout(delivered: Path) -> No
         ("acme", MONTH, "ok"),
         ("(all tenants)", MONTH, "ok"),
     ]
-    assert rows[0]["rows"] == 600 and rows[0]["checks"] == "13/13 passed"
+    assert rows[0]["rows"] == 600 and rows[0]["checks"] == "14/14 passed"
     lines = result.stderr.splitlines()
     assert messages(result.stderr) == []  # progress only: no Dagster log lines
     assert lines[0] == f"[1/1] running acme {MONTH} ..."
@@ -105,7 +105,7 @@ def test_demo_data_writes_a_gzip_csv_report_that_runs(
     result = finops("run", "--format", "json")
     assert result.exit_code == 0, result.output
     (row, _) = json.loads(result.stdout)
-    assert (row["status"], row["rows"], row["checks"]) == ("ok", 600, "13/13 passed")
+    assert (row["status"], row["rows"], row["checks"]) == ("ok", 600, "14/14 passed")
 
 
 def test_demo_data_writes_a_cur2_csv_export_that_runs(
@@ -124,7 +124,7 @@ def test_demo_data_writes_a_cur2_csv_export_that_runs(
     result = finops("run", "--format", "json")
     assert result.exit_code == 0, result.output
     (row, _) = json.loads(result.stdout)
-    assert (row["status"], row["rows"], row["checks"]) == ("ok", 600, "13/13 passed")
+    assert (row["status"], row["rows"], row["checks"]) == ("ok", 600, "14/14 passed")
 
 
 def test_export_writes_a_partition_to_parquet_and_csv(loaded: Path, tmp_path: Path) -> None:

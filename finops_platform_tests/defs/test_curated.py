@@ -247,7 +247,7 @@ def test_real_sample_cost_daily_matches_raw_and_the_cid_amortized_total(
     october = dt.date(2018, 10, 1)
     loaded = load(["real_sample"], [october])
     assert loaded.ok, loaded.reports
-    assert check_tally(loaded.report("real_sample", october)) == (13, 13, [])
+    assert check_tally(loaded.report("real_sample", october)) == (14, 14, [])
     (row,) = query(
         "real_sample",
         "SELECT sum(unblended_cost) AS unblended, sum(amortized_cost) AS amortized "

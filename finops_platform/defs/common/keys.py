@@ -13,6 +13,7 @@ TB_CUR_RAW = dg.AssetKey(RAW_TABLE)
 COST_DAILY = dg.AssetKey("cost_daily")
 COST_BY_TAG = dg.AssetKey("cost_by_tag")
 COST_MONTHLY_SUMMARY = dg.AssetKey("cost_monthly_summary")
+COST_BY_WORKLOAD = dg.AssetKey("cost_by_workload")
 FOCUS_COST = dg.AssetKey("focus_cost")
 CROSS_ORG = dg.AssetKey("cost_cross_org_monthly")
 
@@ -40,6 +41,7 @@ TAG_PARTS_ADD_UP = "tag_parts_add_up"
 TAG_KEYS_FOUND = "tag_keys_found"
 SUMMARY_ADDS_UP = "summary_adds_up"
 FOCUS_ADDS_UP = "focus_adds_up"
+WORKLOADS_ADD_UP = "workloads_add_up"
 MATCHES_TENANT_TOTALS = "matches_tenant_totals"
 
 FRESHNESS_PREFIX = "freshness_sla_"
@@ -68,6 +70,7 @@ TENANT_MONTH_CHECKS = (
     dg.AssetCheckKey(COST_BY_TAG, TAG_KEYS_FOUND),
     dg.AssetCheckKey(COST_MONTHLY_SUMMARY, SUMMARY_ADDS_UP),
     dg.AssetCheckKey(FOCUS_COST, FOCUS_ADDS_UP),
+    dg.AssetCheckKey(COST_BY_WORKLOAD, WORKLOADS_ADD_UP),
     dg.AssetCheckKey(TB_CUR_RAW, LAYERS_AGREE),  # across the layers, so last
 )
 
