@@ -26,6 +26,7 @@ navigation = st.navigation(
         st.Page(PAGES / "overview.py", title="Overview", default=True),
         st.Page(PAGES / "showback.py", title="Showback"),
         st.Page(PAGES / "commitments.py", title="Commitments"),
+        st.Page(PAGES / "workloads.py", title="Workloads"),
         st.Page(PAGES / "data_health.py", title="Data health", url_path=HEALTH_PATH),
     ]
 )
