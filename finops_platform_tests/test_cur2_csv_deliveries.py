@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from finops_platform.defs.common.keys import RAW_CUR
-from finops_platform.sample import GeneratedDelivery, generate_month
+from finops_platform.sample import GeneratedDelivery
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
 from finops_platform_tests.support.materialize import (
     check_tally,
@@ -22,6 +22,7 @@ from finops_platform_tests.support.materialize import (
     query,
 )
 from finops_platform_tests.test_legacy_csv_deliveries import DAILY, MONTH, RAW, rewrite_csv
+from finops_platform_tests.test_legacy_csv_deliveries import deliver as deliver_month
 
 MAPS = (
     "SELECT sum(cardinality(map_keys(resource_tags))) AS tags, "
@@ -35,15 +36,14 @@ MAPS = (
 
 @pytest.fixture
 def source(tmp_path: Path, finops_home: Path, write_config: WriteConfig) -> Path:
-    """The `acme` tenant's source path; `auto` finds the CSV export in it."""
-    root = tmp_path / "acme"
-    write_config([tenant_entry("acme", root, first_billing_month="2026-01")])
-    return root
+    """The `acme` tenant's source path; `auto` finds the export in it."""
+    write_config([tenant_entry("acme", tmp_path / "acme", first_billing_month="2026-01")])
+    return tmp_path / "acme"
 
 
-def deliver(root: Path, rows: int = 4000, **options: object) -> GeneratedDelivery:
-    arguments = {"month": MONTH, "rows": rows, "fmt": "cur2-csv", "seed": 11} | options
-    return generate_month(root, **arguments)  # type: ignore[arg-type]
+def deliver(root: Path, **options: object) -> GeneratedDelivery:
+    """The legacy tests' month, as a CUR 2.0 CSV export unless `fmt` says otherwise."""
+    return deliver_month(root, **({"fmt": "cur2-csv"} | options))
 
 
 def test_a_cur2_csv_month_passes_every_check_with_the_totals_and_maps_of_its_parquet_twin(
