@@ -384,6 +384,18 @@ def _rows_per_month(_ctx: click.Context, _param: click.Parameter, value: int) ->
     type=click.Choice(CUR_FORMATS),
     help="CUR format of the files (default: the tenant's)",
 )
+@click.option(
+    "--csv-compression",
+    type=click.Choice(["GZIP", "ZIP"]),
+    default="GZIP",
+    show_default=True,
+    help="how a legacy CSV report's parts are compressed",
+)
+@click.option(
+    "--split-cost-allocation",
+    is_flag=True,
+    help="add EKS pod rows of split cost allocation data (cost_by_workload)",
+)
 @format_option
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.pass_obj
@@ -393,6 +405,8 @@ def demo_data(
     months: int,
     rows_per_month: int,
     cur_format: str | None,
+    csv_compression: str,
+    split_cost_allocation: bool,
     fmt: str,
     seed: int,
 ) -> None:
@@ -426,6 +440,8 @@ def demo_data(
                     name=f"{t.org_id.replace('_', '-')}-cur",
                     until=now if month == current else None,
                     progress=sys.stderr.isatty() and rows_per_month >= 1_000_000,
+                    csv_compression=csv_compression,
+                    split_cost_allocation=split_cost_allocation,
                 )
             rows.append(
                 [

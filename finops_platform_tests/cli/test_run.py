@@ -127,6 +127,32 @@ def test_demo_data_writes_a_cur2_csv_export_that_runs(
     assert (row["status"], row["rows"], row["checks"]) == ("ok", 600, "14/14 passed")
 
 
+def test_demo_data_writes_a_zip_report_with_eks_pods_that_runs(
+    tmp_path: Path, finops_home: Path, write_config: WriteConfig
+) -> None:
+    source = tmp_path / "source"
+    write_config([tenant_entry("acme", source)])
+    options = ("--csv-compression", "ZIP", "--split-cost-allocation")
+    written = finops(
+        "demo-data", "--months", "1", "--rows-per-month", "600", "--cur-format", "legacy-csv",
+        *options,
+    )  # fmt: skip
+    assert written.exit_code == 0, written.output
+    (part,) = source.rglob("*.csv.*")
+    assert part.name == "acme-cur-1.csv.zip"
+    result = finops("run", "--format", "json")
+    assert result.exit_code == 0, result.output
+    (row, _) = json.loads(result.stdout)
+    assert (row["status"], row["checks"]) == ("ok", "14/14 passed") and row["rows"] > 600
+    workloads = finops(
+        "query", "--tenant", "acme", "--format", "json",
+        f"SELECT sum(line_items) AS n FROM cost_by_workload WHERE year = {YEAR} "
+        f"AND month = {MONTH_NUMBER}",
+    )  # fmt: skip
+    assert workloads.exit_code == 0, workloads.output
+    assert json.loads(workloads.stdout)[0]["n"] == row["rows"] - 600
+
+
 def test_export_writes_a_partition_to_parquet_and_csv(loaded: Path, tmp_path: Path) -> None:
     result = export("tb_cur_raw", tmp_path / "raw.parquet")
     assert result.exit_code == 0, result.output
