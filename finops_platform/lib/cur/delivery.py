@@ -113,9 +113,10 @@ def find_delivery(store: ObjectStore, tenant: TenantConfig, month: dt.date) -> D
         data_files = _files_listed_in(
             manifest, data_files, manifest_object, tenant.source_path, where
         )
-        if fmt in CSV_FORMATS:
-            # Data Exports write CSV as gzip only, and their manifest does not say so.
-            _readable_csv(manifest.compression if fmt == "legacy-csv" else GZIP, data_files, where)
+        if fmt == "legacy-csv":
+            _readable_csv(manifest.compression, data_files, where)
+        elif fmt == "cur2-csv":
+            _gzip_export(data_files, where)
     elif fmt in CSV_FORMATS:
         raise DeliveryError(
             f"{where}: CSV report files ({data_files[0].uri}, ...) without their manifest "
@@ -144,6 +145,17 @@ def _readable_csv(compression: str, data_files: list[StoredObject], where: str) 
                 f"{where}: {data_file.uri}: CSV compressed as {compression or 'none'!r} "
                 f"is not a format read here; deliver the report as CSV compressed with "
                 f"{' or '.join(CSV_SUFFIXES)}, or as Parquet"
+            )
+
+
+def _gzip_export(data_files: list[StoredObject], where: str) -> None:
+    """Data Exports write CSV as gzip only (their manifest does not say so): another
+    compression fails by file name."""
+    for data_file in data_files:
+        if not data_file.uri.lower().endswith(CSV_SUFFIXES[GZIP]):
+            raise DeliveryError(
+                f"{where}: {data_file.uri}: a CUR 2.0 CSV export is gzip CSV "
+                f"({CSV_SUFFIXES[GZIP]}); this file's compression is not read here"
             )
 
 

@@ -150,6 +150,23 @@ def test_auto_tells_a_cur2_csv_export_by_its_files_and_types_it_by_its_manifest(
         find_delivery(store, tenant, MONTH)
 
 
+def test_a_cur2_export_not_in_gzip_fails_naming_the_file(
+    source: Path, tenant: TenantConfig, store: LocalObjectStore
+) -> None:
+    delivery = deliver(source, "cur2-csv")
+    manifest = json.loads(delivery.manifest_path.read_bytes())
+    renamed = delivery.data_files[0].with_suffix(".bz2")
+    delivery.data_files[0].rename(renamed)
+    manifest["dataFiles"][0] = manifest["dataFiles"][0].replace(".csv.gz", ".csv.bz2")
+    delivery.manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(DeliveryError) as raised:
+        find_delivery(store, tenant, MONTH)
+    assert str(raised.value) == (
+        f"tenant 'alpha', month 2026-10: {renamed}: a CUR 2.0 CSV export is gzip CSV (.csv.gz); "
+        "this file's compression is not read here"
+    )
+
+
 def test_a_csv_report_without_its_manifest_is_refused(
     source: Path, tenant: TenantConfig, store: LocalObjectStore
 ) -> None:
