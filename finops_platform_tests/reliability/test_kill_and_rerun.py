@@ -70,7 +70,6 @@ TABLES = (
     (ORG, "cost_by_tag", "unblended_cost"),
     (ORG, "cost_monthly_summary", "unblended_cost"),
     (ORG, "focus_cost", "BilledCost"),
-    (ORG, "cost_by_workload", "total_cost"),
     (None, "cost_daily", "unblended_cost"),
     (None, "cost_cross_org_monthly", "unblended_cost"),
 )
