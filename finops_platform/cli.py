@@ -390,6 +390,18 @@ def _shape_span(current: dt.date, months: int) -> tuple[dt.date, dt.date]:
     type=click.Choice(CUR_FORMATS),
     help="CUR format of the files (default: the tenant's)",
 )
+@click.option(
+    "--csv-compression",
+    type=click.Choice(["GZIP", "ZIP"]),
+    default="GZIP",
+    show_default=True,
+    help="how a legacy CSV report's parts are compressed",
+)
+@click.option(
+    "--split-cost-allocation",
+    is_flag=True,
+    help="add EKS pod rows of split cost allocation data (cost_by_workload)",
+)
 @format_option
 @click.option("--seed", default=7, show_default=True, type=int)
 @click.option(
@@ -405,6 +417,8 @@ def demo_data(
     months: int,
     rows_per_month: int,
     cur_format: str | None,
+    csv_compression: str,
+    split_cost_allocation: bool,
     fmt: str,
     seed: int,
     anomalies: bool,
@@ -440,6 +454,8 @@ def demo_data(
                     until=now if month == current else None,
                     progress=sys.stderr.isatty() and rows_per_month >= 1_000_000,
                     shape_span=_shape_span(current, months) if anomalies else None,
+                    csv_compression=csv_compression,
+                    split_cost_allocation=split_cost_allocation,
                 )
             rows.append(
                 [

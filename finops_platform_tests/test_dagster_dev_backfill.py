@@ -32,6 +32,7 @@ ASSETS = [
     "cost_by_tag",
     "cost_monthly_summary",
     "focus_cost",
+    "cost_by_workload",
 ]
 # The backfill daemon ticks about every 30 s; launching and running the range comes on top.
 BACKFILL_TIMEOUT_S = 60.0 + RUN_TIMEOUT_S

@@ -62,7 +62,7 @@ def test_both_formats_ingest_and_pass_every_check(sources: dict[str, Path]) -> N
     cur2 = deliver(sources["cur2_org"], "cur2")
     loaded = load(months=[MONTH])
     assert loaded.ok, loaded.reports
-    assert [check_tally(r) for r in loaded.tenant_reports()] == [(16, 16, [])] * 2
+    assert [check_tally(r) for r in loaded.tenant_reports()] == [(17, 17, [])] * 2
     assert_loaded("legacy_org", legacy)
     assert_loaded("cur2_org", cur2)
 
@@ -153,7 +153,7 @@ def test_rows_without_a_line_item_type_or_service_still_reconcile(
     loaded = load(["legacy_org"])  # every month delivered: August and September
     assert loaded.ok, loaded.reports
     tenant_reports = loaded.tenant_reports()
-    assert [check_tally(r) for r in tenant_reports] == [(16, 16, [])] * 2, tenant_reports
+    assert [check_tally(r) for r in tenant_reports] == [(17, 17, [])] * 2, tenant_reports
     rows = query(
         "legacy_org",
         "SELECT account_id, count(*) AS n FROM cost_monthly_summary "
@@ -223,8 +223,8 @@ def test_costs_in_two_currencies_stay_apart_and_fail_one_currency(
     assert not loaded.ok  # an ERROR check failed, nothing was blocked
     assert all(r.success for r in loaded.reports), loaded.reports
     passed, run, failed = check_tally(loaded.report("legacy_org", MONTH))
-    assert (passed, run) == (15, 16) and failed[0].startswith("one_currency ")
-    assert check_tally(loaded.report("cur2_org", MONTH)) == (16, 16, [])  # all in EUR
+    assert (passed, run) == (16, 17) and failed[0].startswith("one_currency ")
+    assert check_tally(loaded.report("cur2_org", MONTH)) == (17, 17, [])  # all in EUR
     assert check_tally(loaded.cross_org(MONTH))[2][0].startswith("one_currency ")
     assert query(None, CROSS_ORG_CURRENCIES) == [
         {"org": "cur2_org", "currency": "EUR"},
@@ -259,7 +259,7 @@ def test_a_misspelled_tag_key_warns_by_name(
     deliver(source, "cur2", rows=2000)
     loaded = load(months=[MONTH])
     assert loaded.ok, loaded.reports  # a warning, not a failure
-    assert check_tally(loaded.report("acme", MONTH)) == (15, 16, ["tag_keys_found WARN"])
+    assert check_tally(loaded.report("acme", MONTH)) == (16, 17, ["tag_keys_found WARN"])
     params = {
         "database": Identifier(load_settings().tenants.get("acme").database),
         "org": "acme",

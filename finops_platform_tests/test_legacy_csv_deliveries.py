@@ -1,5 +1,6 @@
-"""Generated legacy gzip CSV reports through the whole pipeline: every check, a restatement as a
-new report version, a column that only some files have, and a corrupt gzip member."""
+"""Generated legacy CSV reports (gzip and ZIP) through the whole pipeline: every check, a
+restatement as a new report version, a column that only some files have, and a corrupt gzip
+member or ZIP part."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import datetime as dt
 import gzip
 import io
 import json
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -73,7 +75,7 @@ def test_a_csv_month_passes_every_check_with_the_totals_of_its_parquet_twin(
     deliver(roots["twin"], fmt="legacy")  # the same rows, as Parquet
     loaded = load(months=[MONTH])
     assert loaded.ok, loaded.reports
-    assert [check_tally(r) for r in loaded.tenant_reports()] == [(16, 16, [])] * 2
+    assert [check_tally(r) for r in loaded.tenant_reports()] == [(17, 17, [])] * 2
     row = raw_totals()
     assert (row["n"], Decimal(row["cost"])) == (delivery.rows, delivery.unblended_total)
     assert (row["fmt"], row["assembly_id"], row["deliveries"]) == (
@@ -165,3 +167,47 @@ def test_a_value_its_manifest_type_cannot_hold_fails_by_file_name(source: Path) 
         f"tenant 'acme', month 2026-09: {delivery.data_files[1]}: cannot read the file: "
     )
     assert "\n" not in error
+
+
+def test_a_zip_report_loads_to_the_totals_of_its_gzip_twin(
+    tmp_path: Path, finops_home: Path, write_config: WriteConfig
+) -> None:
+    roots = {"acme": tmp_path / "zip", "twin": tmp_path / "gzip"}
+    write_config([tenant_entry(org, root) for org, root in roots.items()])
+    delivery = deliver(roots["acme"], rows_per_file=1500, csv_compression="ZIP")
+    deliver(roots["twin"], rows_per_file=1500)  # the same rows, gzip
+    assert [p.suffix for p in delivery.data_files] == [".zip"] * 3
+    loaded = load(months=[MONTH])
+    assert loaded.ok, loaded.reports
+    assert [check_tally(r) for r in loaded.tenant_reports()] == [(17, 17, [])] * 2
+    row = raw_totals()
+    assert (row["n"], Decimal(row["cost"]), row["files"]) == (
+        delivery.rows,
+        delivery.unblended_total,
+        3,
+    )
+    (file,) = query("acme", "SELECT min(x_source_file) AS f FROM tb_cur_raw")
+    assert file["f"] == str(delivery.data_files[0])  # lineage names the ZIP part, not a copy
+    assert query("acme", DAILY) == query("twin", DAILY)
+
+
+def test_a_corrupt_zip_part_fails_by_file_name_and_keeps_the_month(source: Path) -> None:
+    deliver(source, csv_compression="ZIP")
+    assert load(months=[MONTH]).ok
+    before = raw_totals(), query("acme", DAILY)
+    restated = deliver(source, seed=12, rows_per_file=1500, csv_compression="ZIP")
+    damaged = restated.data_files[1]
+    member = damaged.name.removesuffix(".zip")
+    with zipfile.ZipFile(damaged) as archive:
+        text = archive.read(member)
+    with zipfile.ZipFile(damaged, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr(member, text)
+    data = bytearray(damaged.read_bytes())
+    data[len(data) // 2] ^= 0x01  # one bit of one value; the member's CRC no longer matches
+    damaged.write_bytes(bytes(data))
+    result = materialize_asset(RAW_CUR, "acme", MONTH)
+    assert not result.success
+    (error,) = failure_descriptions(result)
+    assert error.startswith(f"tenant 'acme', month 2026-09: {damaged}: corrupt ZIP data: ")
+    assert "\n" not in error
+    assert (raw_totals(), query("acme", DAILY)) == before

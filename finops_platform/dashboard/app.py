@@ -27,6 +27,7 @@ navigation = st.navigation(
         st.Page(PAGES / "showback.py", title="Showback"),
         st.Page(PAGES / "commitments.py", title="Commitments"),
         st.Page(PAGES / "anomalies.py", title="Anomalies & forecast"),
+        st.Page(PAGES / "workloads.py", title="Workloads"),
         st.Page(PAGES / "data_health.py", title="Data health", url_path=HEALTH_PATH),
     ]
 )

@@ -19,7 +19,7 @@ _UNIT = 10**10  # money unit: 1e-10 USD
 _CENT = 10**8
 _MAX_ROW_UNITS = 10**5 * _UNIT  # below this a double holds a value exactly to 10 decimals
 # The random draws of a format: legacy CSV holds the very rows of legacy Parquet.
-_FMT_CODE = {"legacy": 1, "legacy-csv": 1, "cur2": 2}
+_FMT_CODE = {"legacy": 1, "legacy-csv": 1, "cur2": 2, "cur2-csv": 2}
 
 
 # --- the fixed catalog: organization, services, commitments ---------------------------------

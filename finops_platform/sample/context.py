@@ -13,7 +13,7 @@ from decimal import Decimal
 import numpy as np
 import pyarrow as pa
 
-from finops_platform.lib.cur.schema import CUR2_COLUMNS
+from finops_platform.lib.cur.schema import CUR2_COLUMNS, SPLIT_LINE_ITEM_COLUMNS
 from finops_platform.months import next_month
 from finops_platform.sample.catalog import (
     _FMT_CODE,
@@ -182,4 +182,7 @@ def _legacy_schema() -> pa.Schema:
 
 _TAG_KEYS = ("aws_created_by", "user_cost_center", "user_environment", "user_team")
 _LEGACY_SCHEMA = _legacy_schema()
-_CUR2_SCHEMA = pa.schema(list(CUR2_COLUMNS.items()))
+# Split cost allocation columns only when asked for (`sample.split`).
+_CUR2_SCHEMA = pa.schema(
+    [(n, t) for n, t in CUR2_COLUMNS.items() if n not in SPLIT_LINE_ITEM_COLUMNS]
+)

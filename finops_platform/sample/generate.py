@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from finops_platform.lib.cur.manifest import CSV_SUFFIXES, GZIP
 from finops_platform.sample.catalog import (
     _ACCOUNTS,
     _FMT_CODE,
@@ -45,6 +46,7 @@ from finops_platform.sample.plan import (
 )
 from finops_platform.sample.rows import _blocks
 from finops_platform.sample.shape import TrueAnomaly, ground_truth, plan_shape, write_ground_truth
+from finops_platform.sample.split import split_schema, with_split_rows
 from finops_platform.sample.strings import _build_strings, _stable_uuid
 from finops_platform.sample.tables import _cur2_table, _legacy_table
 
@@ -81,6 +83,8 @@ def generate_month(
     chunk_rows: int = 250_000,
     progress: bool = False,
     shape_span: tuple[dt.date, dt.date] | None = None,
+    csv_compression: str = GZIP,
+    split_cost_allocation: bool = False,
 ) -> GeneratedDelivery:
     """Write one billing month of sample CUR under `source_root`, the manifest last.
 
@@ -88,28 +92,48 @@ def generate_month(
     always give the same data; the assembly id is derived from them unless given.
     `shape_span` (the first and last month of the tenant's demo data) shapes the month with a
     trend, weekly seasonality and injected anomalies (sample/shape.py), written as ground truth.
+    `csv_compression` (GZIP or ZIP) is how a CSV report's parts are compressed.
+    `split_cost_allocation` adds the EKS pod rows of split cost allocation data (`split`): they
+    cost nothing themselves, so the unblended total stays; `rows` counts them too.
     """
     _check_arguments(month, rows, fmt, seed, rows_per_file, chunk_rows)
+    if csv_compression not in CSV_SUFFIXES:
+        raise ValueError(f"csv_compression must be one of {', '.join(CSV_SUFFIXES)}")
     shaped = shape_span is not None
     plan = _plan(_Context.create(month, rows, fmt, seed, until, shaped), shaped=shaped)
     if shape_span is not None:
         plan.shape = plan_shape(seed, month, shape_span, _largest_usage(plan))
-    assembly = assembly_id or _derive_assembly_id(seed, month, fmt, rows, until, name, shape_span)
+    assembly = assembly_id or _derive_assembly_id(
+        seed,
+        month,
+        fmt,
+        rows,
+        until,
+        name + ("|split" if split_cost_allocation else ""),
+        shape_span,
+    )
     data_dir, manifest_path = month_paths(source_root, name, month, fmt, assembly)
     clear_month(data_dir, manifest_path)
-    schema = _CUR2_SCHEMA if fmt == "cur2" else _LEGACY_SCHEMA
-    writer = PartWriter(data_dir, name, schema, rows_per_file, fmt)
+    schema = _CUR2_SCHEMA if fmt.startswith("cur2") else _LEGACY_SCHEMA
+    if split_cost_allocation:
+        schema = split_schema(schema, fmt)
+    writer = PartWriter(data_dir, name, schema, rows_per_file, fmt, csv_compression)
     to_table = {
         "legacy": _legacy_table,
         "legacy-csv": functools.partial(_legacy_table, csv=True),
         "cur2": _cur2_table,
+        "cur2-csv": _cur2_table,
     }[fmt]
-    total_units = 0
+    total_units, written = 0, 0
     rows = plan.ctx.rows  # a shaped month's: whole series of its hours
     with tqdm(total=rows, unit="rows", file=sys.stderr, disable=not progress) as bar:
         for block in _blocks(plan, chunk_rows):
             total_units += block.unblended_total()
-            writer.write(to_table(block, plan))
+            table = to_table(block, plan)
+            if split_cost_allocation:
+                table = with_split_rows(table, schema, fmt)
+            writer.write(table)
+            written += table.num_rows
             bar.update(block.size)
     files = writer.close()
     write_manifest(
@@ -121,6 +145,7 @@ def generate_month(
         fmt=fmt,
         assembly=assembly,
         schema=schema,
+        csv_compression=csv_compression,
     )
     anomalies = None
     if plan.shape is not None:
@@ -136,7 +161,7 @@ def generate_month(
         data_files=files,
         manifest_path=manifest_path,
         assembly_id=assembly,
-        rows=rows,
+        rows=written,
         unblended_total=Decimal(total_units).scaleb(-10),
         month=month,
         fmt=fmt,

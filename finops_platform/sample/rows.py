@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from finops_platform.lib.cur.schema import CUR2_COLUMNS
+from finops_platform.lib.cur.schema import CUR2_COLUMNS, SPLIT_LINE_ITEM_COLUMNS
 from finops_platform.sample.catalog import (
     _BUNDLED,
     _CENT,
@@ -52,7 +52,11 @@ from finops_platform.sample.plan import _Plan
 
 # --- rows: numbers, chunk by chunk -----------------------------------------------------------
 
-_NUMBER_COLUMNS = [n for n, t in CUR2_COLUMNS.items() if pa.types.is_floating(t)]
+_NUMBER_COLUMNS = [
+    n
+    for n, t in CUR2_COLUMNS.items()
+    if pa.types.is_floating(t) and n not in SPLIT_LINE_ITEM_COLUMNS
+]
 
 
 @dataclass

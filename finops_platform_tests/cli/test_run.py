@@ -64,7 +64,7 @@ def test_run_prints_progress_on_stderr_and_json_on_stdout(delivered: Path) -> No
         ("acme", MONTH, "ok"),
         ("(all tenants)", MONTH, "ok"),
     ]
-    assert rows[0]["rows"] == 600 and rows[0]["checks"] == "16/16 passed"
+    assert rows[0]["rows"] == 600 and rows[0]["checks"] == "17/17 passed"
     lines = result.stderr.splitlines()
     assert messages(result.stderr) == []  # progress only: no Dagster log lines
     assert lines[0] == f"[1/1] running acme {MONTH} ..."
@@ -105,7 +105,52 @@ def test_demo_data_writes_a_gzip_csv_report_that_runs(
     result = finops("run", "--format", "json")
     assert result.exit_code == 0, result.output
     (row, _) = json.loads(result.stdout)
-    assert (row["status"], row["rows"], row["checks"]) == ("ok", 600, "16/16 passed")
+    assert (row["status"], row["rows"], row["checks"]) == ("ok", 600, "17/17 passed")
+
+
+def test_demo_data_writes_a_cur2_csv_export_that_runs(
+    tmp_path: Path, finops_home: Path, write_config: WriteConfig
+) -> None:
+    source = tmp_path / "source"
+    write_config([tenant_entry("acme", source)])
+    written = finops(
+        "demo-data", "--months", "1", "--rows-per-month", "600", "--cur-format", "cur2-csv"
+    )
+    assert written.exit_code == 0, written.output
+    (manifest,) = source.glob("acme-cur/metadata/BILLING_PERIOD=*/acme-cur-Manifest.json")
+    (part,) = source.glob("acme-cur/data/BILLING_PERIOD=*/*")
+    assert part.name == "acme-cur-00001.csv.gz"
+    assert json.loads(manifest.read_bytes())["dataFiles"][0].endswith("/acme-cur-00001.csv.gz")
+    result = finops("run", "--format", "json")
+    assert result.exit_code == 0, result.output
+    (row, _) = json.loads(result.stdout)
+    assert (row["status"], row["rows"], row["checks"]) == ("ok", 600, "17/17 passed")
+
+
+def test_demo_data_writes_a_zip_report_with_eks_pods_that_runs(
+    tmp_path: Path, finops_home: Path, write_config: WriteConfig
+) -> None:
+    source = tmp_path / "source"
+    write_config([tenant_entry("acme", source)])
+    options = ("--csv-compression", "ZIP", "--split-cost-allocation")
+    written = finops(
+        "demo-data", "--months", "1", "--rows-per-month", "600", "--cur-format", "legacy-csv",
+        *options,
+    )  # fmt: skip
+    assert written.exit_code == 0, written.output
+    (part,) = source.rglob("*.csv.*")
+    assert part.name == "acme-cur-1.csv.zip"
+    result = finops("run", "--format", "json")
+    assert result.exit_code == 0, result.output
+    (row, _) = json.loads(result.stdout)
+    assert (row["status"], row["checks"]) == ("ok", "17/17 passed") and row["rows"] > 600
+    workloads = finops(
+        "query", "--tenant", "acme", "--format", "json",
+        f"SELECT sum(line_items) AS n FROM cost_by_workload WHERE year = {YEAR} "
+        f"AND month = {MONTH_NUMBER}",
+    )  # fmt: skip
+    assert workloads.exit_code == 0, workloads.output
+    assert json.loads(workloads.stdout)[0]["n"] == row["rows"] - 600
 
 
 def test_export_writes_a_partition_to_parquet_and_csv(loaded: Path, tmp_path: Path) -> None:

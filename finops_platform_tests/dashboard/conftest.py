@@ -1,7 +1,8 @@
 """Generated data for the dashboard tests: three tenants, two months, run through `finops run`.
 
-- tenant_alpha (legacy CUR) and tenant_beta (CUR 2.0, net columns): August 2026 complete,
-  September month-to-date up to 2026-09-30 06:00;
+- tenant_alpha (legacy CUR) and tenant_beta (CUR 2.0, net columns, and split cost allocation
+  data: EKS pods on its instances): August 2026 complete, September month-to-date up to
+  2026-09-30 06:00;
 - tenant_stale: August only, and up to 2026-08-20 (so `month_complete` warns); nothing in
   September, so at the dashboard's pinned now it breaches its freshness SLA.
 
@@ -46,6 +47,7 @@ TENANTS = {
     ),
     "tenant_stale": ("legacy", ["cost_center"], {AUGUST: dt.datetime(2026, 8, 20)}),
 }
+SPLIT_TENANTS = ("tenant_beta",)
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class Generated:
     root: Path
     config: Path
     assembly_ids: dict[tuple[str, dt.date], str]
+    rows: dict[tuple[str, dt.date], int]  # rows delivered (pod rows of split data included)
 
     @property
     def settings(self) -> Settings:
@@ -83,13 +86,20 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Generated]:
         env.setenv(AT_ENV, NOW.isoformat())
         env.delenv(TENANT_ENV, raising=False)
         (root / "dagster").mkdir()
-        entries, assembly_ids = [], {}
+        entries, assembly_ids, rows = [], {}, {}
         for seed, (org, (fmt, tags, months)) in enumerate(TENANTS.items(), start=11):
             for month, until in months.items():
                 delivery = generate_month(
-                    root / org, month=month, rows=ROWS, fmt=fmt, seed=seed, until=until
+                    root / org,
+                    month=month,
+                    rows=ROWS,
+                    fmt=fmt,
+                    seed=seed,
+                    until=until,
+                    split_cost_allocation=org in SPLIT_TENANTS,
                 )
                 assembly_ids[(org, month)] = delivery.assembly_id
+                rows[(org, month)] = delivery.rows
             entries.append(
                 tenant_entry(
                     org, root / org, cost_allocation_tags=tags, first_billing_month="2026-01"
@@ -99,7 +109,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Generated]:
         config.write_text(json.dumps(entries), encoding="utf-8")
         env.setenv("CONFIG_PATH", str(config))
         assert all(report.success for report in load().reports)
-        yield Generated(root, config, assembly_ids)
+        yield Generated(root, config, assembly_ids, rows)
 
 
 @pytest.fixture

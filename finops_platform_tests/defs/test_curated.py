@@ -249,8 +249,8 @@ def test_real_sample_cost_daily_matches_raw_and_the_cid_amortized_total(
     assert loaded.ok, loaded.reports
     # Real cost has real anomalies: a first load warns of them (test_real_sample reruns it).
     assert check_tally(loaded.report("real_sample", october)) == (
-        15,
         16,
+        17,
         ["new_cost_anomalies WARN"],
     )
     (row,) = query(

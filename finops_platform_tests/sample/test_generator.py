@@ -12,7 +12,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from finops_platform.lib.cur import manifest as mf
-from finops_platform.lib.cur.schema import CUR2_COLUMNS, LINE_ITEM_TYPES
+from finops_platform.lib.cur.schema import (
+    CUR2_COLUMNS,
+    LINE_ITEM_TYPES,
+    SPLIT_LINE_ITEM_COLUMNS,
+)
 from finops_platform.sample import GeneratedDelivery, generate_month
 
 MONTH = dt.date(2026, 10, 1)
@@ -103,10 +107,14 @@ def test_several_parts_when_rows_per_file_is_small(tmp_path: Path) -> None:
 
 
 def test_cur2_has_exactly_the_canonical_columns(tmp_path: Path) -> None:
-    delivery = _generate(tmp_path, "cur2")
+    delivery = _generate(tmp_path / "plain", "cur2")
     assert pq.read_schema(delivery.data_files[0]).remove_metadata() == pa.schema(
-        list(CUR2_COLUMNS.items())
+        [(n, t) for n, t in CUR2_COLUMNS.items() if n not in SPLIT_LINE_ITEM_COLUMNS]
     )
+    # With split cost allocation data the split columns follow; the set is then the canonical one.
+    split = _generate(tmp_path / "split", "cur2", split_cost_allocation=True)
+    schema = pq.read_schema(split.data_files[0]).remove_metadata()
+    assert dict(zip(schema.names, schema.types, strict=True)) == CUR2_COLUMNS
 
 
 def test_legacy_columns_look_like_the_real_export(tmp_path: Path, real_sample: Path) -> None:

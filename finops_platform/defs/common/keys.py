@@ -13,6 +13,7 @@ TB_CUR_RAW = dg.AssetKey(RAW_TABLE)
 COST_DAILY = dg.AssetKey("cost_daily")
 COST_BY_TAG = dg.AssetKey("cost_by_tag")
 COST_MONTHLY_SUMMARY = dg.AssetKey("cost_monthly_summary")
+COST_BY_WORKLOAD = dg.AssetKey("cost_by_workload")
 FOCUS_COST = dg.AssetKey("focus_cost")
 COST_ANOMALIES = dg.AssetKey("cost_anomalies")
 COST_FORECAST = dg.AssetKey("cost_forecast")
@@ -43,6 +44,7 @@ TAG_PARTS_ADD_UP = "tag_parts_add_up"
 TAG_KEYS_FOUND = "tag_keys_found"
 SUMMARY_ADDS_UP = "summary_adds_up"
 FOCUS_ADDS_UP = "focus_adds_up"
+WORKLOADS_ADD_UP = "workloads_add_up"
 MATCHES_TENANT_TOTALS = "matches_tenant_totals"
 # Checks of the anomalies and the forecast: they warn (budgets past 100 % are errors).
 NEW_COST_ANOMALIES = "new_cost_anomalies"
@@ -78,6 +80,7 @@ TENANT_MONTH_CHECKS = (
     dg.AssetCheckKey(COST_ANOMALIES, NEW_COST_ANOMALIES),
     dg.AssetCheckKey(COST_FORECAST, BUDGET_ACTUAL),
     dg.AssetCheckKey(COST_FORECAST, BUDGET_FORECAST),
+    dg.AssetCheckKey(COST_BY_WORKLOAD, WORKLOADS_ADD_UP),
     dg.AssetCheckKey(TB_CUR_RAW, LAYERS_AGREE),  # across the layers, so last
 )
 

@@ -125,6 +125,26 @@ CURATED_TABLES: tuple[CuratedTable, ...] = (
             ),
         ),
     ),
+    CuratedTable(
+        key=keys.COST_BY_WORKLOAD,
+        sql="curated/cost_by_workload.sql",
+        description=(
+            "Kubernetes (EKS) and ECS cost from split cost allocation data: per day, cluster, "
+            "namespace and workload, the pods' split and unused (idle) cost, usage and idle share."
+        ),
+        deps=(keys.TB_CUR_RAW,),
+        checks=(
+            SqlCheck(
+                name=keys.WORKLOADS_ADD_UP,
+                sql="validation/workload_reconciles.sql",
+                description=(
+                    "The workloads' split plus unused cost equals tb_cur_raw's split rows, and "
+                    "those equal their parent instances' own amortized cost, to the cent."
+                ),
+                blocking=True,
+            ),
+        ),
+    ),
 )
 
 

@@ -34,8 +34,19 @@ RAW: Rows = (
     ),
     (("cost_category",), "cost categories (legacy `cost_category_*` columns)"),
     (("discount",), "discounts by kind (legacy `discount_*` columns)"),
-    (("x_source_file",), "the delivered file (Parquet or gzip CSV) the row came from"),
-    (("x_source_format",), "`legacy`, `legacy-csv` or `cur2`: the format it was delivered in"),
+    (
+        ("split_line_item_parent_resource_id",),
+        "split cost allocation data (EKS pods, ECS tasks): the EC2 instance a pod ran on",
+    ),
+    (
+        ("split_line_item_split_cost", "split_line_item_unused_cost"),
+        "the pod's share of its instance's amortized cost, and of the instance's idle cost",
+    ),
+    (("x_source_file",), "the delivered file (Parquet, gzip or ZIP CSV) the row came from"),
+    (
+        ("x_source_format",),
+        "`legacy`, `legacy-csv`, `cur2` or `cur2-csv`: the format it was delivered in",
+    ),
     (
         ("x_assembly_id",),
         "the delivery's id in its CUR manifest (legacy `assemblyId`, CUR 2.0 `executionId`)",
@@ -89,6 +100,24 @@ COST_MONTHLY_SUMMARY: Rows = (
     ),
 )
 
+COST_BY_WORKLOAD: Rows = (
+    (("billing_period", "usage_date", "account_id"), AS_IN_COST_DAILY),
+    (("cluster",), "EKS `aws:eks:cluster-name` or ECS `aws:ecs:clusterName`"),
+    (("namespace",), "EKS `aws:eks:namespace` ('' for ECS)"),
+    (
+        ("workload",),
+        "EKS `aws:eks:deployment` or `aws:eks:workload-name`, ECS `aws:ecs:serviceName`",
+    ),
+    (
+        ("split_cost", "unused_cost", "total_cost"),
+        "the pods' share of their instances' amortized cost, of the instances' idle capacity, "
+        "and both (sums, decimal)",
+    ),
+    (("idle_share",), "`unused_cost / total_cost`"),
+    (("vcpu_hours", "memory_gb_hours"), "the pods' split usage of vCPU and of memory"),
+    (("pods", "line_items"), "distinct pods (or tasks) and split rows"),
+)
+
 # Table name -> its README rows. raw_cur has tb_cur_raw's columns.
 TABLE_ROWS: dict[str, Rows] = {
     "tb_cur_raw": RAW,
@@ -96,6 +125,7 @@ TABLE_ROWS: dict[str, Rows] = {
     "cost_daily": COST_DAILY,
     "cost_by_tag": COST_BY_TAG,
     "cost_monthly_summary": COST_MONTHLY_SUMMARY,
+    "cost_by_workload": COST_BY_WORKLOAD,
 }
 
 

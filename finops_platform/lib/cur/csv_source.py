@@ -1,13 +1,17 @@
-"""Legacy CUR gzip CSV files as the normalization reads them.
+"""CUR CSV files (legacy gzip or ZIP, unpacked by `unzip`; CUR 2.0 gzip) as the normalization
+reads them.
 
-A CSV report names its columns `<category>/<name>` in a header row and types them only in its
-manifest (`columns`: `String`, `OptionalBigDecimal`, `DateTime`, `Interval`, ...). Each file's
-header is mapped to the Athena column names the Parquet delivery uses (`names.athena_column`)
-and typed from the manifest, so the files go through the same normalization as legacy Parquet;
-DuckDB's `read_csv` streams them with exactly those names and types (no sniffing). An empty
-field is NULL where the manifest's type is not a string and stays `''` where it is, as legacy
-Parquet writes it. Files whose headers differ (a tag column that only some files have) are
-separate groups, as Parquet files of different schemas are.
+A legacy CSV report names its columns `<category>/<name>` in a header row and types them only
+in its manifest (`columns`: `String`, `OptionalBigDecimal`, `DateTime`, `Interval`, ...). Each
+file's header is mapped to the Athena column names the Parquet delivery uses
+(`names.athena_column`) and typed from the manifest, so the files go through the same
+normalization as legacy Parquet. A CUR 2.0 CSV export names its columns as its Parquet does
+and types them in its manifest too (`string`, `double`, `timestamp`, `map<string,string>`); its
+map columns hold JSON text (`{"user_team":"web"}`), which the scan turns into the maps the
+Parquet export has. DuckDB's `read_csv` streams the files with exactly those names and types
+(no sniffing). An empty field is NULL where the manifest's type is not a string and stays `''`
+where it is, as Parquet writes it. Files whose headers differ (a tag column that only some
+files have) are separate groups, as Parquet files of different schemas are.
 """
 
 from __future__ import annotations
@@ -15,14 +19,15 @@ from __future__ import annotations
 import csv
 import gzip
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import pyarrow as pa
 
 from finops_platform.lib.catalog.types import engine_type, glue_type
 from finops_platform.lib.cur.delivery import DeliveryError
 from finops_platform.lib.cur.names import athena_column
-from finops_platform.lib.cur.schema import TIMESTAMP
+from finops_platform.lib.cur.schema import DOUBLE_MAP, STRING_MAP, TIMESTAMP
 from finops_platform.lib.cur.sources import SourceFile, SourceGroup, group_by_schema
 from finops_platform.lib.engine.duckdb import sql_identifier, sql_string, sql_string_list
 
@@ -36,16 +41,46 @@ MANIFEST_TYPES: dict[str, pa.DataType] = {
     "DateTime": TIMESTAMP,
     "OptionalDateTime": TIMESTAMP,
 }
+# The value types of a CUR 2.0 manifest's `columns`.
+CUR2_MANIFEST_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "double": pa.float64(),
+    "timestamp": TIMESTAMP,
+    "map<string,string>": STRING_MAP,
+    "map<string,double>": DOUBLE_MAP,
+}
 _CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a CSV format names and types its columns: header -> column name, manifest type ->
+    the type the column is read as."""
+
+    column_name: Callable[[str], str]
+    types: Mapping[str, pa.DataType]
+    naming: str  # whose naming `column_name` follows, for messages
+
+
+CSV_DIALECTS: dict[str, CsvDialect] = {
+    "legacy-csv": CsvDialect(athena_column, MANIFEST_TYPES, "Athena's naming"),
+    "cur2-csv": CsvDialect(str, CUR2_MANIFEST_TYPES, "CUR 2.0"),
+}
+
+
+def _gzipped(source: SourceFile) -> bool:
+    """A gzip part; the other CSV parts read here are ZIP parts already unpacked to plain CSV."""
+    return source.path.suffix.lower() == ".gz"
 
 
 def _header(source: SourceFile, where: str) -> list[str] | None:
     """The file's header row; None for a file without one (no rows either)."""
+    opener = gzip.open if _gzipped(source) else open
     try:
-        with gzip.open(source.path, "rt", encoding="utf-8-sig", newline="") as text:
+        with opener(source.path, "rt", encoding="utf-8-sig", newline="") as text:
             return next(csv.reader(text), None)
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error) as exc:
-        raise DeliveryError(f"{where}: {source.uri}: not a readable gzip CSV file: {exc}") from exc
+        raise DeliveryError(f"{where}: {source.uri}: not a readable CSV file: {exc}") from exc
 
 
 def _check_gzip(source: SourceFile, where: str) -> None:
@@ -70,28 +105,37 @@ def _check_gzip(source: SourceFile, where: str) -> None:
 
 
 def _schema(
-    header: list[str], types: Mapping[str, str], source: SourceFile, where: str
+    header: list[str],
+    types: Mapping[str, str],
+    dialect: CsvDialect,
+    source: SourceFile,
+    where: str,
 ) -> pa.Schema:
-    """The Athena-named, manifest-typed columns of a file with this header."""
+    """The canonically named, manifest-typed columns of a file with this header."""
     fields: dict[str, pa.Field] = {}
     for column in header:
         if column not in types:
             raise DeliveryError(
                 f"{where}: {source.uri}: column {column!r} is not in the manifest's columns"
             )
-        if types[column] not in MANIFEST_TYPES:
+        if types[column] not in dialect.types:
             raise DeliveryError(
                 f"{where}: {source.uri}: column {column!r} has manifest type {types[column]!r}, "
-                f"not one read here ({', '.join(MANIFEST_TYPES)})"
+                f"not one read here ({', '.join(dialect.types)})"
             )
-        name = athena_column(column)
+        name = dialect.column_name(column)
         if name in fields:
             raise DeliveryError(
                 f"{where}: {source.uri}: columns {fields[name].metadata[b'header'].decode()!r} "
-                f"and {column!r} are both {name!r} in Athena's naming"
+                f"and {column!r} are both {name!r} in {dialect.naming}"
             )
-        fields[name] = pa.field(name, MANIFEST_TYPES[types[column]], metadata={"header": column})
+        kind = dialect.types[types[column]]
+        fields[name] = pa.field(name, kind, metadata={"header": column})
     return pa.schema(list(fields.values()))
+
+
+def _duckdb_type(arrow_type: pa.DataType) -> str:
+    return engine_type(glue_type(arrow_type), "duckdb")
 
 
 def _read_csv(schema: pa.Schema, sources: Sequence[SourceFile]) -> str:
@@ -99,30 +143,43 @@ def _read_csv(schema: pa.Schema, sources: Sequence[SourceFile]) -> str:
 
     An empty field is NULL; string columns get their `''` back outside the scan. (DuckDB 2.0.1's
     `force_not_null` does it inside, but applies it to the wrong columns when the scan reads only
-    some of them, as the normalization's joins of flat maps do: seen 2026-12, tag maps empty.)"""
+    some of them, as the normalization's joins of flat maps do: seen 2026-12, tag maps empty.)
+    A map column is read as text and its JSON cast to the map (an empty field is a NULL map)."""
     columns = ", ".join(
-        f"{sql_string(f.name)}: {sql_string(engine_type(glue_type(f.type), 'duckdb'))}"
+        f"{sql_string(f.name)}: "
+        f"{sql_string('VARCHAR' if pa.types.is_map(f.type) else _duckdb_type(f.type))}"
         for f in schema
     )
     paths = sql_string_list([str(source.path) for source in sources])
     scan = (
         f"read_csv({paths}, header = true, auto_detect = false, delim = ',', quote = '\"', "
-        f"escape = '\"', compression = 'gzip', strict_mode = true, columns = {{{columns}}})"
+        f"escape = '\"', compression = 'auto', strict_mode = true, columns = {{{columns}}})"
     )
     strings = [sql_identifier(f.name) for f in schema if pa.types.is_string(f.type)]
-    kept = ", ".join(f"coalesce({name}, '') AS {name}" for name in strings)
+    maps = [
+        (sql_identifier(f.name), _duckdb_type(f.type)) for f in schema if pa.types.is_map(f.type)
+    ]
+    kept = ", ".join(
+        [f"coalesce({name}, '') AS {name}" for name in strings]
+        + [f"CAST(CAST({name} AS JSON) AS {kind}) AS {name}" for name, kind in maps]
+    )
     return f"(SELECT * {f'REPLACE ({kept}) ' if kept else ''}, filename FROM {scan})"
 
 
 def csv_groups(
-    files: Sequence[SourceFile], column_types: Sequence[tuple[str, str]], where: str
+    files: Sequence[SourceFile],
+    column_types: Sequence[tuple[str, str]],
+    where: str,
+    dialect: CsvDialect = CSV_DIALECTS["legacy-csv"],
 ) -> list[SourceGroup]:
-    """Gzip CSV files grouped by their header, typed by the manifest's `column_types`
-    (header -> manifest type). Every file's gzip data is checked whole first."""
+    """CSV files grouped by their header, named by `dialect`, typed by the manifest's
+    `column_types` (header -> manifest type). Every gzip file's data is checked whole first."""
     types = dict(column_types)
     schemas = []
     for source in files:
         header = _header(source, where)
-        _check_gzip(source, where)
-        schemas.append((source, _schema(header, types, source, where) if header else None))
+        if _gzipped(source):
+            _check_gzip(source, where)
+        schema = _schema(header, types, dialect, source, where) if header else None
+        schemas.append((source, schema))
     return group_by_schema(schemas, _read_csv, rescan_cheap=False)

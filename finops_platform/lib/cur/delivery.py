@@ -1,10 +1,11 @@
 """Find one billing month's CUR delivery under a tenant's source path.
 
 Legacy CUR (Athena integration, Parquet) keeps a month under `.../year=YYYY/month=M/` and its
-manifest at `<report>/<yyyymmdd-yyyymmdd>/<report>-Manifest.json`; a legacy gzip CSV report keeps
-its files in that same billing period folder (in an `<assemblyId>/` folder per report version);
-CUR 2.0 (Data Exports) keeps it under `.../data/BILLING_PERIOD=YYYY-MM/` with the manifest under
-`.../metadata/BILLING_PERIOD=YYYY-MM/`. The manifest is written after the data, so when there is
+manifest at `<report>/<yyyymmdd-yyyymmdd>/<report>-Manifest.json`; a legacy CSV report (gzip or
+ZIP) keeps its files in that same billing period folder (in an `<assemblyId>/` folder per report
+version); CUR 2.0 (Data Exports, Parquet or gzip CSV) keeps it under
+`.../data/BILLING_PERIOD=YYYY-MM/` with the manifest under `.../metadata/BILLING_PERIOD=YYYY-MM/`.
+The manifest is written after the data, so when there is
 one, it decides which files make up the delivery; a real Parquet export copied without its
 manifest (like the 2018 sample) is read from the month's folder alone. A CSV report cannot be:
 its column types are in the manifest.
@@ -17,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from finops_platform.lib.cur.manifest import (
+    CSV_SUFFIXES,
     CUR2_MANIFEST_RE,
     GZIP,
     LEGACY_MANIFEST_RE,
@@ -40,7 +42,7 @@ class Delivery:
     data_files: tuple[StoredObject, ...]
     manifest: StoredObject | None
     assembly_id: str | None
-    # CSV header -> the type its manifest gives it (legacy CSV reports only).
+    # CSV header -> the type its manifest gives it (CSV deliveries only).
     column_types: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -54,7 +56,7 @@ DATA_FILE_PATTERNS: dict[CurFormat, re.Pattern[str]] = {
     "legacy": re.compile(
         r"(^|/)year=(?P<year>\d{4})/month=(?P<month>0?[1-9]|1[0-2])/[^/]+\.parquet$"
     ),
-    # Any compression is found here, so that one AWS allows but we do not read (ZIP) is named.
+    # Any compression is found here, so that one we do not read is named.
     "legacy-csv": re.compile(
         r"(^|/)(?P<year>\d{4})(?P<month>0[1-9]|1[0-2])01-\d{8}/([^/]+/)?[^/]+\.csv(\.\w+)?$",
         re.IGNORECASE,
@@ -62,9 +64,13 @@ DATA_FILE_PATTERNS: dict[CurFormat, re.Pattern[str]] = {
     "cur2": re.compile(
         r"(^|/)data/BILLING_PERIOD=(?P<year>\d{4})-(?P<month>0[1-9]|1[0-2])/(.+/)?[^/]+\.parquet$"
     ),
+    "cur2-csv": re.compile(
+        r"(^|/)data/BILLING_PERIOD=(?P<year>\d{4})-(?P<month>0[1-9]|1[0-2])/(.+/)?[^/]+\.csv(\.\w+)?$",
+        re.IGNORECASE,
+    ),
 }
-# The only CSV compression read: gzip (AWS also offers ZIP).
-CSV_SUFFIX = ".csv.gz"
+# The CSV formats, whose column types are in their manifest.
+CSV_FORMATS: tuple[CurFormat, ...] = ("legacy-csv", "cur2-csv")
 
 
 def _relative(uri: str, root: str) -> str:
@@ -108,12 +114,13 @@ def find_delivery(store: ObjectStore, tenant: TenantConfig, month: dt.date) -> D
             manifest, data_files, manifest_object, tenant.source_path, where
         )
         if fmt == "legacy-csv":
-            _readable_csv(manifest, data_files, where)
-    elif fmt == "legacy-csv":
+            _readable_csv(manifest.compression, data_files, where)
+        elif fmt == "cur2-csv":
+            _gzip_export(data_files, where)
+    elif fmt in CSV_FORMATS:
         raise DeliveryError(
             f"{where}: CSV report files ({data_files[0].uri}, ...) without their manifest "
-            f"(<report>/<yyyymmdd-yyyymmdd>/<report>-Manifest.json): a CSV report's column "
-            "types are in it"
+            f"({MANIFEST_LAYOUTS[fmt]}): a CSV report's column types are in it"
         )
     else:
         _one_report(fmt, data_files, tenant.source_path, where)
@@ -128,13 +135,27 @@ def find_delivery(store: ObjectStore, tenant: TenantConfig, month: dt.date) -> D
     )
 
 
-def _readable_csv(manifest: Manifest, data_files: list[StoredObject], where: str) -> None:
-    """Only gzip CSV is read: a ZIP report (or any other compression) fails by file name."""
+def _readable_csv(compression: str, data_files: list[StoredObject], where: str) -> None:
+    """The CSV compressions AWS offers (GZIP, ZIP) are read, each file with its own suffix;
+    any other compression, or a file whose suffix is not its manifest's, fails by file name."""
+    suffix = CSV_SUFFIXES.get(compression.upper())
     for data_file in data_files:
-        if manifest.compression.upper() != GZIP or not data_file.uri.endswith(CSV_SUFFIX):
+        if suffix is None or not data_file.uri.lower().endswith(suffix):
             raise DeliveryError(
-                f"{where}: {data_file.uri}: CSV compressed as {manifest.compression or 'none'!r} "
-                f"is not a format read here; deliver the report as gzip CSV ({GZIP}) or Parquet"
+                f"{where}: {data_file.uri}: CSV compressed as {compression or 'none'!r} "
+                f"is not a format read here; deliver the report as CSV compressed with "
+                f"{' or '.join(CSV_SUFFIXES)}, or as Parquet"
+            )
+
+
+def _gzip_export(data_files: list[StoredObject], where: str) -> None:
+    """Data Exports write CSV as gzip only (their manifest does not say so): another
+    compression fails by file name."""
+    for data_file in data_files:
+        if not data_file.uri.lower().endswith(CSV_SUFFIXES[GZIP]):
+            raise DeliveryError(
+                f"{where}: {data_file.uri}: a CUR 2.0 CSV export is gzip CSV "
+                f"({CSV_SUFFIXES[GZIP]}); this file's compression is not read here"
             )
 
 
@@ -164,8 +185,13 @@ def _choose_format(
 
 EXPECTED_LAYOUTS: dict[CurFormat, str] = {
     "legacy": ".../year=YYYY/month=M/*.parquet",
-    "legacy-csv": ".../<report>/yyyymmdd-yyyymmdd/[<assemblyId>/]*.csv.gz",
+    "legacy-csv": ".../<report>/yyyymmdd-yyyymmdd/[<assemblyId>/]*.csv.gz|*.csv.zip",
     "cur2": ".../data/BILLING_PERIOD=YYYY-MM/*.parquet",
+    "cur2-csv": ".../data/BILLING_PERIOD=YYYY-MM/*.csv.gz",
+}
+MANIFEST_LAYOUTS: dict[CurFormat, str] = {
+    "legacy-csv": "<report>/<yyyymmdd-yyyymmdd>/<report>-Manifest.json",
+    "cur2-csv": "<export>/metadata/BILLING_PERIOD=YYYY-MM/<export>-Manifest.json",
 }
 
 
@@ -177,7 +203,7 @@ def _find_manifest(
     month: dt.date,
     where: str,
 ) -> tuple[StoredObject | None, Manifest | None]:
-    pattern = CUR2_MANIFEST_RE if fmt == "cur2" else LEGACY_MANIFEST_RE
+    pattern = CUR2_MANIFEST_RE if fmt.startswith("cur2") else LEGACY_MANIFEST_RE
     candidates = []
     for obj in objects:
         match = pattern.search(_relative(obj.uri, tenant.source_path))

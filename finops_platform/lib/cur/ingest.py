@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 import dagster as dg
 
 from finops_platform.lake import raw_month
-from finops_platform.lib.cur.csv_source import csv_groups
+from finops_platform.lib.cur.csv_source import CSV_DIALECTS, csv_groups
 from finops_platform.lib.cur.delivery import Delivery, DeliveryError, find_delivery
 from finops_platform.lib.cur.normalize import Lineage, empty_canonical_select, write_normalized
 from finops_platform.lib.cur.sources import SourceFile, SourceGroup, parquet_groups
+from finops_platform.lib.cur.unzip import unzipped
 from finops_platform.lib.cur.validation import (
     CheckOutcome,
     RawMonthProfile,
@@ -116,8 +117,8 @@ class WorkerIngest(MonthIngest):
 
 def source_groups(delivery: Delivery, sources: list[SourceFile], where: str) -> list[SourceGroup]:
     """The delivery's files grouped for the normalization, as their format is read."""
-    if delivery.format == "legacy-csv":
-        return csv_groups(sources, delivery.column_types, where)
+    if delivery.format in CSV_DIALECTS:
+        return csv_groups(sources, delivery.column_types, where, CSV_DIALECTS[delivery.format])
     return parquet_groups(sources, where)
 
 
@@ -142,7 +143,11 @@ def ingest_month(
     # registered version is not known here: every complete one is kept (tb_cur_raw retires).
     with store.exclusive(lake_uri):
         store.reclaim(lake_uri, live=None)
-        with store.staging_dir(lake_uri) as staged, store.local_copies(uris) as paths:
+        with (
+            store.staging_dir(lake_uri) as staged,
+            store.local_copies(uris) as copies,
+            unzipped(copies, uris, where) as paths,
+        ):
             with restricted_connection(
                 paths, [staged], memory_limit=memory_limit, threads=threads
             ) as connection:

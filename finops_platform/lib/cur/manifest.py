@@ -10,14 +10,17 @@ Layouts, relative to a tenant's source root (the S3 prefix the report or export 
   data ``<report>/<report>/year=YYYY/month=M/<report>-00001.snappy.parquet``,
   manifest ``<report>/<yyyymmdd-yyyymmdd>/<report>-Manifest.json`` (the range ends on the first
   day of the next month, e.g. ``20181001-20181101``).
-- legacy CUR, gzip CSV (a new report version each update, or overwrite without the
+- legacy CUR, gzip or ZIP CSV (a new report version each update, or overwrite without the
   ``<assemblyId>/`` folder):
-  data ``<report>/<yyyymmdd-yyyymmdd>/<assemblyId>/<report>-1.csv.gz``, manifest as above; the
+  data ``<report>/<yyyymmdd-yyyymmdd>/<assemblyId>/<report>-1.csv.gz`` (``.csv.zip`` when the
+  manifest's compression is ``ZIP``), manifest as above; the
   manifest's ``columns`` give each CSV column's type, and a copy of the manifest sits in the
   assembly folder.
 - CUR 2.0 (Data Exports, Parquet, overwrite):
   data ``<export>/data/BILLING_PERIOD=YYYY-MM/<export>-00001.snappy.parquet``,
   manifest ``<export>/metadata/BILLING_PERIOD=YYYY-MM/<export>-Manifest.json``.
+- CUR 2.0 as gzip CSV: the same folders, data ``<export>-00001.csv.gz`` with the CUR 2.0
+  column names as header and the map columns as JSON text; the manifest's ``columns`` type them.
 
 Legacy ``reportKeys`` are object keys inside the bucket; CUR 2.0 ``dataFiles`` are full
 ``s3://bucket/...`` URIs. `data_keys_under_root` maps both onto keys relative to the source root.
@@ -65,13 +68,18 @@ _KEY_MONTH_RE = re.compile(
 CSV_KEY_RE = re.compile(r"\.csv(\.[a-z0-9]+)?$", re.IGNORECASE)
 CSV_CONTENT_TYPE = "text/csv"
 GZIP = "GZIP"
+ZIP = "ZIP"
+# The compressions AWS offers for a CSV report (the manifest's `compression`), and the suffix
+# of the report's files in each: `<report>-<n>.csv.<gz|zip>`.
+CSV_SUFFIXES = {GZIP: ".csv.gz", ZIP: ".csv.zip"}
 
 
 @dataclass(frozen=True)
 class Manifest:
-    """What the platform needs from either manifest format. `columns` maps a legacy CSV
-    header (`lineItem/UnblendedCost`) to the type the manifest gives it (`OptionalBigDecimal`):
-    a CSV report's types come from there, not from its text."""
+    """What the platform needs from either manifest format. `columns` maps a CSV header
+    (legacy `lineItem/UnblendedCost`, CUR 2.0 `line_item_unblended_cost`) to the type the
+    manifest gives it (`OptionalBigDecimal`, `double`): a CSV file's types come from there,
+    not from its text."""
 
     format: ManifestFormat
     assembly_id: str
@@ -85,11 +93,10 @@ class Manifest:
     def data_format(self) -> CurFormat:
         """How the data files are written: a legacy manifest of `text/csv` or `.csv...` keys
         is a CSV report; the rest of legacy is the Athena integration's Parquet."""
+        csv_keys = any(CSV_KEY_RE.search(key) for key in self.data_keys)
         if self.format == "cur2":
-            return "cur2"
-        if self.content_type.lower() == CSV_CONTENT_TYPE or any(
-            CSV_KEY_RE.search(key) for key in self.data_keys
-        ):
+            return "cur2-csv" if csv_keys else "cur2"
+        if self.content_type.lower() == CSV_CONTENT_TYPE or csv_keys:
             return "legacy-csv"
         return "legacy"
 
@@ -119,9 +126,9 @@ def legacy_csv_data_dir(name: str, month: dt.date, assembly_id: str | None = Non
     return f"{folder}/{assembly_id}" if assembly_id else folder
 
 
-def csv_file_name(name: str, part: int) -> str:
-    """AWS numbers the gzip CSV parts of a report version from 1, without padding."""
-    return f"{name}-{part}.csv.gz"
+def csv_file_name(name: str, part: int, compression: str = GZIP) -> str:
+    """AWS numbers the CSV parts of a report version from 1, without padding."""
+    return f"{name}-{part}{CSV_SUFFIXES[compression]}"
 
 
 def cur2_manifest_key(name: str, month: dt.date) -> str:
@@ -139,6 +146,11 @@ def data_file_name(name: str, part: int) -> str:
     return f"{name}-{part:05d}.snappy.parquet"
 
 
+def cur2_csv_file_name(name: str, part: int) -> str:
+    """CUR 2.0 gzip CSV parts, numbered as its Parquet parts."""
+    return f"{name}-{part:05d}{CSV_SUFFIXES[GZIP]}"
+
+
 def match_manifest_key(key: str) -> tuple[ManifestFormat, str, dt.date] | None:
     """(format, report/export name, billing month) of a manifest key, or None if it is not one."""
     for fmt, pattern in (("legacy", LEGACY_MANIFEST_RE), ("cur2", CUR2_MANIFEST_RE)):
@@ -153,6 +165,7 @@ _DATA_DIRS = {
     "legacy": legacy_data_dir,
     "legacy-csv": legacy_csv_data_dir,
     "cur2": cur2_data_dir,
+    "cur2-csv": cur2_data_dir,
 }
 
 
@@ -316,15 +329,17 @@ def build_legacy_manifest(
     bucket: str,
     report_id: str,
     csv: bool = False,
+    compression: str = GZIP,
 ) -> LegacyManifest:
-    """A legacy manifest for a Parquet (Athena integration) or a gzip CSV delivery."""
+    """A legacy manifest for a Parquet (Athena integration) or a CSV delivery (`compression`
+    GZIP or ZIP)."""
     start = dt.datetime(month.year, month.month, 1, tzinfo=dt.UTC)
     end = dt.datetime.combine(next_month(month), dt.time(), tzinfo=dt.UTC)
     return LegacyManifest(
         assembly_id=assembly_id,
         account=account,
         columns=[_legacy_column(field) for field in schema],
-        compression=GZIP if csv else "Parquet",
+        compression=compression if csv else "Parquet",
         content_type=CSV_CONTENT_TYPE if csv else "Parquet",
         report_id=report_id,
         report_name=report_name,
@@ -443,7 +458,13 @@ def to_manifest(model: LegacyManifest | Cur2Manifest, *, source: str) -> Manifes
     """The common view of a validated manifest model."""
     if isinstance(model, Cur2Manifest):
         start = _period_start(model, model.data_files, source)
-        return Manifest("cur2", model.execution_id, start, tuple(model.data_files))
+        return Manifest(
+            format="cur2",
+            assembly_id=model.execution_id,
+            billing_period_start=start,
+            data_keys=tuple(model.data_files),
+            columns=tuple((c.name, c.type) for c in model.columns),
+        )
     start = _period_start(model, model.report_keys, source)
     return Manifest(
         format="legacy",

@@ -37,6 +37,7 @@ CATEGORIES = {
     "resource_tags_": "resourceTags",
     "cost_category_": "costCategory",
     "discount_": "discount",
+    "split_line_item_": "splitLineItem",
 }
 
 

@@ -158,6 +158,24 @@ CAPACITY_RESERVATION_COLUMNS: dict[str, pa.DataType] = {
     "capacity_reservation_capacity_reservation_type": _STRING,
 }
 
+# Split cost allocation data (EKS pods, ECS tasks): in a delivery only when the payer opted in
+# ("INCLUDE SPLIT COST ALLOCATION DATA"); legacy headers `splitLineItem/SplitCost`. Each pod or
+# task gets a vCPU and a memory usage row per hour whose split and unused cost add up to its
+# share of the parent instance's amortized cost (AWS CUR user guide, "Split line item").
+SPLIT_LINE_ITEM_COLUMNS: dict[str, pa.DataType] = {
+    "split_line_item_parent_resource_id": _STRING,
+    "split_line_item_split_usage": _DOUBLE,
+    "split_line_item_split_usage_ratio": _DOUBLE,
+    "split_line_item_reserved_usage": _DOUBLE,
+    "split_line_item_actual_usage": _DOUBLE,
+    "split_line_item_split_cost": _DOUBLE,
+    "split_line_item_unused_cost": _DOUBLE,
+    "split_line_item_net_split_cost": _DOUBLE,
+    "split_line_item_net_unused_cost": _DOUBLE,
+    "split_line_item_public_on_demand_split_cost": _DOUBLE,
+    "split_line_item_public_on_demand_unused_cost": _DOUBLE,
+}
+
 # CUR 2.0 map columns. Legacy CUR spreads them over flat columns with these prefixes.
 MAP_COLUMNS: dict[str, pa.DataType] = {
     "product": STRING_MAP,
@@ -189,6 +207,7 @@ CUR2_COLUMNS: dict[str, pa.DataType] = {
     **RESERVATION_COLUMNS,
     **SAVINGS_PLAN_COLUMNS,
     **CAPACITY_RESERVATION_COLUMNS,
+    **SPLIT_LINE_ITEM_COLUMNS,
     **MAP_COLUMNS,
 }
 

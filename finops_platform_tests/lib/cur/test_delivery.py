@@ -44,7 +44,7 @@ def stray_copy(delivery: GeneratedDelivery, source: Path, folder: str) -> Path:
     return copy
 
 
-@pytest.mark.parametrize("fmt", ["legacy", "legacy-csv", "cur2"])
+@pytest.mark.parametrize("fmt", ["legacy", "legacy-csv", "cur2", "cur2-csv"])
 def test_the_manifest_picks_its_files_by_key_not_by_name(
     fmt: str, source: Path, tenant: TenantConfig, store: LocalObjectStore
 ) -> None:
@@ -102,24 +102,68 @@ def test_a_csv_report_is_found_in_its_current_assembly_folder(
     assert dict(found.column_types)["lineItem/UnblendedCost"] == "OptionalBigDecimal"
 
 
-def test_a_zip_csv_report_fails_naming_the_file_and_its_compression(
+def test_a_zip_csv_report_is_found_with_its_zip_parts(
     source: Path, tenant: TenantConfig, store: LocalObjectStore
+) -> None:
+    delivery = generate_month(
+        source, month=MONTH, rows=700, fmt="legacy-csv", seed=3, csv_compression="ZIP"
+    )
+    assert [p.name for p in delivery.data_files] == ["finops-demo-1.csv.zip"]
+    manifest = json.loads(delivery.manifest_path.read_bytes())
+    assert (manifest["contentType"], manifest["compression"]) == ("text/csv", "ZIP")
+    assert delivered_months(store, tenant) == [MONTH]
+    found = find_delivery(store, tenant, MONTH)
+    assert (found.format, found.assembly_id) == ("legacy-csv", delivery.assembly_id)
+    assert [Path(f.uri) for f in found.data_files] == delivery.data_files
+
+
+@pytest.mark.parametrize(("compression", "suffix"), [("BZIP2", ".csv.bz2"), ("ZIP", ".csv.gz")])
+def test_a_csv_compression_not_read_here_fails_naming_the_file_and_it(
+    source: Path, tenant: TenantConfig, store: LocalObjectStore, compression: str, suffix: str
 ) -> None:
     delivery = deliver(source, "legacy-csv")
     manifest = json.loads(delivery.manifest_path.read_bytes())
-    zipped = [
-        path.with_name(path.name.replace(".csv.gz", ".csv.zip")) for path in delivery.data_files
-    ]
-    for path, zip_path in zip(delivery.data_files, zipped, strict=True):
-        path.rename(zip_path)
-    manifest["compression"] = "ZIP"
-    manifest["reportKeys"] = [k.replace(".csv.gz", ".csv.zip") for k in manifest["reportKeys"]]
+    renamed = [path.with_name(path.name.replace(".csv.gz", suffix)) for path in delivery.data_files]
+    for path, new_path in zip(delivery.data_files, renamed, strict=True):
+        path.rename(new_path)
+    manifest["compression"] = compression
+    manifest["reportKeys"] = [k.replace(".csv.gz", suffix) for k in manifest["reportKeys"]]
     delivery.manifest_path.write_text(json.dumps(manifest))
     with pytest.raises(DeliveryError) as raised:
         find_delivery(store, tenant, MONTH)
     assert str(raised.value) == (
-        f"tenant 'alpha', month 2026-10: {zipped[0]}: CSV compressed as 'ZIP' is not a format "
-        "read here; deliver the report as gzip CSV (GZIP) or Parquet"
+        f"tenant 'alpha', month 2026-10: {renamed[0]}: CSV compressed as {compression!r} is not "
+        "a format read here; deliver the report as CSV compressed with GZIP or ZIP, or as Parquet"
+    )
+
+
+def test_auto_tells_a_cur2_csv_export_by_its_files_and_types_it_by_its_manifest(
+    source: Path, tenant: TenantConfig, store: LocalObjectStore
+) -> None:
+    delivery = deliver(source, "cur2-csv")
+    assert delivered_months(store, tenant) == [MONTH]
+    found = find_delivery(store, tenant, MONTH)
+    assert (found.format, found.assembly_id) == ("cur2-csv", delivery.assembly_id)
+    assert dict(found.column_types)["discount"] == "map<string,double>"
+    delivery.manifest_path.unlink()
+    with pytest.raises(DeliveryError, match=r"without their manifest \(<export>/metadata/"):
+        find_delivery(store, tenant, MONTH)
+
+
+def test_a_cur2_export_not_in_gzip_fails_naming_the_file(
+    source: Path, tenant: TenantConfig, store: LocalObjectStore
+) -> None:
+    delivery = deliver(source, "cur2-csv")
+    manifest = json.loads(delivery.manifest_path.read_bytes())
+    renamed = delivery.data_files[0].with_suffix(".bz2")
+    delivery.data_files[0].rename(renamed)
+    manifest["dataFiles"][0] = manifest["dataFiles"][0].replace(".csv.gz", ".csv.bz2")
+    delivery.manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(DeliveryError) as raised:
+        find_delivery(store, tenant, MONTH)
+    assert str(raised.value) == (
+        f"tenant 'alpha', month 2026-10: {renamed}: a CUR 2.0 CSV export is gzip CSV (.csv.gz); "
+        "this file's compression is not read here"
     )
 
 

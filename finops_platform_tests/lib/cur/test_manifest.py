@@ -159,8 +159,21 @@ def test_cur2_manifest_round_trip() -> None:
     assert {"name": "resource_tags", "type": "map<string,string>"} in document["columns"]
     assert {"name": "discount", "type": "map<string,double>"} in document["columns"]
     parsed = mf.parse_manifest(raw, source="m.json")
-    assert parsed == mf.Manifest("cur2", "execution-1", NOVEMBER, (CUR2_URI,))
+    columns = tuple((c["name"], c["type"]) for c in document["columns"])
+    assert parsed == mf.Manifest("cur2", "execution-1", NOVEMBER, (CUR2_URI,), columns=columns)
+    assert parsed.data_format == "cur2"
     assert mf.parse_manifest_model(raw, source="m.json") == _cur2_model()
+
+
+def test_a_cur2_manifest_of_csv_files_is_a_cur2_csv_export_in_its_data_folder() -> None:
+    csv_uri = CUR2_URI.replace(".snappy.parquet", ".csv.gz")
+    raw = json.dumps({"executionId": "e", "exportArn": "arn", "dataFiles": [csv_uri]}).encode()
+    manifest = mf.parse_manifest(raw, source="m")
+    assert manifest.data_format == "cur2-csv"
+    key = mf.cur2_manifest_key("acme", NOVEMBER)
+    assert mf.data_keys_under_root(manifest, key) == (
+        "acme/data/BILLING_PERIOD=2026-11/acme-00001.csv.gz",
+    )
 
 
 def test_aws_shaped_legacy_manifest_keeps_unknown_fields() -> None:
