@@ -370,14 +370,20 @@ def test_a_failed_unload_or_check_leaves_the_previous_version_registered(
     assert not [k for k in lake_keys() if k.startswith(previous.removeprefix(f"s3://{LAKE}/"))]
 
 
+@pytest.mark.parametrize("fmt", ["legacy-csv", "cur2-csv"])
 def test_a_gzip_csv_delivery_is_still_normalized_on_the_worker(
-    staging: GeneratedDelivery, aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fmt: Format,
+    staging: GeneratedDelivery,
+    aws: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Until Athena reads CSV deliveries, the Athena ingest hands them to the worker path: the
-    month loads whole, and no UNLOAD is sent."""
-    for key in data_sizes():  # the tenant now delivers gzip CSV instead
-        boto3.client("s3").delete_object(Bucket=SOURCE, Key=key)
-    csv = deliver(tmp_path / "csv", "legacy-csv")
+    """Until Athena reads CSV deliveries, the Athena ingest hands them (legacy and CUR 2.0) to
+    the worker path: the month loads whole, and no UNLOAD is sent."""
+    s3 = boto3.client("s3")  # the tenant now delivers gzip CSV instead
+    for listed in s3.list_objects_v2(Bucket=SOURCE, Prefix="tenant-alpha/")["Contents"]:
+        s3.delete_object(Bucket=SOURCE, Key=listed["Key"])
+    csv = deliver(tmp_path / "csv", fmt)
     stand_in = AthenaStandIn(aws)
     result = run_through(stand_in, ["raw_cur"], monkeypatch)
     assert result.success, [e.step_failure_data.error for e in result.get_step_failure_events()]
@@ -386,7 +392,7 @@ def test_a_gzip_csv_delivery_is_still_normalized_on_the_worker(
         e.step_materialization_data.materialization.metadata
         for e in result.get_asset_materialization_events()
     )
-    assert metadata["source_format"].value == "legacy-csv"
+    assert metadata["source_format"].value == fmt
     assert metadata["dagster/row_count"].value == csv.rows
     assert metadata["unblended_cost"].value == float(csv.unblended_total)
     version = metadata["dagster/uri"].value.removeprefix(f"s3://{LAKE}/")
