@@ -35,6 +35,11 @@ Z90 = 1.645
 # the same day of the month in each (three: a week of cut-offs, every weekday once).
 BACKTEST_MONTHS = 3
 BACKTEST_SPREAD_DAYS = 3
+# The days a backtest's fit needs before its cut-off: three of each weekday, so the weekly
+# medians pass over the first day's fees as the forecast's own (weeks of history) do; with
+# fewer, one fee day makes its weekday's factor several times the others and the backtest
+# judges a forecaster the current month does not use.
+BACKTEST_MIN_DAYS = 21
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,9 @@ def _project(
 def _backtest_cutoffs(start: np.datetime64, month: dt.date, day: int) -> list[tuple[int, int]]:
     """(complete, end) day indexes of the backtests: in each history month inside the series,
     cut-offs from `day` - BACKTEST_SPREAD_DAYS to `day` + BACKTEST_SPREAD_DAYS of that month
-    (at least its first, before its last), its last day's index + 1 as end."""
+    (at least its first, before its last), its last day's index + 1 as end. Where that is
+    fewer than BACKTEST_MIN_DAYS into the series (the first month of history), they start there
+    instead: a later day of the month, fewer days to come, still the month's surprises."""
     cutoffs = []
     for back in range(1, BACKTEST_MONTHS + 1):
         earlier = shift_month(month, -back)
@@ -120,8 +127,8 @@ def _backtest_cutoffs(start: np.datetime64, month: dt.date, day: int) -> list[tu
         if begin < 0:
             break
         end = begin + last_day(earlier).day
-        low = max(day - BACKTEST_SPREAD_DAYS, 1)
-        high = min(day + BACKTEST_SPREAD_DAYS, last_day(earlier).day - 1)
+        low = max(day - BACKTEST_SPREAD_DAYS, 1, BACKTEST_MIN_DAYS - begin)
+        high = min(max(day, low) + BACKTEST_SPREAD_DAYS, last_day(earlier).day - 1)
         cutoffs += [(begin + cut, end) for cut in range(low, high + 1)]
     return cutoffs
 
@@ -145,7 +152,7 @@ def _backtest(
         return 0.0, 0.0
     n = len(errors)
     spread = float(np.std(errors, ddof=1)) if n > 1 else abs(errors[0])
-    mean, half = float(np.mean(errors)), _t90(months) * spread * np.sqrt(1 + 1 / months)
+    mean, half = float(np.mean(errors)), _t90(months - 1) * spread * np.sqrt(1 + 1 / months)
     low = min(float(np.quantile(errors, 0.05, method="lower")), mean - half)
     high = max(float(np.quantile(errors, 0.95, method="higher")), mean + half)
     return min(low, 0.0), max(high, 0.0)
