@@ -143,16 +143,18 @@ def _backtest(
     t's degrees of freedom count months, not cut-offs: a month's cut-offs share its surprises,
     so they are not independent draws.
     """
-    errors, months = [], len({end for _, end in cutoffs})
+    errors, months = [], set()
     for complete, end in cutoffs:
         projection = _project(cost, weekdays, complete, end)
         if projection is not None and projection[0] > 0:
             errors.append(float(cost[complete:end].sum()) / projection[0] - 1)
+            months.add(end)
     if not errors:
         return 0.0, 0.0
     n = len(errors)
     spread = float(np.std(errors, ddof=1)) if n > 1 else abs(errors[0])
-    mean, half = float(np.mean(errors)), _t90(months - 1) * spread * np.sqrt(1 + 1 / months)
+    mean = float(np.mean(errors))
+    half = _t90(len(months) - 1) * spread * np.sqrt(1 + 1 / len(months))
     low = min(float(np.quantile(errors, 0.05, method="lower")), mean - half)
     high = max(float(np.quantile(errors, 0.95, method="higher")), mean + half)
     return min(low, 0.0), max(high, 0.0)
