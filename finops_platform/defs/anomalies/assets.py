@@ -61,12 +61,15 @@ class Inputs:
             "history_year": self.history_start.year,
             "history_month": self.history_start.month,
         }
+        # Asked before the session opens: a session sees the tables the catalog had then, so a
+        # table another run of the tenant creates meanwhile (its first month) is not half-seen.
+        judged_before = catalog.get_table(tenant.database, keys.table_name(keys.COST_ANOMALIES))
         with engine.session(tenant.database) as session:
             daily = session.query_file("anomalies/daily_cost.sql", self.params)
             tags = session.query_file("anomalies/daily_tag_cost.sql", self.params)
             self.previous = (
                 session.query_file("anomalies/previous_anomalies.sql", self.params).to_pylist()
-                if catalog.get_table(tenant.database, keys.table_name(keys.COST_ANOMALIES))
+                if judged_before
                 else []
             )
             self.stats = session.stats
