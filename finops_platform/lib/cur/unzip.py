@@ -22,6 +22,8 @@ from finops_platform.lib.cur.delivery import DeliveryError
 from finops_platform.lib.cur.manifest import CSV_SUFFIXES, ZIP
 
 _CHUNK = 1 << 20
+# Disk left free after unpacking a part: the lake's own writes of the month need room too.
+_DISK_RESERVE = 1 << 30
 
 
 def _unpack(path: Path, uri: str, target: Path, where: str) -> Path:
@@ -34,6 +36,14 @@ def _unpack(path: Path, uri: str, target: Path, where: str) -> Path:
                 raise DeliveryError(
                     f"{where}: {uri}: a ZIP CSV report part holds one .csv file, this one "
                     f"holds {names}"
+                )
+            # The declared size bounds what zipfile will inflate: a part that would fill the
+            # disk (a hostile or broken ZIP) fails by its name before a byte is written.
+            free = shutil.disk_usage(target.parent).free
+            if members[0].file_size > free - _DISK_RESERVE:
+                raise DeliveryError(
+                    f"{where}: {uri}: unpacks to {members[0].file_size:,} bytes, more than "
+                    f"the {free:,} bytes free for it (less {_DISK_RESERVE:,} kept in reserve)"
                 )
             with archive.open(members[0]) as member, target.open("wb") as out:
                 shutil.copyfileobj(member, out, _CHUNK)
