@@ -83,6 +83,18 @@ def raw_rows(org: str) -> str:
     )
 
 
+def rows_only_in_each(first: str, second: str) -> tuple[int, int]:
+    """How many rows of each of two queries the other lacks (duplicates counted)."""
+    return (
+        duckdb.connect()
+        .execute(
+            f"SELECT (SELECT count(*) FROM ({first} EXCEPT ALL {second})), "
+            f"(SELECT count(*) FROM ({second} EXCEPT ALL {first}))"
+        )
+        .fetchone()
+    )
+
+
 def test_the_csv_report_is_laid_out_and_described_as_aws_writes_it(
     real_sample_csv: Path,
 ) -> None:
@@ -147,16 +159,7 @@ def test_the_real_month_as_gzip_csv_loads_to_the_parquet_totals(
     assert len(parts[0]) > 2 * len(TAGS)  # values, not only "(untagged)"
 
     # Not only the totals: every row of the month is the same, but for its lineage.
-    rows = [raw_rows(org) for org in ORGS]
-    differ = (
-        duckdb.connect()
-        .execute(
-            f"SELECT (SELECT count(*) FROM ({rows[0]} EXCEPT ALL {rows[1]})) AS only_parquet, "
-            f"(SELECT count(*) FROM ({rows[1]} EXCEPT ALL {rows[0]})) AS only_csv"
-        )
-        .fetchone()
-    )
-    assert differ == (0, 0)
+    assert rows_only_in_each(*(raw_rows(org) for org in ORGS)) == (0, 0)
 
 
 ORGS = ("real_parquet", "real_csv")
@@ -218,12 +221,4 @@ def test_the_real_month_as_a_cur2_csv_export_loads_to_the_parquet_totals(
         "line_item_usage_start_date, resource_tags, product, cost_category, discount"
     )
     rows = [f"(SELECT {key} FROM {raw_rows(org)})" for org in tenants]
-    differ = (
-        duckdb.connect()
-        .execute(
-            f"SELECT (SELECT count(*) FROM ({rows[0]} EXCEPT ALL {rows[1]})) AS only_parquet, "
-            f"(SELECT count(*) FROM ({rows[1]} EXCEPT ALL {rows[0]})) AS only_csv"
-        )
-        .fetchone()
-    )
-    assert differ == (0, 0)
+    assert rows_only_in_each(*rows) == (0, 0)
