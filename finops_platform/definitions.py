@@ -10,7 +10,7 @@ import warnings
 import dagster as dg
 
 from finops_platform.defs.alerts.sensors import build_alert_sensors
-from finops_platform.defs.anomalies.assets import build_anomaly_assets
+from finops_platform.defs.anomalies.assets import anomaly_lineage, build_anomaly_assets
 from finops_platform.defs.arrivals.sensors import build_arrival_sensors
 from finops_platform.defs.catalog.assets import build_tb_cur_raw
 from finops_platform.defs.common.keys import CROSS_ORG_JOB, TENANT_MONTH_JOB
@@ -62,7 +62,7 @@ def build_definitions(settings: Settings, now: dt.datetime | None = None) -> dg.
     partitions = tenant_month_partitions(settings)
     months = month_partitions(settings)
     kinds = _kinds(settings)
-    lineage = curated_lineage()
+    lineage = {**curated_lineage(), **anomaly_lineage()}
     return dg.Definitions(
         assets=[
             build_raw_cur(partitions, kinds["raw"]),

@@ -207,14 +207,23 @@ def test_curated_tables_built_from_an_older_raw_version_are_detected(
     assert result.success
     request = one_request()
     text = request.tags[REPAIR_TAG]
-    for table in ("cost_daily", "cost_by_tag", "focus_cost", "cost_by_workload"):
+    for table in (
+        "cost_daily",
+        "cost_by_tag",
+        "focus_cost",
+        "cost_by_workload",
+        "cost_anomalies",
+        "cost_forecast",
+    ):
         assert f"{table} was built from tb_cur_raw version" in text
     assert "cost_monthly_summary" not in text  # built from cost_daily, which did not change
     # The repair rebuilds the stale tables and what is built from them, not the raw month.
     assert sorted(k.to_user_string() for k in request.asset_selection or []) == [
+        "cost_anomalies",
         "cost_by_tag",
         "cost_by_workload",
         "cost_daily",
+        "cost_forecast",
         "cost_monthly_summary",
         "focus_cost",
     ]
@@ -238,8 +247,10 @@ def test_a_stale_central_mirror_is_detected(loaded: GeneratedDelivery) -> None:
     assert "the central cost_daily mirrors version" in request.tags[REPAIR_TAG]
     # cost_daily and every table built from it (a new cost_daily makes theirs stale).
     assert {k.to_user_string() for k in request.asset_selection or []} == {
+        "cost_anomalies",
         "cost_by_tag",
         "cost_daily",
+        "cost_forecast",
         "cost_monthly_summary",
         "focus_cost",
     }
