@@ -13,17 +13,23 @@ from pathlib import Path
 
 import boto3
 import dagster as dg
+import pyarrow as pa
 import pytest
+import sqlglot
 from click.testing import CliRunner
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel
 
 from finops_platform.cli import main
 from finops_platform.core import ConfigError
 from finops_platform.definitions import build_definitions
+from finops_platform.defs.anomalies.tables import ANOMALY_SCHEMA, FORECAST_SCHEMA
 from finops_platform.defs.common.partitions import partition_key
 from finops_platform.defs.common.sql_checks import partition_params
 from finops_platform.lib.engine.athena import AthenaQueryError
 from finops_platform.lib.secrets import resolve_secret
 from finops_platform.lib.sql import load_sql, render
+from finops_platform.months import last_day, shift_month
 from finops_platform.resources import settings_from
 from finops_platform.sample import generate_month
 from finops_platform.settings import REPO_ROOT, load_settings
@@ -309,3 +315,99 @@ def test_demo_data_lands_in_the_tenants_s3_source_path(prod: Path) -> None:
     assert any(
         f"/metadata/BILLING_PERIOD={month}/" in k and k.endswith("-Manifest.json") for k in keys
     )
+
+
+def athena_columns(schema: pa.Schema) -> list[dict]:
+    """A canned Athena result's columns for an Arrow schema (the engine reads them back)."""
+    kinds = {"string": "varchar", "double": "double", "int64": "bigint", "date32[day]": "date"}
+    return [
+        column(f.name, "timestamp" if pa.types.is_timestamp(f.type) else kinds[str(f.type)])
+        for f in schema
+    ]
+
+
+def daily_series(spike_day: dt.date, spike: float) -> list[list[str]]:
+    """sql/anomalies/daily_cost.sql's rows: EC2 in one account, 100 USD a weekday and 60 a
+    weekend day from three months before MONTH to its end, `spike` more on `spike_day`."""
+    rows = []
+    day = shift_month(MONTH, -3)
+    while day <= last_day(MONTH):
+        cost = (100.0 if day.weekday() < 5 else 60.0) + (spike if day == spike_day else 0.0)
+        usage = [day.isoformat(), "AmazonEC2", "111122223333", "BoxUsage:m5.large", "USD"]
+        rows.append([*usage, "true", str(cost)])
+        day += dt.timedelta(days=1)
+    return rows
+
+
+def test_anomalies_and_forecast_run_on_athena(prod: Path, aws: str) -> None:
+    """cost_anomalies and cost_forecast on the AWS backend: their daily series come from Athena
+    in the tenant's workgroup, their rows go to a fresh version by an UNLOAD (Trino SQL) and
+    Glue registers it, and their checks judge what Athena answered: the spike, the budget."""
+    config = prod / "tenants.json"
+    tenants = json.loads(config.read_text())
+    tenants[0]["budgets"] = [{"name": "alpha-monthly", "amount": 3200}]
+    config.write_text(json.dumps(tenants))
+    finops("tenant", "init", "alpha")
+    spike_day = dt.date(2026, 9, 16)  # a Wednesday
+    daily = canned(
+        [
+            column("usage_date", "date"),
+            column("product_code", "varchar"),
+            column("account_id", "varchar"),
+            column("usage_type", "varchar"),
+            column("currency", "varchar"),
+            column("is_usage", "boolean"),
+            column("cost", "double"),
+        ],
+        *daily_series(spike_day, 400.0),
+    )
+    no_tags = canned(
+        [
+            column("usage_date", "date"),
+            column("tag_key", "varchar"),
+            column("tag_value", "varchar"),
+            column("product_code", "varchar"),
+            column("account_id", "varchar"),
+            column("cost", "double"),
+        ]
+    )
+    unloaded = canned([column("rows", "bigint")], ["0"])
+    for asset, schema in (("cost_anomalies", ANOMALY_SCHEMA), ("cost_forecast", FORECAST_SCHEMA)):
+        queue_athena_results(aws, [daily, no_tags, canned(athena_columns(schema)), unloaded])
+        result = materialize([asset])
+        assert result.success, [e.step_failure_data.error for e in result.get_step_failure_events()]
+        (partition,) = boto3.client("glue").get_partitions(
+            DatabaseName="custos_alpha_db", TableName=asset
+        )["Partitions"]
+        assert partition["StorageDescriptor"]["Location"].startswith(
+            f"s3://{LAKE}/custos/curated/{asset}/org=alpha/year=2026/month=9/v="
+        )
+        checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+        if asset == "cost_anomalies":
+            found = checks["new_cost_anomalies"]
+            assert not found.passed and found.severity == dg.AssetCheckSeverity.WARN
+            assert "2026-09-16" in (found.description or "")
+            assert found.metadata["new_anomalies"].value == 4  # total, service, account, usage
+        else:
+            # September: 22 weekdays x 100 + 8 weekend days x 60 + 400 = 3,080 of 3,200: 96 %.
+            for name in ("budget_actual", "budget_forecast"):
+                judged = checks[name]
+                assert not judged.passed and judged.severity == dg.AssetCheckSeverity.WARN
+                assert "alpha-monthly" in (judged.description or "")
+
+    # What Athena ran, in the tenant's workgroup: the two daily series per asset, then the
+    # judged rows as one UNLOAD of a VALUES query into the version Glue registers; each
+    # statement reads as Trino whole, and back to the same tree.
+    athena = boto3.client("athena")
+    ids = athena.list_query_executions(WorkGroup="wg_custos_alpha")["QueryExecutionIds"]
+    queries = [
+        athena.get_query_execution(QueryExecutionId=i)["QueryExecution"]["Query"] for i in ids
+    ]
+    unloads = [q for q in queries if q.startswith("UNLOAD")]
+    assert len(unloads) == 2 and all("VALUES" in q for q in unloads)
+    assert sum("cost_daily" in q and "is_usage" in q for q in queries) == 2
+    for query in queries:
+        statement = query.removeprefix("UNLOAD (").rsplit(") TO 's3://", 1)[0]
+        tree = sqlglot.parse_one(statement, read="trino", error_level=ErrorLevel.RAISE)
+        assert isinstance(tree, exp.Query) and not list(tree.find_all(exp.Command))
+        assert sqlglot.parse_one(tree.sql("trino"), read="trino") == tree
