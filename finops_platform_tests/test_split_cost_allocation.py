@@ -21,6 +21,7 @@ from finops_platform.sample.split import (
     CLUSTERS,
     ECS_CLUSTERS,
     ECS_SERVICES,
+    FARGATE_SERVICES,
     WORKLOADS,
     split_platforms,
 )
@@ -202,6 +203,33 @@ def test_ecs_clusters_come_from_the_task_arn_when_the_ecs_tags_are_not_activated
     assert_reconciled(delivery)
     names = {(r["cluster"], r["namespace"], r["workload"]) for r in query("acme", WORKLOAD_NAMES)}
     assert names == {(cluster, "", "(unknown)") for cluster in ECS_CLUSTERS}
+
+
+def test_fargate_tasks_are_costed_by_their_ecs_tags_and_not_split(
+    tmp_path: Path, finops_home: Path, write_config: WriteConfig
+) -> None:
+    """Fargate tasks bill themselves: their cost is in cost_by_tag by `aws:ecs:serviceName`,
+    and cost_by_workload, the split of EC2 instances, has none of it."""
+    root = tmp_path / "acme"
+    write_config([tenant_entry("acme", root, cost_allocation_tags=["aws:ecs:serviceName"])])
+    assert_reconciled(deliver(root, "cur2", split="ecs"))
+    (fargate,) = query(
+        "acme",
+        "SELECT CAST(sum(CAST(line_item_unblended_cost AS DECIMAL(38, 10))) AS VARCHAR) AS cost, "
+        "count_if(coalesce(split_line_item_parent_resource_id, '') <> '') AS split "
+        "FROM tb_cur_raw WHERE year = 2026 AND month = 9 AND line_item_operation = 'FargateTask'",
+    )
+    by_service = query(
+        "acme",
+        "SELECT tag_value, CAST(sum(unblended_cost) AS VARCHAR) AS cost FROM cost_by_tag "
+        "WHERE year = 2026 AND month = 9 AND tag_key = 'aws:ecs:serviceName' GROUP BY 1",
+    )
+    costs = {r["tag_value"]: Decimal(r["cost"]) for r in by_service}
+    assert set(FARGATE_SERVICES) <= set(costs) and fargate["split"] == 0
+    assert sum(costs[s] for s in FARGATE_SERVICES) == Decimal(fargate["cost"]) > 0
+    assert all(costs[s] == 0 for s in ECS_SERVICES if s)  # the split rows cost nothing
+    clusters = {r["cluster"] for r in query("acme", WORKLOAD_NAMES)}
+    assert clusters == set(ECS_CLUSTERS)  # no Fargate cluster
 
 
 def test_ecs_rows_are_deterministic_and_spelled_as_aws_spells_them(tmp_path: Path) -> None:

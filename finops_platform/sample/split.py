@@ -16,8 +16,8 @@ the instance's own usage type: none in us-east-1, `USE2-` in us-east-2), the tas
 `split_line_item_parent_resource_id`, and the ECS managed tags `aws:ecs:clusterName` and
 `aws:ecs:serviceName` (legacy columns `resource_tags_aws_ecs_cluster_name` ..., CUR 2.0 map keys
 `aws_ecs_cluster_name` ...); a standalone task (RunTask, no service) has no service tag. Fargate
-tasks are not split (they have no parent instance: their own line items bill them), so they are
-not written here.
+tasks are not split (they have no parent instance: their own line items bill them); with ECS,
+the month's own Fargate task rows get the same ECS tags (the cluster in their ARN).
 
 Here every on-demand instance hour (`Usage`, `BoxUsage`) is an EKS node running `PODS` pods or
 an ECS container instance running `TASKS` tasks, chosen from the instance's id when both
@@ -68,6 +68,8 @@ ECS_CLUSTERS = ("web-ecs", "jobs-ecs")
 # standalone task (RunTask), which has no service tag.
 ECS_SERVICES = ("storefront", "orders-api", "image-resizer", "notifications", None)
 TASKS = 3
+# The services of the month's Fargate tasks, which get the ECS tags when ECS is asked for.
+FARGATE_SERVICES = ("checkout-web", "events-worker")
 TASK_CPU_RATIOS = (0.25, 0.25, 0.2)
 TASK_MEMORY_RATIOS = (0.3, 0.2, 0.25)
 # What an ECS task row says of its product (the instance's columns otherwise); CUR 2.0 keeps
@@ -309,18 +311,52 @@ def with_split_rows(
     pods = _pod_rows(table, parents, platforms)
     taken = table.take(pa.array(pods["parent"], pa.int64()))
     count = len(pods["parent"])
+    fargate = _fargate_tags(table) if "ecs" in platforms else None
     columns = []
     for field in schema:
         base = table[field.name] if field.name in table.column_names else None
+        own = _unsplit(base, field, table.num_rows, legacy_parquet)
+        if fargate is not None and field.name in _ECS_TAG_COLUMNS:
+            own = _with_fargate_tags(own, field, fargate)
         columns.append(
-            pa.concat_arrays(
-                [
-                    _unsplit(base, field, table.num_rows, legacy_parquet),
-                    _pod_column(field, taken, pods, count, legacy_parquet),
-                ]
-            )
+            pa.concat_arrays([own, _pod_column(field, taken, pods, count, legacy_parquet)])
         )
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+_ECS_TAG_COLUMNS = {"resource_tags", *(f"resource_tags_{key}" for key in ECS_TAG_KEYS)}
+
+
+def _fargate_tags(table: pa.Table) -> list[dict[str, str] | None]:
+    """The ECS managed tags of the block's Fargate task rows (None for the other rows), which
+    ECS puts on a task as on one on EC2: the cluster in the task's ARN, a service of
+    `FARGATE_SERVICES` chosen from the ARN."""
+    operations = table["line_item_operation"].to_pylist()
+    tags: list[dict[str, str] | None] = []
+    for operation, arn in zip(operations, table["line_item_resource_id"].to_pylist(), strict=True):
+        if operation != "FargateTask" or ":task/" not in (arn or ""):
+            tags.append(None)
+            continue
+        cluster = arn.split(":task/", 1)[1].split("/", 1)[0]
+        service = FARGATE_SERVICES[_stable(arn) % len(FARGATE_SERVICES)]
+        tags.append(dict(zip(ECS_TAG_KEYS, (cluster, service), strict=True)))
+    return tags
+
+
+def _with_fargate_tags(
+    own: pa.Array, field: pa.Field, fargate: list[dict[str, str] | None]
+) -> pa.Array:
+    """A tag column of the block's own rows with the ECS tags of its Fargate tasks added."""
+    values = own.to_pylist()
+    if field.name == "resource_tags":
+        merged = [
+            [*(entries or []), *tags.items()] if tags else entries
+            for entries, tags in zip(values, fargate, strict=True)
+        ]
+        return pa.array(merged, field.type)
+    key = field.name.removeprefix("resource_tags_")
+    tagged = [tags[key] if tags else value for value, tags in zip(values, fargate, strict=True)]
+    return pa.array(tagged, field.type)
 
 
 def _unsplit(
