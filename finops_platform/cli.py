@@ -367,6 +367,18 @@ def _rows_per_month(_ctx: click.Context, _param: click.Parameter, value: int) ->
     return value
 
 
+def _split_platforms(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> tuple[str, ...]:
+    """The platforms of `--split-cost-allocation`: none, or of "eks,ecs" (alone: eks)."""
+    from finops_platform.sample.split import split_platforms
+
+    try:
+        return split_platforms(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+
+
 def _shape_span(current: dt.date, months: int) -> tuple[dt.date, dt.date]:
     """The months a shaped demo spans; a new service appears in the last closed one (the
     current month's days to come are not delivered yet)."""
@@ -399,8 +411,13 @@ def _shape_span(current: dt.date, months: int) -> tuple[dt.date, dt.date]:
 )
 @click.option(
     "--split-cost-allocation",
-    is_flag=True,
-    help="add EKS pod rows of split cost allocation data (cost_by_workload)",
+    is_flag=False,
+    flag_value="eks",
+    default=None,
+    metavar="[eks,ecs]",
+    callback=_split_platforms,
+    help="add split cost allocation data (cost_by_workload): EKS pod rows, ECS task rows on EC2, "
+    "or both ('eks,ecs'); alone: eks",
 )
 @format_option
 @click.option("--seed", default=7, show_default=True, type=int)
@@ -418,7 +435,7 @@ def demo_data(
     rows_per_month: int,
     cur_format: str | None,
     csv_compression: str,
-    split_cost_allocation: bool,
+    split_cost_allocation: tuple[str, ...],
     fmt: str,
     seed: int,
     anomalies: bool,

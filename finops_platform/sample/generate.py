@@ -46,7 +46,13 @@ from finops_platform.sample.plan import (
 )
 from finops_platform.sample.rows import _blocks
 from finops_platform.sample.shape import TrueAnomaly, ground_truth, plan_shape, write_ground_truth
-from finops_platform.sample.split import split_schema, with_split_rows
+from finops_platform.sample.split import (
+    SplitPlatforms,
+    split_key,
+    split_platforms,
+    split_schema,
+    with_split_rows,
+)
 from finops_platform.sample.strings import _build_strings, _stable_uuid
 from finops_platform.sample.tables import _cur2_table, _legacy_table
 
@@ -84,7 +90,7 @@ def generate_month(
     progress: bool = False,
     shape_span: tuple[dt.date, dt.date] | None = None,
     csv_compression: str = GZIP,
-    split_cost_allocation: bool = False,
+    split_cost_allocation: SplitPlatforms = False,
 ) -> GeneratedDelivery:
     """Write one billing month of sample CUR under `source_root`, the manifest last.
 
@@ -93,12 +99,14 @@ def generate_month(
     `shape_span` (the first and last month of the tenant's demo data) shapes the month with a
     trend, weekly seasonality and injected anomalies (sample/shape.py), written as ground truth.
     `csv_compression` (GZIP or ZIP) is how a CSV report's parts are compressed.
-    `split_cost_allocation` adds the EKS pod rows of split cost allocation data (`split`): they
-    cost nothing themselves, so the unblended total stays; `rows` counts them too.
+    `split_cost_allocation` adds the pod and task rows of split cost allocation data (`split`):
+    True (EKS pods), or the platforms, "eks", "ecs" or "eks,ecs". They cost nothing themselves,
+    so the unblended total stays; `rows` counts them too.
     """
     _check_arguments(month, rows, fmt, seed, rows_per_file, chunk_rows)
     if csv_compression not in CSV_SUFFIXES:
         raise ValueError(f"csv_compression must be one of {', '.join(CSV_SUFFIXES)}")
+    platforms = split_platforms(split_cost_allocation)
     shaped = shape_span is not None
     plan = _plan(_Context.create(month, rows, fmt, seed, until, shaped), shaped=shaped)
     if shape_span is not None:
@@ -109,14 +117,14 @@ def generate_month(
         fmt,
         rows,
         until,
-        name + ("|split" if split_cost_allocation else ""),
+        name + split_key(platforms),
         shape_span,
     )
     data_dir, manifest_path = month_paths(source_root, name, month, fmt, assembly)
     clear_month(data_dir, manifest_path)
     schema = _CUR2_SCHEMA if fmt.startswith("cur2") else _LEGACY_SCHEMA
-    if split_cost_allocation:
-        schema = split_schema(schema, fmt)
+    if platforms:
+        schema = split_schema(schema, fmt, platforms)
     writer = PartWriter(data_dir, name, schema, rows_per_file, fmt, csv_compression)
     to_table = {
         "legacy": _legacy_table,
@@ -130,8 +138,8 @@ def generate_month(
         for block in _blocks(plan, chunk_rows):
             total_units += block.unblended_total()
             table = to_table(block, plan)
-            if split_cost_allocation:
-                table = with_split_rows(table, schema, fmt)
+            if platforms:
+                table = with_split_rows(table, schema, fmt, platforms)
             writer.write(table)
             written += table.num_rows
             bar.update(block.size)

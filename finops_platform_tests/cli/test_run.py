@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import Result
 
+from finops_platform.sample.split import CLUSTERS, ECS_CLUSTERS
 from finops_platform_tests.cli.support import PROGRESS, finops, messages, one_error
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
 
@@ -127,12 +128,23 @@ def test_demo_data_writes_a_cur2_csv_export_that_runs(
     assert (row["status"], row["rows"], row["checks"]) == ("ok", 600, "17/17 passed")
 
 
-def test_demo_data_writes_a_zip_report_with_eks_pods_that_runs(
-    tmp_path: Path, finops_home: Path, write_config: WriteConfig
+@pytest.mark.parametrize(
+    ("split", "platforms"),
+    [((), {"eks"}), (("eks,ecs",), {"eks", "ecs"})],
+    ids=["eks", "eks-and-ecs"],
+)
+def test_demo_data_writes_a_zip_report_with_split_rows_that_runs(
+    split: tuple[str, ...],
+    platforms: set[str],
+    tmp_path: Path,
+    finops_home: Path,
+    write_config: WriteConfig,
 ) -> None:
+    """`--split-cost-allocation` alone writes EKS pods, as it always did; `eks,ecs` ECS tasks
+    too, each instance a node or a container instance."""
     source = tmp_path / "source"
     write_config([tenant_entry("acme", source)])
-    options = ("--csv-compression", "ZIP", "--split-cost-allocation")
+    options = ("--csv-compression", "ZIP", "--split-cost-allocation", *split)
     written = finops(
         "demo-data", "--months", "1", "--rows-per-month", "600", "--cur-format", "legacy-csv",
         *options,
@@ -146,11 +158,13 @@ def test_demo_data_writes_a_zip_report_with_eks_pods_that_runs(
     assert (row["status"], row["checks"]) == ("ok", "17/17 passed") and row["rows"] > 600
     workloads = finops(
         "query", "--tenant", "acme", "--format", "json",
-        f"SELECT sum(line_items) AS n FROM cost_by_workload WHERE year = {YEAR} "
-        f"AND month = {MONTH_NUMBER}",
+        f"SELECT cluster, sum(line_items) AS n FROM cost_by_workload WHERE year = {YEAR} "
+        f"AND month = {MONTH_NUMBER} GROUP BY cluster",
     )  # fmt: skip
     assert workloads.exit_code == 0, workloads.output
-    assert json.loads(workloads.stdout)[0]["n"] == row["rows"] - 600
+    shown = {r["cluster"]: r["n"] for r in json.loads(workloads.stdout)}
+    assert sum(shown.values()) == row["rows"] - 600 and set(shown) <= {*CLUSTERS, *ECS_CLUSTERS}
+    assert {"eks" if cluster in CLUSTERS else "ecs" for cluster in shown} == platforms
 
 
 def test_export_writes_a_partition_to_parquet_and_csv(loaded: Path, tmp_path: Path) -> None:

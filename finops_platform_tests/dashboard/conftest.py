@@ -1,8 +1,8 @@
 """Generated data for the dashboard tests: three tenants, two months, run through `finops run`.
 
 - tenant_alpha (legacy CUR) and tenant_beta (CUR 2.0, net columns, and split cost allocation
-  data: EKS pods on its instances): August 2026 complete, September month-to-date up to
-  2026-09-30 06:00;
+  data: EKS pods and ECS tasks on its instances): August 2026 complete, September month-to-date
+  up to 2026-09-30 06:00;
 - tenant_stale: August only, and up to 2026-08-20 (so `month_complete` warns); nothing in
   September, so at the dashboard's pinned now it breaches its freshness SLA.
 
@@ -47,7 +47,7 @@ TENANTS = {
     ),
     "tenant_stale": ("legacy", ["cost_center"], {AUGUST: dt.datetime(2026, 8, 20)}),
 }
-SPLIT_TENANTS = ("tenant_beta",)
+SPLIT_TENANTS = {"tenant_beta": "eks,ecs"}  # org: the platforms of its split rows
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Generated]:
                     fmt=fmt,
                     seed=seed,
                     until=until,
-                    split_cost_allocation=org in SPLIT_TENANTS,
+                    split_cost_allocation=SPLIT_TENANTS.get(org, False),
                 )
                 assembly_ids[(org, month)] = delivery.assembly_id
                 rows[(org, month)] = delivery.rows

@@ -32,8 +32,8 @@ def test_matrix_shows_rows_checks_and_freshness_per_tenant_and_month(app, genera
     assert list(matrix.columns) == ["2026-08", "2026-09"]
     assert matrix.to_dict("index") == {
         "tenant_alpha": {"2026-08": "OK · 3,000 rows", "2026-09": "OK · 3,000 rows, 7.0 h lag"},
-        # 3,000 line items and the EKS pod rows of split cost allocation data
-        "tenant_beta": {"2026-08": "OK · 4,116 rows", "2026-09": "OK · 4,116 rows, 7.0 h lag"},
+        # 3,000 line items and the EKS pod and ECS task rows of split cost allocation data
+        "tenant_beta": {"2026-08": "OK · 4,364 rows", "2026-09": "OK · 4,488 rows, 7.0 h lag"},
         "tenant_stale": {
             "2026-08": "WARN · month_complete",
             "2026-09": "SLA BREACH · 997.0 h > 24 h",

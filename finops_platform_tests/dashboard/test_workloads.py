@@ -1,11 +1,12 @@
-"""Workloads page: the EKS pods' cost per cluster, namespace and workload equals cost_by_workload,
-which adds up to the instances' own cost (its check); a tenant without split cost allocation
-data is told so."""
+"""Workloads page: the EKS pods' and ECS tasks' cost per cluster, namespace and workload equals
+cost_by_workload, which adds up to the instances' own cost (its check); an ECS cluster's services
+show without a namespace; a tenant without split cost allocation data is told so."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from finops_platform.sample.split import ECS_CLUSTERS, ECS_SERVICES
 from finops_platform_tests.dashboard.conftest import SPLIT_TENANTS, Generated
 from finops_platform_tests.dashboard.shown import (
     all_text,
@@ -47,6 +48,16 @@ def test_tenant_workloads_equal_cost_by_workload(app, generated: Generated) -> N
     idle = sum((r["unused"] for r in expected.values()), Decimal(0))
     assert metric(at, "Workload cost")[0] == money(total)
     assert metric(at, "Idle")[0] == money(idle)
+
+
+def test_an_ecs_cluster_shows_its_services_without_a_namespace(app, generated: Generated) -> None:
+    (org,) = SPLIT_TENANTS
+    at = no_exceptions(app(org).run().switch_page("views/workloads.py").run())
+    shown = table(at, "cluster", "namespace", "workload")
+    ecs = shown[shown.cluster.isin(ECS_CLUSTERS)]
+    assert set(ecs.cluster) == set(ECS_CLUSTERS) and set(ecs.namespace) == {""}
+    assert set(ecs.workload) == {service or "(unknown)" for service in ECS_SERVICES}
+    assert (ecs.total_cost > 0).all() and len(ecs) < len(shown)  # EKS workloads beside them
 
 
 def test_a_tenant_without_split_data_is_told_so(app) -> None:

@@ -3,10 +3,16 @@
 -- usage rows per pod (or ECS task) and hour, vCPU and memory, whose split cost is the pod's share
 -- of its parent EC2 instance's amortized cost and whose unused cost is its share of the
 -- instance's idle capacity; the rows themselves cost nothing, so the bill is not counted twice.
--- Only pods on EC2 instances (a parent resource id) are here: Fargate is costed by its own line
--- items in cost_daily. EKS tags give cluster, namespace and workload (`aws:eks:cluster-name`,
--- `aws:eks:namespace`, `aws:eks:deployment` or `aws:eks:workload-name`); ECS tasks have the
--- cluster and service (`aws:ecs:clusterName`, `aws:ecs:serviceName`) and namespace ''.
+-- Only pods and tasks on EC2 instances (a parent resource id) are here. Fargate tasks are not
+-- split: AWS bills each task on its own line items (operation `FargateTask`, no parent, no idle
+-- share), which cost_daily and, by the `aws:ecs:*` tags, cost_by_tag already count; they have
+-- no instance to reconcile to. EKS tags give cluster, namespace and workload
+-- (`aws:eks:cluster-name`, `aws:eks:namespace`, `aws:eks:deployment` or
+-- `aws:eks:workload-name`). An ECS task (operation `ECSTask-EC2`) has the cluster and service
+-- as ECS managed tags (`aws:ecs:clusterName`, `aws:ecs:serviceName`) and namespace '' (ECS has
+-- none); when the payer has not activated those tags the cluster is read from the task's ARN
+-- (`arn:aws:ecs:<region>:<account>:task/<cluster>/<id>`), and a task without a service (RunTask)
+-- or an untagged one is workload '(unknown)'.
 -- A month without split cost allocation data has no rows.
 -- Parameters: database, org, year, month, period_start.
 WITH line_items AS (
@@ -19,6 +25,12 @@ pods AS (
         coalesce(
             nullif(element_at(resource_tags, 'aws_eks_cluster_name'), ''),
             nullif(element_at(resource_tags, 'aws_ecs_cluster_name'), ''),
+            nullif(
+                regexp_extract(
+                    line_item_resource_id, '^arn:aws[a-z-]*:ecs:[^:]*:[0-9]*:task/([^/]+)/', 1
+                ),
+                ''
+            ),
             '(unknown)'
         ) AS cluster,
         coalesce(element_at(resource_tags, 'aws_eks_namespace'), '') AS namespace,

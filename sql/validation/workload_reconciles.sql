@@ -1,10 +1,11 @@
 -- For one tenant x month: does cost_by_workload add up to the split cost allocation rows of
--- tb_cur_raw, and do those add up to their parent instances' own cost, to the cent?
--- The instances' cost is the amortized cost (what AWS splits) of the instance-hour usage rows
--- (Usage, DiscountedUsage, SavingsPlanCoveredUsage of `BoxUsage`, `SpotUsage`, ...) of each
--- parent resource id in the hours its pods ran; discounts (EdpDiscount, ...) are not in the
--- split cost but in the net split cost, which not every delivery has. Returns one row: passed, the three totals, and the instance hours whose pods do not
--- add up to them (a month without split cost allocation data passes with zeros).
+-- tb_cur_raw (EKS pods and ECS tasks alike), and do those add up to their parent instances' own
+-- cost, to the cent? The instances' cost is the amortized cost (what AWS splits) of the
+-- instance-hour usage rows (Usage, DiscountedUsage, SavingsPlanCoveredUsage of `BoxUsage`,
+-- `SpotUsage`, ...) of each parent resource id in the hours its pods or tasks ran; discounts
+-- (EdpDiscount, ...) are not in the split cost but in the net split cost, which not every
+-- delivery has. Returns one row: passed, the three totals, and the instance hours whose pods do
+-- not add up to them (a month without split cost allocation data passes with zeros).
 -- Parameters: database, org, year, month.
 WITH line_items AS (
     {{ include fragments/line_item_costs.sql }}

@@ -1,5 +1,6 @@
 """Workloads: Kubernetes (EKS) and ECS cost per cluster, namespace and workload, from split cost
-allocation data (`cost_by_workload`): what the pods used, what their instances left idle, as CSV.
+allocation data (`cost_by_workload`): what the pods and tasks used, what their instances left
+idle, as CSV. An ECS service is a workload of its cluster with no namespace.
 
 Only payers that opted in to split cost allocation data have these rows; the page says so when a
 tenant has none. The central view lists every tenant's workloads side by side.
@@ -17,7 +18,7 @@ from finops_platform.dashboard.periods import month_label, month_params
 
 NO_SPLIT_DATA = (
     "No workload costs this month: the payer has not turned on split cost allocation data for "
-    "EKS/ECS, or no pods ran on EC2."
+    "EKS/ECS, or no pods or tasks ran on EC2."
 )
 
 
@@ -28,6 +29,12 @@ def workload_frame(view: View, org_id: str) -> tuple[pd.DataFrame, dict[str, flo
     rows = table.to_pylist()
     totals = {c: cents(exact_sum(rows, c)) for c in ("total_cost", "split_cost", "unused_cost")}
     return to_frame(table), totals
+
+
+def workload_names(workloads: pd.DataFrame) -> list[str]:
+    """`cluster/namespace/workload` of each row, without the empty namespace of ECS services."""
+    parts = zip(workloads.cluster, workloads.namespace, workloads.workload, strict=True)
+    return ["/".join(part for part in row if part) for row in parts]
 
 
 def tenant_workloads(view: View) -> None:
@@ -43,7 +50,7 @@ def tenant_workloads(view: View) -> None:
         with column:
             ui.money_metric(label, totals[name])
     st.subheader("Cost by workload")
-    chart = workloads.assign(name=workloads.namespace + "/" + workloads.workload)
+    chart = workloads.assign(name=workload_names(workloads))
     st.bar_chart(chart, x="name", y=["split_cost", "unused_cost"], horizontal=True)
     ui.table(workloads)
     st.download_button(

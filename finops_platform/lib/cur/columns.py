@@ -102,11 +102,16 @@ COST_MONTHLY_SUMMARY: Rows = (
 
 COST_BY_WORKLOAD: Rows = (
     (("billing_period", "usage_date", "account_id"), AS_IN_COST_DAILY),
-    (("cluster",), "EKS `aws:eks:cluster-name` or ECS `aws:ecs:clusterName`"),
+    (
+        ("cluster",),
+        "EKS `aws:eks:cluster-name` or ECS `aws:ecs:clusterName` (without it, the cluster in the "
+        "task's ARN)",
+    ),
     (("namespace",), "EKS `aws:eks:namespace` ('' for ECS)"),
     (
         ("workload",),
-        "EKS `aws:eks:deployment` or `aws:eks:workload-name`, ECS `aws:ecs:serviceName`",
+        "EKS `aws:eks:deployment` or `aws:eks:workload-name`, ECS `aws:ecs:serviceName` "
+        "(`(unknown)` for a task outside a service)",
     ),
     (
         ("split_cost", "unused_cost", "total_cost"),

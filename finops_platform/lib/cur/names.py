@@ -41,6 +41,19 @@ CATEGORIES = {
 }
 
 
+# AWS-generated tags whose CUR spelling the rule above cannot recover (it loses their camel case
+# and dashes): those of split cost allocation data's EKS pods and ECS tasks.
+AWS_TAG_NAMES = {
+    "aws_eks_cluster_name": "aws:eks:cluster-name",
+    "aws_eks_namespace": "aws:eks:namespace",
+    "aws_eks_deployment": "aws:eks:deployment",
+    "aws_eks_workload_name": "aws:eks:workload-name",
+    "aws_eks_node": "aws:eks:node",
+    "aws_ecs_cluster_name": "aws:ecs:clusterName",
+    "aws_ecs_service_name": "aws:ecs:serviceName",
+}
+
+
 def csv_column(column: str) -> tuple[str, str]:
     """(category, name) of the CSV header an Athena column name comes from, spelled as AWS
     spells it where the name allows: `line_item_unblended_cost` -> (`lineItem`,
@@ -52,7 +65,7 @@ def csv_column(column: str) -> tuple[str, str]:
     category, rest = CATEGORIES[prefix], column[len(prefix) :]
     words = rest.split("_")
     if category == "resourceTags":
-        name = f"{words[0]}:{'_'.join(words[1:])}"
+        name = AWS_TAG_NAMES.get(rest) or f"{words[0]}:{'_'.join(words[1:])}"
     elif category == "costCategory":
         name = rest
     elif category == "product":
