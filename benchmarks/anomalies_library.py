@@ -86,6 +86,7 @@ class Library:
     name: str
     make: Callable[[], Any]  # a fresh, unfitted model
     usage_series: bool = False  # forecast usage; other charges of the days left at their median
+    band_sigma: float | None = None  # the detection band, if not the tenant's sensitivity
     failed_fits: int = 0  # keys whose fit raised: not judged
 
     def model(self, detects: bool) -> Model:
@@ -127,7 +128,7 @@ class Library:
         start = np.datetime64(rows.first_day(first))
         days = int((np.datetime64(judged[1]) - start).astype(int)) + 1
         begin = max(int((np.datetime64(judged[0]) - start).astype(int)), 1)
-        level_pct = band_level(settings.sensitivity)
+        level_pct = band_level(self.band_sigma or settings.sensitivity)
         found = []
         for level in LEVEL_COLUMNS:
             level_matrix = matrix(rows, level, start, days, rows.usage if level != "tag" else None)
@@ -179,7 +180,9 @@ def _anomaly(
     }
 
 
-def libraries(names: set[str], usage_series: bool = False) -> dict[str, Library]:
+def libraries(
+    names: set[str], usage_series: bool = False, band_sigma: float | None = None
+) -> dict[str, Library]:
     models = statsforecast_models()
     factories = {
         "AutoETS": lambda: models.AutoETS(season_length=SEASON),
@@ -187,7 +190,9 @@ def libraries(names: set[str], usage_series: bool = False) -> dict[str, Library]
         "AutoARIMA": lambda: models.AutoARIMA(season_length=SEASON),
     }
     return {
-        name: Library(name, factories[name], usage_series) for name in factories if name in names
+        name: Library(name, factories[name], usage_series, band_sigma)
+        for name in factories
+        if name in names
     }
 
 
@@ -199,11 +204,17 @@ def _sample(days: int = 90, seed: int = 0) -> np.ndarray:
 
 
 def compare(
-    tenants: int, months: int, rows: int, names: list[str], detectors: list[str]
+    tenants: int,
+    months: int,
+    rows: int,
+    names: list[str],
+    detectors: list[str],
+    band_sigma: float | None = None,
 ) -> tuple[list[dict], dict[str, int]]:
     """The reports of ours and of each statsforecast model `names` (forecasting; detecting too
-    when in `detectors`) over the same spans, and the fits each could not make."""
-    found = libraries(set(names))
+    when in `detectors`, with its band `band_sigma` standard deviations out, by default the
+    sensitivity ours uses) over the same spans, and the fits each could not make."""
+    found = libraries(set(names), band_sigma=band_sigma)
     for library in found.values():  # the first call loads and compiles: not the model's time
         library.make().forecast(y=_sample(), h=7, level=[FORECAST_LEVEL, 99.73], fitted=True)
     on_usage = libraries(set(names), usage_series=True)
@@ -229,12 +240,13 @@ def _per_level(level: dict | None) -> str:
     )
 
 
-def tables(reports: list[dict], failed: dict[str, int]) -> str:
+def tables(reports: list[dict], failed: dict[str, int], band_sigma: float) -> str:
     """Detection per level and forecast per cut-off day, one row per model."""
     lines = [
         f"## statsforecast against ours ({reports[0]['tenant_months']} tenant-months; "
         f"min_impact {SETTINGS.min_impact}, min_impact_pct {SETTINGS.min_impact_pct}, "
-        f"band {SETTINGS.sensitivity} sigma = {band_level(SETTINGS.sensitivity)} % level)",
+        f"ours at sensitivity {SETTINGS.sensitivity}, the library's band {band_sigma} sigma "
+        f"= its {band_level(band_sigma)} % in-sample interval)",
         "",
         "| model | total P / R | service P / R | account P / R | usage_type P / R "
         "| all P / R | detect s / tenant-month |",
@@ -370,6 +382,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default=",".join(FORECAST_MODELS), help="all forecast")
     parser.add_argument("--detect-models", default=",".join(DETECT_MODELS), help="these detect")
     parser.add_argument(
+        "--band-sigma",
+        type=float,
+        default=SETTINGS.sensitivity,
+        help="the library's detection band in standard deviations (ours stays at the default)",
+    )
+    parser.add_argument(
         "--weight", action="store_true", help="measure install weight, import and JIT time only"
     )
     parser.add_argument("--json", type=Path)
@@ -384,9 +402,10 @@ def main(argv: list[str] | None = None) -> int:
             args.rows,
             [n for n in args.models.split(",") if n],
             [n for n in args.detect_models.split(",") if n],
+            args.band_sigma,
         )
-        figures = {"reports": reports, "failed_fits": failed}
-        print(tables(reports, failed))
+        figures = {"reports": reports, "failed_fits": failed, "band_sigma": args.band_sigma}
+        print(tables(reports, failed, args.band_sigma))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     return 0
