@@ -8,7 +8,7 @@ seeds, thresholds and scoring: its `measure`), side by side, so the library choi
   forecasts. The 90 % interval of that sum is the sum of the days' 90 % bounds (statsforecast
   gives per-day intervals only; summing them assumes the days' errors move together, the widest
   reading), its lower end held at the cost so far as ours is. The daily total carries each
-  month's first-day fees (reservations, Savings Plans: about 15 days' usage in the shaped data),
+  month's first-day fees (reservations, Savings Plans: about two weeks' usage in the shaped data),
   which a weekly season cannot model and which ours passes over with medians; so each model is
   also run on the usage series ("(usage series)": the same forecast of the usage of the days
   left, plus the other charges (daily credits) of the days left at their median of the last
@@ -16,11 +16,14 @@ seeds, thresholds and scoring: its `measure`), side by side, so the library choi
 - Detection: each key of each level (usage only, as ours) is fitted once over its whole series
   to the judged month's end with `fitted=True`; the in-sample one-step fitted value is the
   expected cost and the upper end of the in-sample interval at the level of `sensitivity`
-  standard deviations (3: 99.73 %) the band. A day is an anomaly by the rule ours applies: above
-  the band, and its impact reaches `min_impact` and `min_impact_pct`. Drivers are ours
+  standard deviations (3: 99.73 %; `--band-sigma` sets another for the library only) the band.
+  A day is an anomaly by the rule ours applies: above the band, and its impact reaches
+  `min_impact` and `min_impact_pct`. Drivers are ours
   (`lib.anomalies.detect.drivers`), so the precision's "explained by" reads the same text.
-- Time: model seconds per tenant-month, the JIT warm-up excluded (one call of each model on a
-  small series first); `--weight` measures the install weight, import and JIT time instead.
+- Time: model seconds per tenant-month, the first call's loading excluded (one call of each
+  model on a small series first); `--weight` measures the install weight, import and first-call
+  time instead (statsforecast 1.x compiled its models with numba on the first call; 2.x ships
+  them compiled, and the figure says so).
 
 statsforecast is optional (`pip install -e '.[bench-tslib]'`): without it this exits with a
 message saying so; the assets never import it.
