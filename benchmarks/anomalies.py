@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +46,7 @@ from benchmarks.data import ensure_delivery
 from benchmarks.home import bench_home, step_seconds
 from finops_platform.defs.common import keys
 from finops_platform.lib.anomalies.detect import Anomaly, detect
-from finops_platform.lib.anomalies.forecast import forecast
+from finops_platform.lib.anomalies.forecast import Forecast, forecast
 from finops_platform.lib.anomalies.series import Rows
 from finops_platform.months import last_day, shift_month
 from finops_platform.runner import run_tenant_months
@@ -170,21 +171,64 @@ def _explains(injected: TrueAnomaly, anomaly: Anomaly) -> bool:
     return f"{injected.level}={injected.key} " in anomaly.drivers + " "
 
 
-def judge(span: Span) -> tuple[dict[str, dict[str, int]], list[dict[str, float]], float]:
-    """Anomaly counts and forecast errors of the judged months of a span, and the seconds the
-    model took (detection of every judged month and forecasts of each cut-off)."""
-    rows = Rows.from_tables(span.daily, _NO_TAGS)
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    errors = []
-    seconds = 0.0
-    for month in span.months[1:]:
-        started = time.perf_counter()
-        found = detect(rows, span.months[0], (month, last_day(month)), SETTINGS)
-        seconds += time.perf_counter() - started
-        truth = [a for a in span.truth if a.day.startswith(f"{month:%Y-%m}")]
-        for level, figures in _counts(found, truth).items():
+Detector = Callable[[Rows, dt.date, tuple[dt.date, dt.date], AnomalySettings], list[Anomaly]]
+# (rows known up to the cut-off, first day of history, month, cut-off day) -> the month's total.
+TotalForecaster = Callable[[Rows, dt.date, dt.date, dt.date], Forecast]
+
+
+@dataclass(frozen=True)
+class Model:
+    """What `judge` runs over a span: a detector of the judged months (None: forecast only) and
+    a forecaster of the month-end total. Another model (benchmarks/anomalies_library.py) is
+    judged by the same scoring as the one the assets call."""
+
+    name: str
+    detect: Detector | None
+    forecast_total: TotalForecaster
+
+
+def _our_total(rows: Rows, first: dt.date, month: dt.date, cut: dt.date) -> Forecast:
+    (total,) = [f for f in forecast(rows, first, month, cut) if f.level == "total"]
+    return total
+
+
+OURS = Model("numpy robust statistics (lib/anomalies)", detect, _our_total)
+
+
+@dataclass
+class Judged:
+    """Anomaly counts per level, forecast errors, and the seconds the model took to detect
+    (every judged month) and to forecast (each cut-off)."""
+
+    counts: dict[str, dict[str, int]]
+    errors: list[dict[str, float]]
+    detect_seconds: float = 0.0
+    forecast_seconds: float = 0.0
+
+    def add(self, other: Judged) -> None:
+        for level, figures in other.counts.items():
             for name, value in figures.items():
-                counts[level][name] += value
+                self.counts[level][name] += value
+        self.errors += other.errors
+        self.detect_seconds += other.detect_seconds
+        self.forecast_seconds += other.forecast_seconds
+
+
+def _empty() -> Judged:
+    return Judged(defaultdict(lambda: defaultdict(int)), [])
+
+
+def judge(span: Span, model: Model = OURS) -> Judged:
+    """Anomaly counts and forecast errors of the judged months of a span, and the model's time."""
+    rows = Rows.from_tables(span.daily, _NO_TAGS)
+    judged = _empty()
+    for month in span.months[1:]:
+        if model.detect is not None:
+            started = time.perf_counter()
+            found = model.detect(rows, span.months[0], (month, last_day(month)), SETTINGS)
+            judged.detect_seconds += time.perf_counter() - started
+            truth = [a for a in span.truth if a.day.startswith(f"{month:%Y-%m}")]
+            judged.add(Judged(_counts(found, truth), []))
         actual = _month_total(span, month)
         for day in CUTOFF_DAYS:
             cut = month.replace(day=day)
@@ -192,13 +236,11 @@ def judge(span: Span) -> tuple[dict[str, dict[str, int]], list[dict[str, float]]
                 pa.compute.less_equal(span.daily["usage_date"], pa.scalar(cut, pa.date32()))
             )
             started = time.perf_counter()
-            (total,) = [
-                f
-                for f in forecast(Rows.from_tables(known, _NO_TAGS), span.months[0], month, cut)
-                if f.level == "total"
-            ]
-            seconds += time.perf_counter() - started
-            errors.append(
+            total = model.forecast_total(
+                Rows.from_tables(known, _NO_TAGS), span.months[0], month, cut
+            )
+            judged.forecast_seconds += time.perf_counter() - started
+            judged.errors.append(
                 {
                     "day": day,
                     "model": abs(total.forecast - actual) / actual,
@@ -207,7 +249,19 @@ def judge(span: Span) -> tuple[dict[str, dict[str, int]], list[dict[str, float]]
                     "interval_width": (total.upper - total.lower) / actual,
                 }
             )
-    return counts, errors, seconds
+    return judged
+
+
+def measure(
+    folder: Path, tenants: int, months: int, rows: int, models: Sequence[Model] = (OURS,)
+) -> list[dict]:
+    """The report of each model over the same generated spans (seeds 100, 101, ...)."""
+    judged = {model.name: _empty() for model in models}
+    for tenant in range(tenants):
+        span = generate(folder, 100 + tenant, months, rows)
+        for model in models:
+            judged[model.name].add(judge(span, model))
+    return [{"model": name, **report(j, tenants * (months - 1))} for name, j in judged.items()]
 
 
 def _month_total(span: Span, month: dt.date) -> float:
@@ -246,30 +300,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overhead-rows", type=int, help="also measure the run overhead")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    errors: list[dict[str, float]] = []
-    seconds = 0.0
     with tempfile.TemporaryDirectory() as folder:
-        for tenant in range(args.tenants):
-            span = generate(Path(folder), 100 + tenant, args.months, args.rows)
-            span_counts, span_errors, span_seconds = judge(span)
-            for level, figures in span_counts.items():
-                for name, value in figures.items():
-                    counts[level][name] += value
-            errors += span_errors
-            seconds += span_seconds
-        report = _report(counts, errors, seconds, args.tenants * (args.months - 1))
+        (figures,) = measure(Path(folder), args.tenants, args.months, args.rows)
         if args.overhead_rows:
-            report["overhead"] = overhead(Path(folder), args.overhead_rows)
-    print(_table(report))
+            figures["overhead"] = overhead(Path(folder), args.overhead_rows)
+    print(_table(figures))
     if args.json:
-        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        args.json.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     return 0
 
 
-def _report(
-    counts: dict[str, dict[str, int]], errors: list[dict[str, float]], seconds: float, months: int
-) -> dict:
+def report(judged: Judged, months: int) -> dict:
+    """The figures of `months` judged tenant-months: precision and recall per level and in all,
+    forecast errors per cut-off day, interval coverage and width, the model's time."""
+    counts, errors = judged.counts, judged.errors
+    seconds = judged.detect_seconds + judged.forecast_seconds
     levels = {}
     for level in sorted(counts):
         c = {name: counts[level][name] for name in ("reported", "right", "injected", "found")}
@@ -302,6 +347,8 @@ def _report(
         "interval_coverage": float(np.mean([e["inside_interval"] for e in errors])),
         "forecasts_judged": len(errors),
         "model_seconds_per_tenant_month": seconds / months,
+        "detect_seconds_per_tenant_month": judged.detect_seconds / months,
+        "forecast_seconds_per_tenant_month": judged.forecast_seconds / months,
         "targets": TARGETS,
     }
 
