@@ -186,7 +186,9 @@ def ingest_month(
             ) as connection:
                 sources = [SourceFile(path, uri) for path, uri in zip(paths, uris, strict=True)]
                 groups = source_groups(delivery, sources, where)
-                mode, reason = choose_mode(delivery.format, groups)
+                mode, reason = choose_mode(
+                    delivery.format, [(g.schema, [s.uri for s in g.sources]) for g in groups]
+                )
                 if not pass_through:
                     mode, reason = NORMALIZED, "pass-through is turned off"
                 written, relation, supplied = stage_delivery(

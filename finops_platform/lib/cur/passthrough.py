@@ -49,7 +49,6 @@ from finops_platform.lib.cur.schema import (
     MAP_COLUMNS,
     REQUIRED_COLUMNS,
 )
-from finops_platform.lib.cur.sources import SourceGroup
 
 IngestMode = Literal["pass-through", "normalized"]
 PASS_THROUGH: IngestMode = "pass-through"
@@ -95,19 +94,22 @@ def _zoned(kind: pa.DataType) -> bool:
     return False
 
 
-def choose_mode(fmt: str, groups: Sequence[SourceGroup]) -> tuple[IngestMode, str]:
-    """How raw_cur loads a delivery of format `fmt` whose files with rows are `groups` (by
-    schema, from their footers): the mode and why, as the asset's metadata records it."""
+def choose_mode(
+    fmt: str, schemas: Sequence[tuple[pa.Schema, Sequence[str]]]
+) -> tuple[IngestMode, str]:
+    """How raw_cur loads a delivery of format `fmt` whose files with rows have `schemas` (each
+    schema, from the footers, with the URIs of its files): the mode and why, as the asset's
+    metadata records it."""
     if fmt not in PASS_THROUGH_FORMATS:
         return NORMALIZED, f"{fmt} deliveries are normalized"
-    if not groups:
+    if not schemas:
         return NORMALIZED, "no file has rows"
-    if len(groups) > 1:
-        return NORMALIZED, f"the files have {len(groups)} different schemas"
-    (group,) = groups
-    reason = incompatibility(group.schema)
+    if len(schemas) > 1:
+        return NORMALIZED, f"the files have {len(schemas)} different schemas"
+    ((schema, uris),) = schemas
+    reason = incompatibility(schema)
     if reason is not None:
-        return NORMALIZED, f"{group.sources[0].uri}: {reason}"
+        return NORMALIZED, f"{uris[0]}: {reason}"
     return PASS_THROUGH, "every file has the canonical CUR 2.0 columns and types"
 
 
