@@ -88,7 +88,9 @@ class DuckDBEngine(QueryEngine):
         """The SELECT behind `table`'s view and the files it reads: exactly those the catalog
         records as published for each registered partition (a file added there out of band is
         not read), or for an entry without that list (registered before it was recorded)
-        every Parquet file there. An unreadable catalog entry makes only this table's queries
+        every Parquet file there; a partition whose files lack columns its readers supply
+        (`supplied_select`) is read on its own. An unreadable catalog entry makes only this
+        table's queries
         fail, each with the entry's one line: the session's other tables (and the run that
         rebuilds the entry) work on."""
         try:
@@ -99,16 +101,22 @@ class DuckDBEngine(QueryEngine):
         files = [path for _, found in read for path in found]
         if not files:
             return empty_select(table), []
-        whole = [(p, found) for p, found in read if p.supplied_columns() is None]
+        try:
+            supplied = [p.supplied_columns() for p, _ in read]
+        except ValueError as exc:  # a parameter edited by hand: this table fails, by name
+            return failing_select(table, f"{table.name}: unreadable supplied_columns: {exc}"), []
+        whole = [
+            (p, found) for (p, found), extra in zip(read, supplied, strict=True) if extra is None
+        ]
         if len(whole) == len(read):
             return whole_select(table, whole), files
         # Some partition's reader supplies columns its files lack (a CUR 2.0 month published
         # byte for byte): each of those is read on its own, projected to the table's columns,
         # and the rest as one read, as before.
         selects = [
-            supplied_select(table, found, p.columns, supplied, hive=True)
-            for p, found in read
-            if (supplied := p.supplied_columns()) is not None and found
+            supplied_select(table, found, p.columns, extra, hive=True)
+            for (p, found), extra in zip(read, supplied, strict=True)
+            if extra is not None and found
         ]
         if any(found for _, found in whole):
             columns = ", ".join(

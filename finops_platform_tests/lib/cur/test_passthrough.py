@@ -14,6 +14,7 @@ import signal
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -21,7 +22,7 @@ import pytest
 from finops_platform.defs.common.tables import raw_table
 from finops_platform.lake import STAGING, beside_lake, raw_month
 from finops_platform.lib.catalog import CatalogPartition, LocalCatalog
-from finops_platform.lib.catalog.base import published_files_parameter
+from finops_platform.lib.catalog.base import SUPPLIED_COLUMNS, published_files_parameter
 from finops_platform.lib.cur import ingest as ingest_module
 from finops_platform.lib.cur.delivery import DeliveryError
 from finops_platform.lib.cur.ingest import IngestResult, ingest_month
@@ -257,3 +258,22 @@ def test_a_crash_mid_copy_leaves_the_previous_version_and_a_rerun_loads(tmp_path
     rows = registered_rows(store, rerun, tmp_path / "catalog")
     assert rows.num_rows == 9000
     assert first.location == rerun.location  # a local month is one folder, swapped whole
+
+
+def test_a_hand_edited_supplied_columns_parameter_fails_that_table_by_name(tmp_path: Path) -> None:
+    deliver(tmp_path / "source")
+    store, result = ingest(tmp_path / "source", tmp_path / "lake")
+    registered_rows(store, result, tmp_path / "catalog")
+    local = LocalCatalog(root=str(tmp_path / "catalog"))
+    table = raw_table(tenant(Path("unused")), LAKE_ROOT)
+    (partition,) = local.list_partitions(table.database, table.name)
+    broken = {**partition.parameters, SUPPLIED_COLUMNS: "{not json"}
+    local.upsert_partition(
+        table.database, table.name, partition.model_copy(update={"parameters": broken})
+    )
+    engine = DuckDBEngine(store=store, catalog=local)
+    with (
+        engine.session(table.database) as session,
+        pytest.raises(duckdb.Error, match="tb_cur_raw: unreadable supplied_columns"),
+    ):
+        session.query_native("SELECT count(*) FROM tb_cur_raw")
