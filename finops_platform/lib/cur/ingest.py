@@ -2,9 +2,9 @@
 
 The new month is built in a staging folder and validated there; only a delivery that passes
 every ERROR check replaces the live month, so a failed run leaves the previous version readable.
-A CUR 2.0 Parquet delivery already in the canonical row is not rewritten: its files are linked
-(or copied) into the staging folder as they are, and read with the lineage the catalog records
-(lib/cur/passthrough.py); the checks and the swap are the same.
+A CUR 2.0 Parquet delivery already in the canonical row is not rewritten: its files are copied
+(cloned where the file system can) into the staging folder as they are, and read with the
+lineage the catalog records (lib/cur/passthrough.py); the checks and the swap are the same.
 
 Where it runs is the backend's choice (resources.py), never the asset's: `WorkerIngest` copies
 the delivery to this machine and normalizes it with in-process DuckDB (the embedded mode);
