@@ -41,11 +41,13 @@ def test_every_raw_registration_is_complete(
     assert written, "tb_cur_raw registered nothing"
     for partition in written:  # a kill after any of these writes leaves a complete entry
         assert partition.parameters["row_count"] == "119307"
+        assert partition.parameters["ingest_mode"] == "normalized"  # legacy CUR
         assert set(partition.parameters) == {
             "row_count",
             "assembly_id",
             "max_usage_start",
             "published_files",
+            "ingest_mode",
         }
         assert partition.published_files(), "the files raw_cur published, read exactly"
     assert len(written) == 1, [p.parameters for p in written]

@@ -19,6 +19,7 @@ class Request:
     target: str  # X-Amz-Target, for the JSON APIs (Athena, Glue, SSM); empty for S3
     range: str = ""  # the Range header of a ranged S3 GET
     body: bytes = b""  # what was sent (a JSON API's request)
+    copy_source: str = ""  # the x-amz-copy-source header of an S3 CopyObject (server-side)
 
 
 # (request, upstream status, upstream body) -> (status, body)
@@ -41,6 +42,7 @@ def _handler(upstream: str, rewrite: Rewrite) -> type[BaseHTTPRequestHandler]:
                 self.headers.get("X-Amz-Target", ""),
                 self.headers.get("Range", ""),
                 body,
+                self.headers.get("x-amz-copy-source", ""),
             )
             status, content = rewrite(request, answer.status_code, answer.content)
             self.send_response(status)

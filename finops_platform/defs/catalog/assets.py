@@ -22,7 +22,13 @@ from finops_platform.defs.common.sql_checks import SqlCheck, partition_params
 from finops_platform.defs.common.tables import raw_table
 from finops_platform.lake import RAW_TABLE, partition_location, partition_values
 from finops_platform.lib.catalog import Catalog, CatalogPartition
-from finops_platform.lib.catalog.base import PUBLISHED_FILES, published_files_parameter
+from finops_platform.lib.catalog.base import (
+    INGEST_MODE,
+    PUBLISHED_FILES,
+    SUPPLIED_COLUMNS,
+    SuppliedColumns,
+    published_files_parameter,
+)
 from finops_platform.lib.engine import QueryEngine
 from finops_platform.lib.store import ObjectStore
 from finops_platform.resources import Clock, FinOpsSettings
@@ -68,6 +74,18 @@ def build_tb_cur_raw(
     return tb_cur_raw
 
 
+def ingest_parameters(published: dict[str, object]) -> dict[str, str]:
+    """How raw_cur wrote the version, and what its readers supply (a pass-through month's
+    lineage), as partition parameters; none for a materialization older than the record."""
+    parameters = {}
+    if isinstance(published.get(INGEST_MODE), str):
+        parameters[INGEST_MODE] = str(published[INGEST_MODE])
+    supplied = published.get(SUPPLIED_COLUMNS)
+    if isinstance(supplied, dict):
+        parameters |= SuppliedColumns.model_validate(supplied).parameters()
+    return parameters
+
+
 def register(
     context: dg.AssetExecutionContext,
     key: dg.MultiPartitionKey,
@@ -96,6 +114,7 @@ def register(
     # then read every file of the location).
     files = published.get(PUBLISHED_FILES)
     listed = published_files_parameter(files) if isinstance(files, dict) else {}
+    listed |= ingest_parameters(published)
     # One write registers the partition with all its parameters, as raw_cur profiled them: a
     # run killed before the read-back below leaves a complete entry, never an empty one.
     profiled = {

@@ -33,7 +33,12 @@ from finops_platform.lib.catalog import (
     CatalogPartition,
     CatalogTable,
 )
-from finops_platform.lib.catalog.base import PUBLISHED_FILES, published_files_parameter
+from finops_platform.lib.catalog.base import (
+    INGEST_MODE,
+    PUBLISHED_FILES,
+    SUPPLIED_COLUMNS,
+    published_files_parameter,
+)
 from finops_platform.lib.catalog.types import glue_type
 from finops_platform.lib.cur.columns import column_descriptions
 from finops_platform.lib.cur.schema import CANONICAL_SCHEMA, PARTITION_COLUMNS
@@ -103,9 +108,18 @@ def raw_table_partition(
 # fingerprint of the upstream partition it was built from (defs/consistency compares them).
 BUILT_FROM = "built_from"
 # The parameters the pipeline writes that identify a version: the published files and their
-# sizes, a raw month's profile (defs/catalog/assets.py) and what a curated one was built from.
-# Others (a Glue crawler's or a person's) are left out: rewriting them changes no version.
-VERSION_PARAMETERS = (PUBLISHED_FILES, "row_count", "assembly_id", "max_usage_start", BUILT_FROM)
+# sizes, a raw month's profile, ingest mode and supplied lineage (defs/catalog/assets.py) and
+# what a curated one was built from. Others (a Glue crawler's or a person's) are left out:
+# rewriting them changes no version.
+VERSION_PARAMETERS = (
+    PUBLISHED_FILES,
+    "row_count",
+    "assembly_id",
+    "max_usage_start",
+    INGEST_MODE,
+    SUPPLIED_COLUMNS,
+    BUILT_FROM,
+)
 
 
 def fingerprint(partition: CatalogPartition) -> str:

@@ -15,7 +15,7 @@ from finops_platform.defs.common.history import latest_metadata
 from finops_platform.defs.common.partition_range import Reported, materialize_each
 from finops_platform.defs.common.partitions import tenant_and_month
 from finops_platform.defs.common.tables import column_schema
-from finops_platform.lib.catalog.base import PUBLISHED_FILES
+from finops_platform.lib.catalog.base import INGEST_MODE, PUBLISHED_FILES, SUPPLIED_COLUMNS
 from finops_platform.lib.cur.delivery import DeliveryError
 from finops_platform.lib.cur.ingest import IngestResult, MonthIngest
 from finops_platform.lib.cur.schema import CANONICAL_SCHEMA
@@ -138,6 +138,15 @@ def ingest(
             "files": len(result.files),
             # tb_cur_raw registers exactly these, so readers never sum a file added out of band.
             PUBLISHED_FILES: dg.MetadataValue.json(result.files),
+            # Whether the delivery's files were published as they are or normalized, and for
+            # a pass-through the columns readers supply (tb_cur_raw records both).
+            INGEST_MODE: result.mode,
+            "ingest_mode_reason": result.mode_reason,
+            **(
+                {SUPPLIED_COLUMNS: dg.MetadataValue.json(result.supplied.model_dump())}
+                if result.supplied
+                else {}
+            ),
             "source_format": result.delivery.format,
             "source_files": len(result.delivery.data_files),
             "source_bytes": result.delivery.total_bytes,

@@ -66,8 +66,34 @@ class CatalogPartition(BaseModel):
         recorded = self.parameters.get(PUBLISHED_FILES)
         return None if recorded is None else json.loads(recorded)
 
+    def supplied_columns(self) -> SuppliedColumns | None:
+        """The columns this partition's files lack and its readers supply (`SuppliedColumns`);
+        None when the files hold every column themselves."""
+        recorded = self.parameters.get(SUPPLIED_COLUMNS)
+        return None if recorded is None else SuppliedColumns.model_validate_json(recorded)
+
+
+class SuppliedColumns(BaseModel):
+    """Columns of a partition that its files do not hold and the read definition supplies: a
+    CUR 2.0 delivery published byte for byte (lib/cur/passthrough.py) carries no lineage, so
+    readers add it from here. `constants` are the same on every row (value as text, None for
+    NULL, cast to the table's column type); `by_file` map each published file's name to the
+    row value (e.g. the delivery file it is a copy of)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    constants: dict[str, str | None] = {}
+    by_file: dict[str, dict[str, str]] = {}
+
+    def parameters(self) -> dict[str, str]:
+        """The partition parameter recording them (Glue parameters are strings: JSON)."""
+        return {SUPPLIED_COLUMNS: self.model_dump_json()}
+
 
 PUBLISHED_FILES = "published_files"
+SUPPLIED_COLUMNS = "supplied_columns"
+# How raw_cur wrote the partition's files: "pass-through" or "normalized" (lib/cur/passthrough.py).
+INGEST_MODE = "ingest_mode"
 
 
 def published_files_parameter(files: dict[str, int]) -> dict[str, str]:

@@ -27,7 +27,7 @@ from finops_platform.lake import (
     raw_month,
     staged_table,
 )
-from finops_platform.lib.catalog.base import CatalogTable
+from finops_platform.lib.catalog.base import CatalogTable, SuppliedColumns
 from finops_platform.lib.catalog.glue import GlueCatalog
 from finops_platform.lib.catalog.types import glue_type
 from finops_platform.lib.cur.delivery import CSV_FORMATS, Delivery, DeliveryError, find_delivery
@@ -39,7 +39,14 @@ from finops_platform.lib.cur.ingest import (
     lineage_of,
     refuse_failures,
 )
-from finops_platform.lib.cur.normalize import DeliveryTable, normalized_select
+from finops_platform.lib.cur.normalize import DeliveryTable, Lineage, normalized_select
+from finops_platform.lib.cur.passthrough import (
+    NORMALIZED,
+    PASS_THROUGH,
+    choose_mode,
+    published_name,
+    supplied_columns,
+)
 from finops_platform.lib.cur.schema import CANONICAL_SCHEMA
 from finops_platform.lib.cur.validation import evaluate, profile_month
 from finops_platform.lib.engine.athena import AthenaEngine
@@ -60,6 +67,10 @@ class AthenaIngest(MonthIngest):
     engine: AthenaEngine
     catalog: GlueCatalog
     csv: WorkerIngest
+    # Copy compatible CUR 2.0 Parquet deliveries into the lake inside S3 instead of UNLOADing
+    # them (passthrough.py). Off until Athena's reads of tb_cur_raw supply the lineage the
+    # files lack, as the embedded engine's do (docs/ARCHITECTURE.md, "CUR 2.0 pass-through").
+    pass_through: bool = False
 
     @property
     def store(self) -> S3ObjectStore:
@@ -81,6 +92,7 @@ class AthenaIngest(MonthIngest):
             )
         where = describe(tenant.org_id, month)
         lake_uri = raw_month(lake_root, tenant.org_id, month)
+        lineage = lineage_of(delivery, now)
         tag = uuid.uuid4().hex[:12]
         listings = delivery_listings(lake_root, tenant.org_id, month)
         listing = join(listings, tag)
@@ -98,9 +110,18 @@ class AthenaIngest(MonthIngest):
                 partition_keys={},
             )
             try:
-                tables = self._register(tenant, delivery, listing, tag, where)
-                select = normalized_select(tables, lineage_of(delivery, now), where)
-                session.unload(select, version, compression="ZSTD")
+                schemas = self._schemas(delivery, where)
+                mode, reason = choose_mode(delivery.format, list(schemas.items()))
+                if not self.pass_through:
+                    mode, reason = NORMALIZED, "pass-through is turned off"
+                supplied = None
+                if mode == PASS_THROUGH:
+                    ((schema, uris),) = schemas.items()
+                    supplied = self._copy(schema, uris, lineage, version)
+                else:
+                    tables = self._register(tenant, delivery, schemas, listing, tag, where)
+                    select = normalized_select(tables, lineage, where)
+                    session.unload(select, version, compression="ZSTD")
                 self.catalog.upsert_table(staged)
                 profile = profile_month(session, staged.name, month)
                 outcomes = evaluate(profile, month, previous_row_count)
@@ -121,19 +142,44 @@ class AthenaIngest(MonthIngest):
             outcomes=outcomes,
             files=files,
             stats=session.stats,
+            mode=mode,
+            mode_reason=reason,
+            supplied=supplied,
         )
 
-    def _register(
-        self, tenant: TenantConfig, delivery: Delivery, listing: str, tag: str, where: str
-    ) -> list[DeliveryTable]:
-        """The delivery's files as Glue tables, one per schema (files whose tag columns
-        drifted get their own), each over exactly its files; files without rows are left out
-        (CUR 2.0 OVERWRITE mode leaves empty chunks)."""
+    def _copy(
+        self, schema: pa.Schema, uris: list[str], lineage: Lineage, version: str
+    ) -> SuppliedColumns:
+        """Copy the delivery's files into the version prefix inside S3 (passthrough.py), and
+        the columns their readers supply."""
+        sources = {}
+        for index, uri in enumerate(uris):
+            name = published_name(index)
+            self.store.copy_object(uri, version + name)
+            sources[name] = uri
+        return supplied_columns(schema, lineage, sources)
+
+    def _schemas(self, delivery: Delivery, where: str) -> dict[pa.Schema, list[str]]:
+        """The delivery's data files by schema (from their footers), in delivery order; files
+        without rows are left out (CUR 2.0 OVERWRITE mode leaves empty chunks)."""
         groups: dict[pa.Schema, list[str]] = {}
         for data_file in delivery.data_files:
             schema = self._schema(data_file, where)
             if schema is not None:
                 groups.setdefault(schema, []).append(data_file.uri)
+        return groups
+
+    def _register(
+        self,
+        tenant: TenantConfig,
+        delivery: Delivery,
+        groups: dict[pa.Schema, list[str]],
+        listing: str,
+        tag: str,
+        where: str,
+    ) -> list[DeliveryTable]:
+        """The delivery's files as Glue tables, one per schema (files whose tag columns
+        drifted get their own), each over exactly its files."""
         tables = []
         for index, (schema, uris) in enumerate(groups.items()):
             location = join(listing, f"group={index}")

@@ -15,7 +15,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from finops_platform.lib.catalog import Catalog, CatalogEntryError, CatalogTable
+from finops_platform.lib.catalog import Catalog, CatalogEntryError, CatalogPartition, CatalogTable
+from finops_platform.lib.catalog.base import SuppliedColumns
 from finops_platform.lib.catalog.types import engine_type
 from finops_platform.lib.engine.base import EngineSession, PartitionWrite, QueryEngine, QueryStats
 from finops_platform.lib.engine.connection import restricted_connection
@@ -87,37 +88,118 @@ class DuckDBEngine(QueryEngine):
         """The SELECT behind `table`'s view and the files it reads: exactly those the catalog
         records as published for each registered partition (a file added there out of band is
         not read), or for an entry without that list (registered before it was recorded)
-        every Parquet file there. An unreadable catalog entry makes only this table's queries
+        every Parquet file there; a partition whose files lack columns its readers supply
+        (`supplied_select`) is read on its own. An unreadable catalog entry makes only this
+        table's queries
         fail, each with the entry's one line: the session's other tables (and the run that
         rebuilds the entry) work on."""
         try:
             partitions = self.catalog.list_partitions(table.database, table.name)
         except CatalogEntryError as exc:
             return failing_select(table, str(exc)), []
-        files: list[Path] = []
-        for partition in partitions:
-            self.store.recover_prefix(partition.location)
-            folder = self.store.local_path(partition.location)
-            published = partition.published_files()
-            if published is None:
-                files += sorted(folder.glob("*.parquet"))
-            else:
-                files += [folder / name for name in sorted(published)]
+        read = [(partition, self._published(partition)) for partition in partitions]
+        files = [path for _, found in read for path in found]
         if not files:
             return empty_select(table), []
-        hive_types = ", ".join(
-            f"'{key}': {engine_type(kind, 'duckdb')}" for key, kind in table.partition_keys.items()
-        )
-        # Matching columns by name across files makes DuckDB open every file's footer when
-        # the view is bound, even those a query's partition filter then skips; only needed
-        # when partitions were written with different columns (the table's changed since).
-        by_name = any(p.columns != table.columns for p in partitions)
-        select = (
-            f"SELECT * FROM read_parquet({sql_string_list([str(f) for f in files])}, "
-            f"hive_partitioning = true, hive_types = {{{hive_types}}}, "
-            f"union_by_name = {str(by_name).lower()})"
-        )
-        return select, files
+        try:
+            supplied = [p.supplied_columns() for p, _ in read]
+        except ValueError as exc:  # a parameter edited by hand: this table fails, by name
+            return failing_select(table, f"{table.name}: unreadable supplied_columns: {exc}"), []
+        whole = [
+            (p, found) for (p, found), extra in zip(read, supplied, strict=True) if extra is None
+        ]
+        if len(whole) == len(read):
+            return whole_select(table, whole), files
+        # Some partition's reader supplies columns its files lack (a CUR 2.0 month published
+        # byte for byte): each of those is read on its own, projected to the table's columns,
+        # and the rest as one read, as before.
+        selects = [
+            supplied_select(table, found, p.columns, extra, hive=True)
+            for (p, found), extra in zip(read, supplied, strict=True)
+            if extra is not None and found
+        ]
+        if any(found for _, found in whole):
+            columns = ", ".join(
+                sql_identifier(name) for name in [*table.columns, *hive_keys(table)]
+            )
+            selects.insert(0, f"SELECT {columns} FROM ({whole_select(table, whole)})")
+        return "\nUNION ALL\n".join(selects), files
+
+    def _published(self, partition: CatalogPartition) -> list[Path]:
+        """The files of a registered partition that its readers read."""
+        self.store.recover_prefix(partition.location)
+        folder = self.store.local_path(partition.location)
+        published = partition.published_files()
+        if published is None:
+            return sorted(folder.glob("*.parquet"))
+        return [folder / name for name in sorted(published)]
+
+
+def _hive_options(table: CatalogTable) -> str:
+    """read_parquet's options that take the table's partition keys from the files' paths."""
+    hive_types = ", ".join(
+        f"'{key}': {engine_type(kind, 'duckdb')}" for key, kind in table.partition_keys.items()
+    )
+    return f"hive_partitioning = true, hive_types = {{{hive_types}}}"
+
+
+def hive_keys(table: CatalogTable) -> list[str]:
+    """The partition keys in the order `read_parquet`'s hive partitioning appends them to a
+    file's columns (by name), so a view reads alike whichever way its partitions are read."""
+    return sorted(table.partition_keys)
+
+
+def whole_select(table: CatalogTable, read: list[tuple[CatalogPartition, list[Path]]]) -> str:
+    """One read of the files of partitions that hold every column of the table."""
+    files = [str(path) for _, found in read for path in found]
+    # Matching columns by name across files makes DuckDB open every file's footer when
+    # the view is bound, even those a query's partition filter then skips; only needed
+    # when partitions were written with different columns (the table's changed since).
+    by_name = any(p.columns != table.columns for p, _ in read)
+    return (
+        f"SELECT * FROM read_parquet({sql_string_list(files)}, {_hive_options(table)}, "
+        f"union_by_name = {str(by_name).lower()})"
+    )
+
+
+def supplied_select(
+    table: CatalogTable,
+    files: list[Path],
+    file_columns: dict[str, str],
+    supplied: SuppliedColumns,
+    hive: bool = False,
+) -> str:
+    """The table's rows from files that hold `file_columns` (all the table's but those
+    `supplied`): a supplied column is a constant, or a value per file from DuckDB's `filename`
+    (constant within each scanned chunk, so the CASE costs per chunk, not per row); the
+    partition keys come from the paths (`hive`). Columns neither in the files nor supplied
+    read as NULL."""
+    by_path = {path.name: str(path) for path in files}
+    columns = []
+    for name, kind in table.columns.items():
+        target = engine_type(kind, "duckdb")
+        if name in supplied.constants:
+            value = supplied.constants[name]
+            expr = "NULL" if value is None else sql_string(value)
+        elif name in supplied.by_file:
+            cases = " ".join(
+                f"WHEN {sql_string(by_path[file])} THEN {sql_string(value)}"
+                for file, value in supplied.by_file[name].items()
+                if file in by_path
+            )
+            expr = f"CASE filename {cases} END" if cases else "NULL"
+        elif name in file_columns:
+            columns.append(sql_identifier(name))
+            continue
+        else:
+            expr = "NULL"
+        columns.append(f"CAST({expr} AS {target}) AS {sql_identifier(name)}")
+    options = ""
+    if hive:
+        columns += [sql_identifier(key) for key in hive_keys(table)]
+        options = f", {_hive_options(table)}"
+    paths = sql_string_list([str(path) for path in files])
+    return f"SELECT {', '.join(columns)} FROM read_parquet({paths}{options})"
 
 
 def empty_select(table: CatalogTable) -> str:

@@ -312,6 +312,13 @@ class S3ObjectStore(ObjectStore):
         # What the reader needs of a file: the magic at both ends and the footer before the end.
         return pq.read_metadata(pa.BufferReader(PARQUET_MAGIC + footer))
 
+    def copy_object(self, source: str, target: str) -> None:
+        """Copy an object inside S3 (server-side: no byte passes through this machine); a
+        managed copy, so objects over CopyObject's 5 GB limit are copied in parts."""
+        source_bucket, source_key = split_s3_uri(source)
+        bucket, key = split_s3_uri(target)
+        self._s3().copy({"Bucket": source_bucket, "Key": source_key}, bucket, key)
+
     def put_text(self, uri: str, text: str) -> None:
         """Store a small text object (a listing, a marker)."""
         bucket, key = split_s3_uri(uri)
