@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import pandas as pd
+import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
 from finops_platform.dashboard.frames import format_money
@@ -29,6 +30,18 @@ def table(at: AppTest, *columns: str) -> pd.DataFrame:
     matches = [f for f in frames if list(f.columns[: len(columns)]) == list(columns)]
     assert len(matches) == 1, f"{columns} among {[list(f.columns) for f in frames]}"
     return matches[0]
+
+
+def chart_frames(at: AppTest) -> list[pd.DataFrame]:
+    """The data each chart shown draws, one column per series (Streamlit sends a line chart's
+    data long: its x column, then each point's series and value)."""
+    frames = []
+    for chart in at.get("vega_lite_chart"):
+        for dataset in chart.proto.datasets:
+            long = pa.ipc.open_stream(dataset.data.data).read_all().to_pandas()
+            x, series, value = long.columns[:3]
+            frames.append(long.pivot_table(index=x, columns=series, values=value, dropna=False))
+    return frames
 
 
 def cents(value: Decimal | float | int | None) -> float:

@@ -3,8 +3,10 @@ cost_forecast's rows of the month, and the page asks for a tenant in the all-ten
 
 from __future__ import annotations
 
+import datetime as dt
+
 from finops_platform_tests.dashboard.conftest import Generated
-from finops_platform_tests.dashboard.shown import metric, money, no_exceptions, table
+from finops_platform_tests.dashboard.shown import chart_frames, metric, money, no_exceptions, table
 
 PAGE = "views/anomalies.py"
 FORECAST = (
@@ -32,6 +34,21 @@ def test_tenant_page_shows_the_forecast_and_the_anomalies(app, generated: Genera
     else:
         assert any("No cost anomaly this month" in i.value for i in at.info)
     assert any(s.value == "Forecast to month end" for s in at.subheader)
+
+
+def test_the_daily_chart_draws_the_band_on_every_judged_day(app, generated: Generated) -> None:
+    """Not only on anomaly days: each complete day with enough history has its expected cost
+    and band (from the model cost_anomalies judges by)."""
+    at = no_exceptions(app("tenant_alpha").run().switch_page(PAGE).run())
+    assert any(s.value == "Daily usage cost, expected band and anomaly days" for s in at.subheader)
+    (chart,) = [c for c in chart_frames(at) if "band top" in c.columns]
+    judged = chart.dropna(subset=["expected"])
+    # August is loaded as history: every complete day of September shown has its band; the
+    # month-to-date day (NOW is September 30, noon) has none.
+    assert chart.index[chart["expected"].isna()].tolist() == [dt.date(2026, 9, 30)]
+    assert len(judged) >= 28
+    assert (judged["band bottom"] <= judged["expected"]).all()
+    assert (judged["expected"] <= judged["band top"]).all()
 
 
 def test_all_tenants_view_asks_for_a_tenant(app, generated: Generated) -> None:

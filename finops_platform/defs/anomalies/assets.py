@@ -33,17 +33,16 @@ from finops_platform.lake import partition_values
 from finops_platform.lib.anomalies.budgets import judge_budgets
 from finops_platform.lib.anomalies.detect import detect
 from finops_platform.lib.anomalies.forecast import forecast
-from finops_platform.lib.anomalies.series import Rows
+from finops_platform.lib.anomalies.series import Rows, history_params, history_start
 from finops_platform.lib.catalog import Catalog
 from finops_platform.lib.engine import QueryEngine
 from finops_platform.lib.sql import SqlValue, values_query
 from finops_platform.lib.store import ObjectStore
-from finops_platform.months import last_day, shift_month
+from finops_platform.months import last_day
 from finops_platform.resources import Clock, FinOpsSettings
 from finops_platform.settings import TenantConfig
 
 Checks = Callable[[], list[dg.AssetCheckResult]]
-HISTORY_MONTHS = 3  # of cost_daily before the month: the baseline's eight weeks, and more
 DEPS = (keys.TB_CUR_RAW, keys.COST_DAILY, keys.COST_BY_TAG)
 
 
@@ -55,11 +54,10 @@ class Inputs:
         self, tenant: TenantConfig, month: dt.date, catalog: Catalog, engine: QueryEngine
     ) -> None:
         self.tenant, self.month = tenant, month
-        self.history_start = shift_month(month, -HISTORY_MONTHS)
+        self.history_start = history_start(month)
         self.params: dict[str, SqlValue] = {
             **partition_params(tenant, month),
-            "history_year": self.history_start.year,
-            "history_month": self.history_start.month,
+            **history_params(month),
         }
         # Asked before the session opens: a session sees the tables the catalog had then, so a
         # table another run of the tenant creates meanwhile (its first month) is not half-seen.

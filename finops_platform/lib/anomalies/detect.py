@@ -91,6 +91,47 @@ def detect(
     return found
 
 
+@dataclass(frozen=True)
+class Band:
+    """A day's expected cost from the days before it, and the band around it."""
+
+    expected: float
+    lower: float
+    upper: float
+
+
+def band(series: np.ndarray, weekdays: np.ndarray, day: int, sensitivity: float) -> Band | None:
+    """The band of `day` of `series` (`sensitivity` robust standard deviations either side of
+    the expected cost), from the days before it; None with too few of them."""
+    baseline = fit(series[:day], weekdays[:day])
+    if baseline is None:
+        return None
+    weekday = weekdays[day : day + 1]
+    expected = float(baseline.expected(np.array([1.0]), weekday)[0])
+    upper = expected + sensitivity * float(baseline.spread(np.array([expected]), weekday)[0])
+    return Band(expected, max(2 * expected - upper, 0.0), upper)
+
+
+def total_bands(
+    rows: Rows, first: dt.date, judged: tuple[dt.date, dt.date], settings: AnomalySettings
+) -> dict[dt.date, Band]:
+    """The band of the tenant's total usage cost on each day of `judged` that has enough days
+    before it: what `detect` judges the total by, for every day, not only the anomalous ones
+    (the dashboard draws it under the daily cost)."""
+    start = np.datetime64(rows.first_day(first))
+    days = (np.datetime64(judged[1]) - start).astype(int) + 1
+    begin = max(int((np.datetime64(judged[0]) - start).astype(int)), 1)
+    total = matrix(rows, "total", start, days, rows.usage)
+    if not len(total.keys):
+        return {}
+    weekdays = weekdays_of(start + np.arange(days))
+    found = {
+        total.day(d): band(total.cost[0], weekdays, d, settings.sensitivity)
+        for d in range(begin, days)
+    }
+    return {day: b for day, b in found.items() if b is not None}
+
+
 def _judge(
     series: np.ndarray, weekdays: np.ndarray, day: int, settings: AnomalySettings
 ) -> tuple[float, float, float] | None:
@@ -98,14 +139,10 @@ def _judge(
     actual = float(series[day])
     if actual < settings.min_impact:
         return None
-    baseline = fit(series[:day], weekdays[:day])
-    if baseline is None:
+    judged = band(series, weekdays, day, settings.sensitivity)
+    if judged is None:
         return None
-    weekday = weekdays[day : day + 1]
-    expected = float(baseline.expected(np.array([1.0]), weekday)[0])
-    upper = expected + settings.sensitivity * float(
-        baseline.spread(np.array([expected]), weekday)[0]
-    )
+    expected, upper = judged.expected, judged.upper
     impact = actual - expected
     pct_ok = expected <= 0 or 100 * impact / expected >= settings.min_impact_pct
     if actual > upper and impact >= settings.min_impact and pct_ok:

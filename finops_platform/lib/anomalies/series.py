@@ -13,6 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from finops_platform.months import shift_month
+
+# Months of cost_daily before a month that the models read: the baseline's eight weeks, and more.
+HISTORY_MONTHS = 3
 # Level -> the column of the input that keys it ("" sums everything).
 LEVEL_COLUMNS = {
     "total": "",
@@ -28,6 +32,28 @@ DRIVER_COLUMNS = {
     "usage_type": "usage_type",
 }
 UNTAGGED = "(untagged)"
+# sql/anomalies/daily_tag_cost.sql's columns, for a reader with no tag rows.
+TAG_SCHEMA = pa.schema(
+    [
+        ("usage_date", pa.date32()),
+        ("tag_key", pa.string()),
+        ("tag_value", pa.string()),
+        ("product_code", pa.string()),
+        ("account_id", pa.string()),
+        ("cost", pa.float64()),
+    ]
+)
+
+
+def history_start(month: dt.date) -> dt.date:
+    """The first month of history the models read for `month`."""
+    return shift_month(month, -HISTORY_MONTHS)
+
+
+def history_params(month: dt.date) -> dict[str, int]:
+    """The history parameters of the sql/anomalies/ queries of `month`."""
+    start = history_start(month)
+    return {"history_year": start.year, "history_month": start.month}
 
 
 @dataclass(frozen=True)
@@ -41,9 +67,11 @@ class Rows:
     columns: dict[str, np.ndarray]
 
     @classmethod
-    def from_tables(cls, daily: pa.Table, tags: pa.Table) -> Rows:
+    def from_tables(cls, daily: pa.Table, tags: pa.Table | None = None) -> Rows:
         """`daily`: usage_date, product_code, account_id, usage_type, is_usage, cost;
-        `tags`: usage_date, tag_key, tag_value, product_code, account_id, cost."""
+        `tags`: usage_date, tag_key, tag_value, product_code, account_id, cost (none: no tag
+        rows)."""
+        tags = TAG_SCHEMA.empty_table() if tags is None else tags
         n, m = daily.num_rows, tags.num_rows
 
         def text(table: pa.Table, name: str) -> np.ndarray:
