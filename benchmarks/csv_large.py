@@ -49,6 +49,7 @@ from finops_platform_tests.support.real_csv import (
     OCTOBER,
     REPORT,
     real_parquet,
+    real_parquet_path,
     write_real_csv_report,
 )
 
@@ -116,7 +117,7 @@ def build(work: Path, target_bytes: int) -> Built:
     one = sources / "one-copy.csv.gz"
     write_csv(one, 1)
     header, one_text = text_bytes(one)
-    copies = math.ceil(target_bytes * 1.01 / one.stat().st_size)  # 1 % margin: ids grow
+    copies = math.ceil(target_bytes * 1.01 / one.stat().st_size)  # 1 %: copies compress unalike
     print(
         f"one copy of the real month: {one.stat().st_size / 1e6:.1f} MB gzip, "
         f"{one_text / 1e6:.1f} MB CSV ({one_text / one.stat().st_size:.1f} x); "
@@ -140,7 +141,7 @@ def build(work: Path, target_bytes: int) -> Built:
     data_dir, manifest = month_paths(parquet_root, REPORT, OCTOBER, "legacy", ASSEMBLY)
     data_dir.mkdir(parents=True)
     twin = data_dir / data_file_name(REPORT, 1)
-    (real,) = REAL_SAMPLE.rglob("*.parquet")
+    real = real_parquet_path(REAL_SAMPLE)
     parquet_sql = copied(f"read_parquet('{real}')", "identity_line_item_id")
     select = parquet_sql.format(copies=copies)
     db.execute(f"COPY ({select}) TO '{twin}' (FORMAT parquet, COMPRESSION snappy)")

@@ -23,10 +23,14 @@ REPORT = "WorkshopCUR"
 ASSEMBLY = "5e1f4c1a-0d3b-4f7e-9a51-3c2d8e6b7a90"
 
 
-def real_parquet(real_sample: Path) -> pq.ParquetFile:
+def real_parquet_path(real_sample: Path) -> Path:
     """The one Parquet file of the real month."""
     (parquet,) = sorted(real_sample.rglob("*.parquet"))
-    return pq.ParquetFile(parquet)
+    return parquet
+
+
+def real_parquet(real_sample: Path) -> pq.ParquetFile:
+    return pq.ParquetFile(real_parquet_path(real_sample))
 
 
 def write_report(
