@@ -25,12 +25,13 @@ from pathlib import Path
 
 from finops_platform.lib.cur.csv_source import csv_groups
 from finops_platform.lib.cur.delivery import find_delivery
-from finops_platform.lib.cur.ingest import ingest_month
+from finops_platform.lib.cur.ingest import IngestResult, ingest_month
 from finops_platform.lib.cur.manifest import GZIP, ZIP
 from finops_platform.lib.cur.sources import SourceFile
+from finops_platform.lib.store import ObjectStore
 from finops_platform.lib.store.local import LocalObjectStore
 from finops_platform.sample import generate_month
-from finops_platform.settings import CurFormat, TenantConfig, load_settings
+from finops_platform.settings import CurFormat, EnvironmentSettings, TenantConfig, load_settings
 
 MONTH = dt.date(2026, 1, 1)
 # label -> (cur_format, CSV compression); each CSV variant is compared with its Parquet twin.
@@ -69,6 +70,22 @@ def prepare(
     return tenants
 
 
+def timed_ingest(
+    store: ObjectStore, tenant: TenantConfig, month: dt.date, env: EnvironmentSettings
+) -> tuple[float, IngestResult]:
+    """Seconds of one `ingest_month` at the environment's DuckDB settings, and its result."""
+    start = time.perf_counter()
+    result = ingest_month(
+        store,
+        tenant,
+        month,
+        env.lake_root,
+        memory_limit=env.duckdb_memory_limit,
+        threads=env.duckdb_threads,
+    )
+    return time.perf_counter() - start, result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -88,16 +105,8 @@ def main() -> None:
     checks = []
     for _ in range(args.repeat):
         for label, tenant in tenants.items():
-            start = time.perf_counter()
-            result = ingest_month(
-                store,
-                tenant,
-                MONTH,
-                env.lake_root,
-                memory_limit=env.duckdb_memory_limit,
-                threads=env.duckdb_threads,
-            )
-            seconds[label].append(time.perf_counter() - start)
+            took, result = timed_ingest(store, tenant, MONTH, env)
+            seconds[label].append(took)
             assert result.profile.row_count == args.rows, result.profile
         if "legacy-csv" in tenants:
             csv = find_delivery(store, tenants["legacy-csv"], MONTH)

@@ -5,28 +5,28 @@ to exactly what its Parquet loads to."""
 
 from __future__ import annotations
 
-import datetime as dt
 import gzip
 import json
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from finops_platform.lake import raw_month
 from finops_platform.lib.cur.schema import CUR2_COLUMNS
 from finops_platform.resources import build_resources
-from finops_platform.sample.parts import PartWriter, month_paths, write_manifest
 from finops_platform.settings import load_settings
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
 from finops_platform_tests.support.materialize import check_tally, load, query
+from finops_platform_tests.support.real_csv import (
+    ASSEMBLY,
+    OCTOBER,
+    REPORT,
+    write_real_csv_report,
+    write_report,
+)
 
-OCTOBER = dt.date(2018, 10, 1)
-REPORT = "WorkshopCUR"
-ASSEMBLY = "5e1f4c1a-0d3b-4f7e-9a51-3c2d8e6b7a90"
 TAGS = ["CostCenter", "Department", "Environment", "Name", "Workload", "aws:createdBy"]
 TOTALS = (
     "SELECT count(*) AS n, "
@@ -48,28 +48,9 @@ TAG_PARTS = (
 
 @pytest.fixture
 def real_sample_csv(real_sample: Path, tmp_path: Path) -> Path:
-    """The real month as a gzip CSV report in three parts, built from its Parquet: the Parquet
-    column names mapped back to AWS's CSV headers, the manifest's column types derived from
-    the Parquet types. Returns the report's source root."""
-    (parquet,) = sorted(real_sample.rglob("*.parquet"))
-    source = pq.ParquetFile(parquet)
-    root = tmp_path / "csv_report"
-    data_dir, manifest_path = month_paths(root, REPORT, OCTOBER, "legacy-csv", ASSEMBLY)
-    writer = PartWriter(data_dir, REPORT, source.schema_arrow, 40_000, "legacy-csv")
-    for batch in source.iter_batches(batch_size=20_000):
-        writer.write(pa.Table.from_batches([batch]))
-    files = writer.close()
-    write_manifest(
-        manifest_path,
-        root,
-        files,
-        name=REPORT,
-        month=OCTOBER,
-        fmt="legacy-csv",
-        assembly=ASSEMBLY,
-        schema=source.schema_arrow,
-    )
-    return root
+    """The real month as a gzip CSV report in three parts, built from its Parquet. Returns the
+    report's source root."""
+    return write_real_csv_report(real_sample, tmp_path / "csv_report")
 
 
 def raw_rows(org: str) -> str:
@@ -170,19 +151,7 @@ def cur2_csv_export(parquet_org: str, root: Path) -> None:
     a CUR 2.0 gzip CSV export: column names as header, maps as JSON text, the manifest last."""
     canonical = duckdb.connect().sql(f"SELECT * FROM {raw_rows(parquet_org)}").to_arrow_table()
     table = canonical.select(list(CUR2_COLUMNS))
-    data_dir, manifest_path = month_paths(root, REPORT, OCTOBER, "cur2-csv", ASSEMBLY)
-    writer = PartWriter(data_dir, REPORT, table.schema, 50_000, "cur2-csv")
-    writer.write(table)
-    write_manifest(
-        manifest_path,
-        root,
-        writer.close(),
-        name=REPORT,
-        month=OCTOBER,
-        fmt="cur2-csv",
-        assembly=ASSEMBLY,
-        schema=table.schema,
-    )
+    write_report(root, "cur2-csv", table.schema, [table], 50_000)
 
 
 def test_the_real_month_as_a_cur2_csv_export_loads_to_the_parquet_totals(
