@@ -18,6 +18,7 @@ from finops_platform.lib.cur.focus_source import FOCUS_1_0_COLUMNS
 from finops_platform.lib.store import LocalObjectStore
 from finops_platform.sample import GeneratedDelivery, generate_month
 from finops_platform.settings import load_settings
+from finops_platform_tests.cli.support import finops
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
 from finops_platform_tests.support.materialize import (
     check_tally,
@@ -220,3 +221,25 @@ def test_a_focus_tenant_refuses_a_cur2_manifest_in_one_line(
     (error,) = failure_descriptions(result)
     assert error.startswith("tenant 'acme', month 2026-09: manifest ")
     assert "describes a cur2 delivery" in error and "\n" not in error
+
+
+def test_demo_data_writes_a_focus_export_that_runs_and_is_the_same_for_a_seed(
+    tmp_path: Path, finops_home: Path, write_config: WriteConfig
+) -> None:
+    source = tmp_path / "source"
+    write_config([tenant_entry("acme", source)])
+    demo = ("demo-data", "--months", "1", "--rows-per-month", "600", "--cur-format", "focus")
+    written = finops(*demo)
+    assert written.exit_code == 0, written.output
+    (manifest,) = source.glob("acme-cur/metadata/BILLING_PERIOD=*/acme-cur-Manifest.json")
+    (part,) = source.glob("acme-cur/data/BILLING_PERIOD=*/*")
+    assert part.name == "acme-cur-00001.snappy.parquet"
+    columns = [c["name"] for c in json.loads(manifest.read_bytes())["columns"]]
+    assert columns == list(FOCUS_1_0_COLUMNS)
+    first = part.read_bytes()
+    assert finops(*demo).exit_code == 0
+    assert part.read_bytes() == first  # deterministic for a seed
+    result = finops("run", "--format", "json")
+    assert result.exit_code == 0, result.output
+    (row, _) = json.loads(result.stdout)
+    assert (row["status"], row["rows"]) == ("ok", pq.read_metadata(part).num_rows)
