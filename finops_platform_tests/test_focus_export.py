@@ -243,3 +243,14 @@ def test_demo_data_writes_a_focus_export_that_runs_and_is_the_same_for_a_seed(
     assert result.exit_code == 0, result.output
     (row, _) = json.loads(result.stdout)
     assert (row["status"], row["rows"]) == ("ok", pq.read_metadata(part).num_rows)
+
+
+def test_a_focus_export_without_its_manifest_is_named_as_one(source: Path) -> None:
+    delivery = deliver(source)
+    delivery.manifest_path.unlink()  # a copy of the data only: `auto` takes it for CUR 2.0
+    result = materialize_asset(RAW_CUR, "acme", MONTH)
+    (error,) = failure_descriptions(result)
+    assert error == (
+        f"tenant 'acme', month 2026-09: {delivery.data_files[0]}: a FOCUS export's file read "
+        "as CUR (no manifest says it is FOCUS); deliver its manifest or set cur_format focus"
+    )

@@ -28,6 +28,7 @@ import pyarrow as pa
 from finops_platform.lib.catalog.types import engine_type, glue_type
 from finops_platform.lib.cur.delivery import DeliveryError
 from finops_platform.lib.cur.focus_source import FOCUS_FORMATS, FocusSchemaProblem, focus_projection
+from finops_platform.lib.cur.manifest import FOCUS_MARKER_COLUMNS
 from finops_platform.lib.cur.schema import (
     CANONICAL_COLUMNS,
     CUR2_COLUMNS,
@@ -190,6 +191,11 @@ def file_projection(
             else:
                 projection.append((column, f"CAST(MAP() AS {_sql_type(target)})"))
         elif column in REQUIRED_COLUMNS:
+            if present.keys() >= FOCUS_MARKER_COLUMNS:
+                raise SchemaProblem(
+                    "a FOCUS export's file read as CUR (no manifest says it is FOCUS); "
+                    "deliver its manifest or set cur_format focus"
+                )
             raise SchemaProblem(f"required column {column!r} is missing")
         else:
             projection.append((column, f"CAST(NULL AS {_sql_type(target)})"))
