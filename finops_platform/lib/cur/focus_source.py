@@ -104,6 +104,7 @@ _KIND = '"focus_commitment_kind"'  # 'RI', 'SP' or NULL
 _UNUSED = '"focus_unused"'  # a usage row of an unused commitment
 _TYPE = '"focus_line_item_type"'
 _KEY = '"focus_row_key"'
+_TAG_KEYS = '"focus_tag_keys"'  # each Tags key of the file -> the key the CUR gives it
 _UNUSED_PREFIX = "Unused commitment: "  # how focus_cost.sql describes an unused commitment
 
 _COMMITMENT_KIND = """CASE
@@ -251,7 +252,9 @@ FOCUS_TO_CANONICAL: dict[str, str] = {
         "CAST(ROW('region', \"RegionName\") AS ROW(key VARCHAR, value VARCHAR))"
         "], e -> e.value IS NOT NULL AND e.value <> ''))"
     ),
-    "resource_tags": f'map(transform(map_keys("Tags"), k -> {_TAG_KEY}), map_values("Tags"))',
+    "resource_tags": (
+        f'map(transform(map_keys("Tags"), k -> element_at({_TAG_KEYS}, k)), map_values("Tags"))'
+    ),
     "cost_category": '"x_CostCategories"',
     "discount": '"x_Discounts"',
 }
@@ -321,6 +324,19 @@ def _canonical(column: str) -> str:
     return f"CAST({expression} AS {target})"
 
 
+def _tag_keys(read: str, present: dict[str, pa.DataType]) -> str:
+    """One row: the file's distinct Tags keys, each respelled once (`_TAG_KEY` per row and key
+    took three quarters of the whole mapping's time: 3 of 4 s for 200,000 rows)."""
+    if "Tags" not in present:
+        return f"SELECT CAST(NULL AS {_sql_type(STRING_MAP)}) AS {_TAG_KEYS}"
+    tags = f'CAST("Tags" AS {_sql_type(STRING_MAP)})'
+    return (
+        "SELECT map_from_entries(array_agg(CAST(ROW(k, "
+        f"{_TAG_KEY}) AS ROW(key VARCHAR, value VARCHAR)))) AS {_TAG_KEYS} FROM "
+        f"(SELECT DISTINCT k FROM {read} CROSS JOIN UNNEST(map_keys({tags})) AS u (k))"
+    )
+
+
 def focus_projection(
     schema: pa.Schema, read: str, source: str, path_column: str
 ) -> tuple[list[tuple[str, str]], str]:
@@ -338,6 +354,7 @@ def focus_projection(
         f"to_hex(md5(to_utf8(concat_ws('|', {path_column}, {digest})))) AS {_KEY} "
         f"FROM (SELECT {typed}, f.{path_column} FROM {read} AS f)"
     )
-    helpers = f"SELECT *, {_LINE_ITEM_TYPE} AS {_TYPE} FROM ({kinds})"
+    tag_keys = _tag_keys(read, present)
+    helpers = f"SELECT *, {_LINE_ITEM_TYPE} AS {_TYPE} FROM ({kinds}) CROSS JOIN ({tag_keys})"
     projection = [(column, _canonical(column)) for column in CUR2_COLUMNS]
     return projection, f"({helpers}) AS {source}"
