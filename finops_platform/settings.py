@@ -38,9 +38,9 @@ DATABASE_PATTERN = r"^[a-z][a-z0-9_]{0,254}$"
 WORKGROUP_PATTERN = r"^[A-Za-z0-9._-]{1,128}$"
 
 # How a tenant's CUR is delivered: legacy CUR as Parquet (Athena integration) or as CSV (gzip
-# or ZIP), or CUR 2.0 (Data Exports) as Parquet or gzip CSV. `auto` in a tenant's config
-# detects it per month.
-CurFormat = Literal["legacy", "legacy-csv", "cur2", "cur2-csv"]
+# or ZIP), CUR 2.0 (Data Exports) as Parquet or gzip CSV, or Data Exports' FOCUS 1.0 export
+# (with AWS columns) as Parquet or gzip CSV. `auto` in a tenant's config detects it per month.
+CurFormat = Literal["legacy", "legacy-csv", "cur2", "cur2-csv", "focus", "focus-csv"]
 CUR_FORMATS: tuple[CurFormat, ...] = get_args(CurFormat)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import sys
+import tempfile
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from finops_platform.lib.cur.focus_source import FOCUS_FORMATS
 from finops_platform.lib.cur.manifest import CSV_SUFFIXES, GZIP
 from finops_platform.sample.catalog import (
     _ACCOUNTS,
@@ -27,6 +29,7 @@ from finops_platform.sample.catalog import (
     Format,
 )
 from finops_platform.sample.context import _CUR2_SCHEMA, _LEGACY_SCHEMA, _Context
+from finops_platform.sample.focus_export import copy_ground_truth, write_focus_export
 from finops_platform.sample.parts import (
     PartWriter,
     clear_month,
@@ -102,7 +105,23 @@ def generate_month(
     `split_cost_allocation` adds the pod and task rows of split cost allocation data (`split`):
     True (EKS pods), or the platforms, "eks", "ecs" or "eks,ecs". They cost nothing themselves,
     so the unblended total stays; `rows` counts them too.
+    A FOCUS export (`focus`, `focus-csv`) is the month generated as CUR 2.0 and written as AWS's
+    FOCUS 1.0 export of it (`focus_export`); `rows` counts the CUR line items asked for.
     """
+    if fmt in FOCUS_FORMATS:
+        arguments = {
+            "month": month,
+            "rows": rows,
+            "seed": seed,
+            "name": name,
+            "until": until,
+            "rows_per_file": rows_per_file,
+            "chunk_rows": chunk_rows,
+            "progress": progress,
+            "shape_span": shape_span,
+            "split_cost_allocation": split_cost_allocation,
+        }
+        return _generate_focus_month(source_root, fmt, assembly_id, arguments)
     _check_arguments(month, rows, fmt, seed, rows_per_file, chunk_rows)
     if csv_compression not in CSV_SUFFIXES:
         raise ValueError(f"csv_compression must be one of {', '.join(CSV_SUFFIXES)}")
@@ -173,6 +192,38 @@ def generate_month(
         unblended_total=Decimal(total_units).scaleb(-10),
         month=month,
         fmt=fmt,
+    )
+
+
+def _generate_focus_month(
+    source_root: Path, fmt: Format, assembly_id: str | None, arguments: dict
+) -> GeneratedDelivery:
+    """The month as CUR 2.0 in a scratch folder, then as a FOCUS export under `source_root`."""
+    derived = [arguments[k] for k in ("seed", "month")] + [fmt, arguments["rows"]]
+    assembly = assembly_id or _derive_assembly_id(
+        *derived, arguments["until"], arguments["name"], arguments["shape_span"]
+    )
+    with tempfile.TemporaryDirectory(prefix="finops-focus-month-") as scratch:
+        cur2 = generate_month(Path(scratch), fmt="cur2", assembly_id=assembly, **arguments)
+        files, manifest_path, written = write_focus_export(
+            source_root,
+            cur2.data_files,
+            month=cur2.month,
+            assembly=assembly,
+            fmt=fmt,
+            name=arguments["name"],
+            rows_per_file=arguments["rows_per_file"],
+        )
+        copy_ground_truth(Path(scratch), source_root, arguments["name"], cur2.month)
+    return GeneratedDelivery(
+        data_files=files,
+        manifest_path=manifest_path,
+        assembly_id=assembly,
+        rows=written,
+        unblended_total=cur2.unblended_total,
+        month=cur2.month,
+        fmt=fmt,
+        anomalies=cur2.anomalies,
     )
 
 

@@ -46,8 +46,12 @@ def ground_truth_path(root: Path, name: str, month: dt.date) -> Path:
 
 
 # How each CSV format spells a column's header and an instant.
-_CSV_HEADERS = {"legacy-csv": csv_header, "cur2-csv": str}
-_CSV_INSTANTS = {"legacy-csv": "%Y-%m-%dT%H:%M:%SZ", "cur2-csv": "%Y-%m-%dT%H:%M:%S.000Z"}
+_CSV_HEADERS = {"legacy-csv": csv_header, "cur2-csv": str, "focus-csv": str}
+_CSV_INSTANTS = {
+    "legacy-csv": "%Y-%m-%dT%H:%M:%SZ",
+    "cur2-csv": "%Y-%m-%dT%H:%M:%S.000Z",
+    "focus-csv": "%Y-%m-%dT%H:%M:%S.000Z",
+}
 
 
 def clear_month(data_dir: Path, manifest_path: Path) -> None:
@@ -148,7 +152,7 @@ class PartWriter:
         if self._fmt == "legacy-csv":
             path = self._directory / mf.csv_file_name(self._name, part, self._compression)
             self._writer = _CsvPart(path, self._compression, self._fmt)
-        elif self._fmt == "cur2-csv":
+        elif self._fmt in ("cur2-csv", "focus-csv"):
             path = self._directory / mf.cur2_csv_file_name(self._name, part)
             self._writer = _CsvPart(path, mf.GZIP, self._fmt)
         else:
@@ -179,7 +183,7 @@ def write_manifest(
     version also gets a copy in its assembly folder, as AWS writes one."""
     keys = [f.relative_to(root).as_posix() for f in files]
     payer = _PAYERS[0].id
-    if fmt.startswith("cur2"):
+    if fmt.startswith(("cur2", "focus")):  # Data Exports
         model: mf.LegacyManifest | mf.Cur2Manifest = mf.build_cur2_manifest(
             export_name=name,
             month=month,

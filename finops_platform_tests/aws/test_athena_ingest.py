@@ -370,7 +370,7 @@ def test_a_failed_unload_or_check_leaves_the_previous_version_registered(
     assert not [k for k in lake_keys() if k.startswith(previous.removeprefix(f"s3://{LAKE}/"))]
 
 
-@pytest.mark.parametrize("fmt", ["legacy-csv", "cur2-csv"])
+@pytest.mark.parametrize("fmt", ["legacy-csv", "cur2-csv", "focus", "focus-csv"])
 def test_a_gzip_csv_delivery_is_still_normalized_on_the_worker(
     fmt: Format,
     staging: GeneratedDelivery,
@@ -378,8 +378,9 @@ def test_a_gzip_csv_delivery_is_still_normalized_on_the_worker(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Until Athena reads CSV deliveries, the Athena ingest hands them (legacy and CUR 2.0) to
-    the worker path: the month loads whole, and no UNLOAD is sent."""
+    """Until Athena reads CSV deliveries, the Athena ingest hands them (legacy, CUR 2.0 and
+    FOCUS) to the worker path, and a FOCUS export in Parquet too: the month loads whole, and
+    no UNLOAD is sent."""
     s3 = boto3.client("s3")  # the tenant now delivers gzip CSV instead
     for listed in s3.list_objects_v2(Bucket=SOURCE, Prefix="tenant-alpha/")["Contents"]:
         s3.delete_object(Bucket=SOURCE, Key=listed["Key"])

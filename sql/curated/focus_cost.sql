@@ -93,9 +93,20 @@ charges AS (
         ON priced_units.priced_product_code = line_items.product_code
         AND priced_units.priced_usage_type = line_items.usage_type
     LEFT JOIN shared_rates ON shared_rates.shared_rate_id = line_items.pricing_rate_id
-    WHERE parts.part = 'charge'
+    WHERE (
+            parts.part = 'charge'
+            -- A FOCUS export's unused-commitment row is loaded as its fee billing nothing
+            -- (lib/cur/focus_source.py): it is its unused part again, not also a purchase.
+            AND NOT coalesce(
+                x_source_format IN ('focus', 'focus-csv')
+                AND line_item_type IN ('RIFee', 'SavingsPlanRecurringFee')
+                AND unblended_cost = 0 AND amortized_cost <> 0,
+                false
+            )
+        )
         OR (
-            line_item_type IN ('RIFee', 'SavingsPlanRecurringFee')
+            parts.part = 'unused'
+            AND line_item_type IN ('RIFee', 'SavingsPlanRecurringFee')
             AND amortized_cost <> 0
         )
 ),

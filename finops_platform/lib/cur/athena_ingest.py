@@ -30,7 +30,7 @@ from finops_platform.lake import (
 from finops_platform.lib.catalog.base import CatalogTable, SuppliedColumns
 from finops_platform.lib.catalog.glue import GlueCatalog
 from finops_platform.lib.catalog.types import glue_type
-from finops_platform.lib.cur.delivery import CSV_FORMATS, Delivery, DeliveryError, find_delivery
+from finops_platform.lib.cur.delivery import WORKER_FORMATS, Delivery, DeliveryError, find_delivery
 from finops_platform.lib.cur.ingest import (
     IngestResult,
     MonthIngest,
@@ -61,8 +61,9 @@ FILE_LIST = "files.txt"
 class AthenaIngest(MonthIngest):
     """The AWS environments: Athena normalizes and validates the delivery where it lies.
 
-    A gzip CSV delivery (legacy or CUR 2.0) still goes through the worker (`csv`) until its
-    tables can be registered for Athena too (OpenCSVSerde and the manifest's types)."""
+    A gzip CSV delivery (legacy, CUR 2.0 or FOCUS) still goes through the worker (`csv`) until
+    its tables can be registered for Athena too (OpenCSVSerde and the manifest's types), and so
+    does a FOCUS export in Parquet (`delivery.WORKER_FORMATS`)."""
 
     engine: AthenaEngine
     catalog: GlueCatalog
@@ -86,7 +87,7 @@ class AthenaIngest(MonthIngest):
         now: dt.datetime | None = None,
     ) -> IngestResult:
         delivery = find_delivery(self.store, tenant, month)
-        if delivery.format in CSV_FORMATS:
+        if delivery.format in WORKER_FORMATS:
             return self.csv.ingest(
                 tenant, month, lake_root, previous_row_count=previous_row_count, now=now
             )

@@ -45,7 +45,8 @@ RAW: Rows = (
     (("x_source_file",), "the delivered file (Parquet, gzip or ZIP CSV) the row came from"),
     (
         ("x_source_format",),
-        "`legacy`, `legacy-csv`, `cur2` or `cur2-csv`: the format it was delivered in",
+        "`legacy`, `legacy-csv`, `cur2`, `cur2-csv`, `focus` or `focus-csv`: the format it was "
+        "delivered in",
     ),
     (
         ("x_assembly_id",),

@@ -65,6 +65,8 @@ class CsvDialect:
 CSV_DIALECTS: dict[str, CsvDialect] = {
     "legacy-csv": CsvDialect(athena_column, MANIFEST_TYPES, "Athena's naming"),
     "cur2-csv": CsvDialect(str, CUR2_MANIFEST_TYPES, "CUR 2.0"),
+    # The FOCUS export's CSV: FOCUS column names, typed in its manifest as CUR 2.0's are.
+    "focus-csv": CsvDialect(str, CUR2_MANIFEST_TYPES, "FOCUS"),
 }
 
 

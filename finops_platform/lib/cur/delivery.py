@@ -4,7 +4,9 @@ Legacy CUR (Athena integration, Parquet) keeps a month under `.../year=YYYY/mont
 manifest at `<report>/<yyyymmdd-yyyymmdd>/<report>-Manifest.json`; a legacy CSV report (gzip or
 ZIP) keeps its files in that same billing period folder (in an `<assemblyId>/` folder per report
 version); CUR 2.0 (Data Exports, Parquet or gzip CSV) keeps it under
-`.../data/BILLING_PERIOD=YYYY-MM/` with the manifest under `.../metadata/BILLING_PERIOD=YYYY-MM/`.
+`.../data/BILLING_PERIOD=YYYY-MM/` with the manifest under `.../metadata/BILLING_PERIOD=YYYY-MM/`,
+and so does Data Exports' FOCUS export (Parquet or gzip CSV): only its manifest's columns tell
+it from a CUR 2.0 export.
 The manifest is written after the data, so when there is
 one, it decides which files make up the delivery; a real Parquet export copied without its
 manifest (like the 2018 sample) is read from the month's folder alone. A CSV report cannot be:
@@ -69,8 +71,18 @@ DATA_FILE_PATTERNS: dict[CurFormat, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
 }
+# Formats delivered in another's layout (the FOCUS export in CUR 2.0's): the same files match,
+# and the manifest (or the tenant's `cur_format`) says which of the two they are.
+LAYOUT_TWINS: dict[CurFormat, CurFormat] = {"focus": "cur2", "focus-csv": "cur2-csv"}
+for _twin, _layout in LAYOUT_TWINS.items():
+    DATA_FILE_PATTERNS[_twin] = DATA_FILE_PATTERNS[_layout]
+# Data Exports formats: manifest `<export>/metadata/BILLING_PERIOD=YYYY-MM/<export>-Manifest.json`.
+DATA_EXPORTS_FORMATS: tuple[CurFormat, ...] = ("cur2", "cur2-csv", "focus", "focus-csv")
 # The CSV formats, whose column types are in their manifest.
-CSV_FORMATS: tuple[CurFormat, ...] = ("legacy-csv", "cur2-csv")
+CSV_FORMATS: tuple[CurFormat, ...] = ("legacy-csv", "cur2-csv", "focus-csv")
+# Formats the worker normalizes even on AWS: the CSV ones, and the FOCUS export (its mapping
+# numbers rows with a window over the whole delivery; see `focus_source`).
+WORKER_FORMATS: tuple[CurFormat, ...] = (*CSV_FORMATS, "focus")
 
 
 def _relative(uri: str, root: str) -> str:
@@ -102,8 +114,10 @@ def find_delivery(store: ObjectStore, tenant: TenantConfig, month: dt.date) -> D
         for fmt in DATA_FILE_PATTERNS
     }
     fmt = _choose_format(tenant, data_by_format, where)
-    data_files = data_by_format[fmt]
     manifest_object, manifest = _find_manifest(store, tenant, objects, fmt, month, where)
+    if manifest is not None and LAYOUT_TWINS.get(manifest.data_format) == fmt:
+        fmt = manifest.data_format  # `auto`: a FOCUS export in CUR 2.0's layout
+    data_files = data_by_format[fmt]
     if manifest is not None and manifest_object is not None:
         if manifest.data_format != fmt:
             raise DeliveryError(
@@ -115,8 +129,8 @@ def find_delivery(store: ObjectStore, tenant: TenantConfig, month: dt.date) -> D
         )
         if fmt == "legacy-csv":
             _readable_csv(manifest.compression, data_files, where)
-        elif fmt == "cur2-csv":
-            _gzip_export(data_files, where)
+        elif fmt in ("cur2-csv", "focus-csv"):
+            _gzip_export(data_files, where, "FOCUS" if fmt == "focus-csv" else "CUR 2.0")
     elif fmt in CSV_FORMATS:
         raise DeliveryError(
             f"{where}: CSV report files ({data_files[0].uri}, ...) without their manifest "
@@ -148,13 +162,13 @@ def _readable_csv(compression: str, data_files: list[StoredObject], where: str) 
             )
 
 
-def _gzip_export(data_files: list[StoredObject], where: str) -> None:
+def _gzip_export(data_files: list[StoredObject], where: str, export: str) -> None:
     """Data Exports write CSV as gzip only (their manifest does not say so): another
     compression fails by file name."""
     for data_file in data_files:
         if not data_file.uri.lower().endswith(CSV_SUFFIXES[GZIP]):
             raise DeliveryError(
-                f"{where}: {data_file.uri}: a CUR 2.0 CSV export is gzip CSV "
+                f"{where}: {data_file.uri}: a {export} CSV export is gzip CSV "
                 f"({CSV_SUFFIXES[GZIP]}); this file's compression is not read here"
             )
 
@@ -170,6 +184,7 @@ def _choose_format(
                 f"{tenant.source_path} (looked for {EXPECTED_LAYOUTS[tenant.cur_format]})"
             )
         return tenant.cur_format
+    found = [fmt for fmt in found if fmt not in LAYOUT_TWINS]  # the manifest tells twins apart
     if len(found) == 1:
         return found[0]
     if not found:
@@ -188,10 +203,13 @@ EXPECTED_LAYOUTS: dict[CurFormat, str] = {
     "legacy-csv": ".../<report>/yyyymmdd-yyyymmdd/[<assemblyId>/]*.csv.gz|*.csv.zip",
     "cur2": ".../data/BILLING_PERIOD=YYYY-MM/*.parquet",
     "cur2-csv": ".../data/BILLING_PERIOD=YYYY-MM/*.csv.gz",
+    "focus": ".../data/BILLING_PERIOD=YYYY-MM/*.parquet with a FOCUS manifest",
+    "focus-csv": ".../data/BILLING_PERIOD=YYYY-MM/*.csv.gz with a FOCUS manifest",
 }
 MANIFEST_LAYOUTS: dict[CurFormat, str] = {
     "legacy-csv": "<report>/<yyyymmdd-yyyymmdd>/<report>-Manifest.json",
     "cur2-csv": "<export>/metadata/BILLING_PERIOD=YYYY-MM/<export>-Manifest.json",
+    "focus-csv": "<export>/metadata/BILLING_PERIOD=YYYY-MM/<export>-Manifest.json",
 }
 
 
@@ -203,7 +221,7 @@ def _find_manifest(
     month: dt.date,
     where: str,
 ) -> tuple[StoredObject | None, Manifest | None]:
-    pattern = CUR2_MANIFEST_RE if fmt.startswith("cur2") else LEGACY_MANIFEST_RE
+    pattern = CUR2_MANIFEST_RE if fmt in DATA_EXPORTS_FORMATS else LEGACY_MANIFEST_RE
     candidates = []
     for obj in objects:
         match = pattern.search(_relative(obj.uri, tenant.source_path))

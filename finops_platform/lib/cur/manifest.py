@@ -21,6 +21,9 @@ Layouts, relative to a tenant's source root (the S3 prefix the report or export 
   manifest ``<export>/metadata/BILLING_PERIOD=YYYY-MM/<export>-Manifest.json``.
 - CUR 2.0 as gzip CSV: the same folders, data ``<export>-00001.csv.gz`` with the CUR 2.0
   column names as header and the map columns as JSON text; the manifest's ``columns`` type them.
+- FOCUS 1.0 with AWS columns (Data Exports' FOCUS export, Parquet or gzip CSV): the CUR 2.0
+  folders and manifest; the manifest's ``columns`` (``BilledCost``, ``ChargePeriodStart``, ...)
+  tell it from a CUR 2.0 export of the same layout.
 
 Legacy ``reportKeys`` are object keys inside the bucket; CUR 2.0 ``dataFiles`` are full
 ``s3://bucket/...`` URIs. `data_keys_under_root` maps both onto keys relative to the source root.
@@ -94,11 +97,24 @@ class Manifest:
         """How the data files are written: a legacy manifest of `text/csv` or `.csv...` keys
         is a CSV report; the rest of legacy is the Athena integration's Parquet."""
         csv_keys = any(CSV_KEY_RE.search(key) for key in self.data_keys)
+        if self.format == "cur2" and self.is_focus:
+            return "focus-csv" if csv_keys else "focus"
         if self.format == "cur2":
             return "cur2-csv" if csv_keys else "cur2"
         if self.content_type.lower() == CSV_CONTENT_TYPE or csv_keys:
             return "legacy-csv"
         return "legacy"
+
+    @property
+    def is_focus(self) -> bool:
+        """A Data Exports manifest of a FOCUS export: its columns are FOCUS's, not CUR 2.0's
+        (both exports share one layout, so only the columns tell them apart)."""
+        names = {name for name, _ in self.columns}
+        return names >= FOCUS_MARKER_COLUMNS
+
+
+# The columns every FOCUS export has and no CUR 2.0 export does.
+FOCUS_MARKER_COLUMNS = frozenset({"BilledCost", "EffectiveCost", "ChargePeriodStart"})
 
 
 # --- paths ---------------------------------------------------------------------------------
@@ -166,6 +182,8 @@ _DATA_DIRS = {
     "legacy-csv": legacy_csv_data_dir,
     "cur2": cur2_data_dir,
     "cur2-csv": cur2_data_dir,
+    "focus": cur2_data_dir,
+    "focus-csv": cur2_data_dir,
 }
 
 

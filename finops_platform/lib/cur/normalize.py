@@ -1,4 +1,5 @@
-"""Normalize a CUR delivery (legacy Parquet or CSV, CUR 2.0) to the canonical schema.
+"""Normalize a CUR delivery (legacy Parquet or CSV, CUR 2.0, the FOCUS export) to the canonical
+schema (a FOCUS export through the mapping table of `focus_source`).
 
 One normalization, two engines: the normalizing SELECT is generated once, in Athena (Trino) SQL,
 over the delivery registered as tables (`DeliveryTable`: a DuckDB view over the files, or a Glue
@@ -26,6 +27,8 @@ import pyarrow as pa
 
 from finops_platform.lib.catalog.types import engine_type, glue_type
 from finops_platform.lib.cur.delivery import DeliveryError
+from finops_platform.lib.cur.focus_source import FOCUS_FORMATS, FocusSchemaProblem, focus_projection
+from finops_platform.lib.cur.manifest import FOCUS_MARKER_COLUMNS
 from finops_platform.lib.cur.schema import (
     CANONICAL_COLUMNS,
     CUR2_COLUMNS,
@@ -188,6 +191,11 @@ def file_projection(
             else:
                 projection.append((column, f"CAST(MAP() AS {_sql_type(target)})"))
         elif column in REQUIRED_COLUMNS:
+            if present.keys() >= FOCUS_MARKER_COLUMNS:
+                raise SchemaProblem(
+                    "a FOCUS export's file read as CUR (no manifest says it is FOCUS); "
+                    "deliver its manifest or set cur_format focus"
+                )
             raise SchemaProblem(f"required column {column!r} is missing")
         else:
             projection.append((column, f"CAST(NULL AS {_sql_type(target)})"))
@@ -219,9 +227,15 @@ def normalized_select(tables: Sequence[DeliveryTable], lineage: Lineage, where: 
     the delivery in the canonical schema."""
     parts = []
     for table in tables:
+        read = sql_identifier(table.name)
         try:
-            projection, flat_maps = file_projection(table.schema, table.rescan_cheap)
-        except SchemaProblem as exc:
+            if lineage.format in FOCUS_FORMATS:
+                projection, source = focus_projection(table.schema, read, SOURCE, PATH_COLUMN)
+                flat_maps = []
+            else:
+                projection, flat_maps = file_projection(table.schema, table.rescan_cheap)
+                source = f"{read} AS {SOURCE}"
+        except (SchemaProblem, FocusSchemaProblem) as exc:
             count = len(table.uris)
             others = f" (and {count - 1} more with its columns)" if count > 1 else ""
             raise DeliveryError(f"{where}: {table.uris[0]}{others}: {exc}") from exc
@@ -236,9 +250,8 @@ def normalized_select(tables: Sequence[DeliveryTable], lineage: Lineage, where: 
             f"CAST({value} AS {_sql_type(CANONICAL_COLUMNS[name])}) AS {sql_identifier(name)}"
             for name, value in lineage_values.items()
         ]
-        read = sql_identifier(table.name)
         joins = "".join(flat_map.join(read) for flat_map in flat_maps)
-        parts.append(f"SELECT {', '.join(columns)} FROM {read} AS {SOURCE}{joins}")
+        parts.append(f"SELECT {', '.join(columns)} FROM {source}{joins}")
     if not parts:
         return empty_canonical_select()
     return "\nUNION ALL\n".join(parts)
