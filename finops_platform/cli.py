@@ -761,20 +761,29 @@ def gc(obj: Context, dry_run: bool, fmt: str) -> None:
     """Remove what killed runs left in the lake: staging copies and unregistered versions.
 
     Covers every active tenant's raw and curated month partitions and the central tables,
-    registered or not, each partition under its lock (a run of it is waited for). The version
-    the catalog registers is never removed, nor a complete version of an unregistered month.
+    registered or not, each partition under its lock (a run of it is waited for), and on AWS
+    the catalog tables and file lists of killed Athena ingests. The version the catalog
+    registers is never removed, nor a complete version of an unregistered month.
     The total line goes to stdout with --format table, else to stderr.
     """
-    from finops_platform.defs.common.tables import reclaim_database
+    from finops_platform.defs.common.tables import Reclaimed, reclaim_database
 
     settings = obj.settings
     catalog, store = obj.resources["catalog"], obj.store()
-    databases = [t.database for t in settings.tenants.active()]
+    tenants = settings.tenants.active()
+    databases = [t.database for t in tenants]
     databases.append(settings.environment.central_database)
     found = [
         r
         for database in databases
         for r in reclaim_database(catalog, store, database, dry_run=dry_run)
+    ]
+    ingest = obj.resources["cur_ingest"]
+    lake_root = settings.environment.lake_root
+    found += [
+        Reclaimed(t.database, table, month, leftover)
+        for t in tenants
+        for month, table, leftover in ingest.leftovers(t, lake_root, dry_run=dry_run)
     ]
     action = "would remove" if dry_run else "removed"
     rows = [

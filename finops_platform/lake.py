@@ -19,6 +19,7 @@ building the same string twice (docs/ARCHITECTURE.md, "Data layout and naming"):
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -108,10 +109,22 @@ def new_version(prefix: str, now: dt.datetime | None = None) -> str:
     return join(prefix, f"{VERSION_PREFIX}{stamp}")
 
 
+INGEST_TABLES = "tb_cur_ingest_"
+
+
 def ingest_tables(month: dt.date) -> str:
     """The common start of the names of the catalog tables an Athena ingest of `month` makes:
     a run of the month drops those a killed run left."""
-    return f"tb_cur_ingest_{month:%Y%m}_"
+    return f"{INGEST_TABLES}{month:%Y%m}_"
+
+
+def ingest_table_month(name: str) -> dt.date | None:
+    """The month of a catalog table an Athena ingest made (`ingest_tables`); None for any other
+    table."""
+    found = re.fullmatch(rf"{INGEST_TABLES}(\d{{4}})(\d{{2}})_\w+", name)
+    if found is None or not 1 <= int(found[2]) <= 12:
+        return None
+    return dt.date(int(found[1]), int(found[2]), 1)
 
 
 def delivery_table(month: dt.date, tag: str, index: int) -> str:

@@ -234,22 +234,50 @@ def run_through(
     return result
 
 
-def test_a_staging_ingest_runs_in_athena_and_reads_no_data_byte(
-    staging: GeneratedDelivery, aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # What an ingest of the month killed midway left: a delivery table and its file list.
-    leftover = "tb_cur_ingest_202609_0123456789ab_delivery_0"
-    listing = f"s3://{LAKE}/custos/_staging/cur/org=alpha/year=2026/month=9/0123456789ab/group=0/"
+# What an ingest of the month killed midway left: a delivery table and its file list.
+LEFTOVER = "tb_cur_ingest_202609_0123456789ab_delivery_0"
+LISTING = f"s3://{LAKE}/custos/_staging/cur/org=alpha/year=2026/month=9/0123456789ab/group=0/"
+
+
+def leave_a_killed_ingest() -> None:
     GlueCatalog(region="us-east-1").create_file_list_table(
         CatalogTable(
             database="custos_alpha_db",
-            name=leftover,
-            location=listing,
+            name=LEFTOVER,
+            location=LISTING,
             columns={"line_item_unblended_cost": "double"},
             partition_keys={},
         )
     )
-    boto3.client("s3").put_object(Bucket=LAKE, Key=f"{listing}files.txt".split("/", 3)[3])
+    boto3.client("s3").put_object(Bucket=LAKE, Key=f"{LISTING}files.txt".split("/", 3)[3])
+
+
+def test_gc_removes_what_a_killed_athena_ingest_left(staging: GeneratedDelivery) -> None:
+    """`finops gc` finds a killed ingest's delivery table and file list (a dry run only lists
+    them), removes them under the month's lock, and then finds nothing."""
+    leave_a_killed_ingest()
+
+    def gc(*args: str) -> list[dict]:
+        result = CliRunner().invoke(main, ["gc", *args, "--format", "json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    found = {(r["table"], r["kind"], r["location"]) for r in gc("--dry-run")}
+    assert found == {
+        (LEFTOVER, "ingest table", LISTING),
+        ("tb_cur_raw", "ingest file lists", LISTING.removesuffix("0123456789ab/group=0/")),
+    }
+    assert LEFTOVER in tables() and f"{LISTING}files.txt".split("/", 3)[3] in lake_keys()
+    assert {r["action"] for r in gc()} == {"removed"}
+    assert tables() == []  # no month was loaded: the ingest table was the only one
+    assert not [k for k in lake_keys() if k.startswith("custos/_staging/")]
+    assert gc() == []
+
+
+def test_a_staging_ingest_runs_in_athena_and_reads_no_data_byte(
+    staging: GeneratedDelivery, aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    leave_a_killed_ingest()
     queue_athena_results(aws, [*raw_ingest_results(MONTH, 30_000), *read_back(30_000)])
     stand_in = AthenaStandIn(aws)
     result = run_through(stand_in, ["raw_cur", "tb_cur_raw"], monkeypatch)
@@ -266,7 +294,7 @@ def test_a_staging_ingest_runs_in_athena_and_reads_no_data_byte(
     assert "resource_tags_user_team" in [c["Name"] for c in storage["Columns"]]
     assert staged["Name"] == delivery["Name"].replace("_delivery_0", "_staged")
     dropped = [body["Name"] for name, body in calls if name == "DeleteTable"]
-    assert dropped == [leftover, delivery["Name"], staged["Name"]]
+    assert dropped == [LEFTOVER, delivery["Name"], staged["Name"]]
     assert tables() == ["tb_cur_raw"]
 
     # Athena: the UNLOAD of the normalizing SELECT over that table into a fresh version,

@@ -19,8 +19,10 @@ import uuid
 import pyarrow as pa
 
 from finops_platform.lake import (
+    RAW_TABLE,
     delivery_listings,
     delivery_table,
+    ingest_table_month,
     ingest_tables,
     join,
     new_version,
@@ -50,7 +52,7 @@ from finops_platform.lib.cur.passthrough import (
 from finops_platform.lib.cur.schema import CANONICAL_SCHEMA
 from finops_platform.lib.cur.validation import evaluate, profile_month
 from finops_platform.lib.engine.athena import AthenaEngine
-from finops_platform.lib.store import StoredObject
+from finops_platform.lib.store import Leftover, StoredObject
 from finops_platform.lib.store.s3 import S3ObjectStore
 from finops_platform.settings import TenantConfig
 
@@ -212,10 +214,36 @@ class AthenaIngest(MonthIngest):
             ) from exc
         return footer.schema.to_arrow_schema().remove_metadata() if footer.num_rows else None
 
-    def _reclaim(self, tenant: TenantConfig, month: dt.date, listings: str) -> None:
-        """Drop the month's ingest tables and file lists: this run's, or what a killed run
-        left (no other run of the month is ingesting: the caller holds the month's lock)."""
+    def leftovers(
+        self, tenant: TenantConfig, lake_root: str, *, dry_run: bool = False
+    ) -> list[tuple[dt.date, str, Leftover]]:
+        """The ingest tables and file lists killed runs left, of every month that has an ingest
+        table, each month under its lock (a run of it is waited for)."""
+        months = {ingest_table_month(t.name) for t in self.catalog.list_tables(tenant.database)}
+        found = []
+        for month in sorted(m for m in months if m is not None):
+            with self.store.exclusive(raw_month(lake_root, tenant.org_id, month)):
+                listings = delivery_listings(lake_root, tenant.org_id, month)
+                left = self._reclaim(tenant, month, listings, dry_run=dry_run)
+            found += [(month, table, leftover) for table, leftover in left]
+        return found
+
+    def _reclaim(
+        self, tenant: TenantConfig, month: dt.date, listings: str, *, dry_run: bool = False
+    ) -> list[tuple[str, Leftover]]:
+        """The month's ingest tables and file lists, dropped unless `dry_run`: this run's, or
+        what a killed run left (no other run of the month is ingesting: the caller holds the
+        month's lock)."""
+        found = []
         for table in self.catalog.list_tables(tenant.database):
             if table.name.startswith(ingest_tables(month)):
-                self.catalog.delete_table(tenant.database, table.name)
-        self.store.delete_prefix(listings)
+                found.append((table.name, Leftover(table.location, 0, "ingest table")))
+                if not dry_run:
+                    self.catalog.delete_table(tenant.database, table.name)
+        listed = self.store.list_objects(listings)
+        if listed:
+            size = sum(o.size for o in listed)
+            found.append((RAW_TABLE, Leftover(listings, size, "ingest file lists")))
+            if not dry_run:
+                self.store.delete_prefix(listings)
+        return found

@@ -48,7 +48,7 @@ from finops_platform.lib.engine.base import QueryStats
 from finops_platform.lib.engine.connection import restricted_connection
 from finops_platform.lib.engine.duckdb import DuckDBSession, sql_string_list, supplied_select
 from finops_platform.lib.sql import transpile
-from finops_platform.lib.store import ObjectStore
+from finops_platform.lib.store import Leftover, ObjectStore
 from finops_platform.settings import TenantConfig
 
 
@@ -106,6 +106,15 @@ class MonthIngest(dg.ConfigurableResource):
         """Replace the lake's copy of `tenant`'s `month` with its current CUR delivery; raises
         DeliveryError (keeping the previous version) when it cannot or must not."""
         raise NotImplementedError
+
+    def leftovers(
+        self, tenant: TenantConfig, lake_root: str, *, dry_run: bool = False
+    ) -> list[tuple[dt.date, str, Leftover]]:
+        """What killed ingests of `tenant`'s months left outside the lake's month folders (which
+        `ObjectStore.reclaim` covers): (month, catalog table, leftover), removed unless
+        `dry_run`, each month under its lock (`finops gc`). None here: the embedded ingest
+        stages in the store only."""
+        return []
 
 
 class WorkerIngest(MonthIngest):
