@@ -67,9 +67,9 @@ def detect(
             if series[begin:].max(initial=0) < settings.min_impact:
                 continue  # nothing it costs on a judged day could reach the minimum
             for day in range(max(begin, 1), days):
-                anomaly = _judge(series, weekdays, day, settings)
-                if anomaly is not None:
-                    actual, expected, upper = anomaly
+                judged = _judge(series, weekdays, day, settings)
+                if judged is not None:
+                    actual, expected = float(series[day]), judged.expected
                     found.append(
                         Anomaly(
                             usage_date=level_matrix.day(day),
@@ -77,8 +77,8 @@ def detect(
                             key=str(key),
                             actual=round(actual, 4),
                             expected=round(expected, 4),
-                            lower=round(max(2 * expected - upper, 0.0), 4),
-                            upper=round(upper, 4),
+                            lower=round(judged.lower, 4),
+                            upper=round(judged.upper, 4),
                             impact=round(actual - expected, 4),
                             impact_pct=(
                                 round(100 * (actual - expected) / expected, 2)
@@ -134,19 +134,18 @@ def total_bands(
 
 def _judge(
     series: np.ndarray, weekdays: np.ndarray, day: int, settings: AnomalySettings
-) -> tuple[float, float, float] | None:
-    """(actual, expected, upper band) of `day` when it is an anomaly."""
+) -> Band | None:
+    """The band of `day` when its cost is an anomaly against it."""
     actual = float(series[day])
     if actual < settings.min_impact:
         return None
     judged = band(series, weekdays, day, settings.sensitivity)
     if judged is None:
         return None
-    expected, upper = judged.expected, judged.upper
-    impact = actual - expected
-    pct_ok = expected <= 0 or 100 * impact / expected >= settings.min_impact_pct
-    if actual > upper and impact >= settings.min_impact and pct_ok:
-        return actual, expected, upper
+    impact = actual - judged.expected
+    pct_ok = judged.expected <= 0 or 100 * impact / judged.expected >= settings.min_impact_pct
+    if actual > judged.upper and impact >= settings.min_impact and pct_ok:
+        return judged
     return None
 
 
