@@ -43,7 +43,6 @@ from finops_platform.lib.cur.ingest import (
 )
 from finops_platform.lib.cur.normalize import DeliveryTable, Lineage, normalized_select
 from finops_platform.lib.cur.passthrough import (
-    NORMALIZED,
     PASS_THROUGH,
     choose_mode,
     published_name,
@@ -114,9 +113,9 @@ class AthenaIngest(MonthIngest):
             )
             try:
                 schemas = self._schemas(delivery, where)
-                mode, reason = choose_mode(delivery.format, list(schemas.items()))
-                if not self.pass_through:
-                    mode, reason = NORMALIZED, "pass-through is turned off"
+                mode, reason = choose_mode(
+                    delivery.format, list(schemas.items()), enabled=self.pass_through
+                )
                 supplied = None
                 if mode == PASS_THROUGH:
                     ((schema, uris),) = schemas.items()

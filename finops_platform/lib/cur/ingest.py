@@ -196,10 +196,10 @@ def ingest_month(
                 sources = [SourceFile(path, uri) for path, uri in zip(paths, uris, strict=True)]
                 groups = source_groups(delivery, sources, where)
                 mode, reason = choose_mode(
-                    delivery.format, [(g.schema, [s.uri for s in g.sources]) for g in groups]
+                    delivery.format,
+                    [(g.schema, [s.uri for s in g.sources]) for g in groups],
+                    enabled=pass_through,
                 )
-                if not pass_through:
-                    mode, reason = NORMALIZED, "pass-through is turned off"
                 written, relation, supplied = stage_delivery(
                     connection, groups, lineage, staged, where, mode, hard_links
                 )

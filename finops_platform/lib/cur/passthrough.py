@@ -95,11 +95,13 @@ def _zoned(kind: pa.DataType) -> bool:
 
 
 def choose_mode(
-    fmt: str, schemas: Sequence[tuple[pa.Schema, Sequence[str]]]
+    fmt: str, schemas: Sequence[tuple[pa.Schema, Sequence[str]]], enabled: bool = True
 ) -> tuple[IngestMode, str]:
     """How raw_cur loads a delivery of format `fmt` whose files with rows have `schemas` (each
-    schema, from the footers, with the URIs of its files): the mode and why, as the asset's
-    metadata records it."""
+    schema, from the footers, with the URIs of its files), when the ingest has pass-through
+    `enabled`: the mode and why, as the asset's metadata records it."""
+    if not enabled:
+        return NORMALIZED, "pass-through is turned off"
     if fmt not in PASS_THROUGH_FORMATS:
         return NORMALIZED, f"{fmt} deliveries are normalized"
     if not schemas:
