@@ -683,14 +683,16 @@ def export(
 ) -> None:
     """Write one month of a catalog table (tb_cur_raw, cost_daily, ...) to Parquet or CSV.
 
-    Reads through the engine as `finops query` does. In CSV, maps, lists and structs are JSON
-    text and decimals keep every digit. A FOCUS dataset (focus_cost) is written as FOCUS tools
-    read it: FOCUS and x_ columns only, timestamps in UTC.
+    Reads through the engine as `finops query` does, so a view (focus_cost) is computed for
+    the month as it is written. In CSV, maps, lists and structs are JSON text and decimals keep
+    every digit. A FOCUS dataset (focus_cost) is written as FOCUS tools read it: FOCUS and x_
+    columns only, timestamps in UTC.
     """
     import pyarrow.csv as pa_csv
     import pyarrow.parquet as pq
 
     from finops_platform.defs.curated.tables import focus_datasets
+    from finops_platform.lib.cur.schema import PARTITION_COLUMNS
     from finops_platform.output import csv_ready, focus_ready
 
     database, who = _database(obj, org_id, central)
@@ -702,10 +704,14 @@ def export(
     definition = obj.resources["catalog"].get_table(database, table_name.lower())
     if definition is None:
         raise _no_table(obj, database, who, table_name)
-    if not {"year", "month"} <= set(definition.partition_keys):
+    # A view (focus_cost) has no partition keys, but the partition columns of what it reads.
+    partitioned_by = list(definition.partition_keys) or [
+        name for name in PARTITION_COLUMNS if name in definition.columns
+    ]
+    if not {"year", "month"} <= set(partitioned_by):
         raise UserError(
             f"{database}.{definition.name} is not partitioned by year and month "
-            f"(its partition keys: {', '.join(definition.partition_keys) or 'none'})"
+            f"(its partition keys: {', '.join(partitioned_by) or 'none'})"
         )
     sql = f'SELECT * FROM "{definition.name}" WHERE year = {month.year} AND month = {month.month}'
     with obj.engine().session(database) as session:
@@ -716,7 +722,7 @@ def export(
             f"`finops run --month {month:%Y-%m}` first"
         )
     if definition.name in focus_datasets():
-        table = focus_ready(table, definition.partition_keys, as_text=suffix == ".csv")
+        table = focus_ready(table, partitioned_by, as_text=suffix == ".csv")
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
     if suffix == ".parquet":

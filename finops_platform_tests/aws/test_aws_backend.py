@@ -6,6 +6,7 @@ moto does not run SQL: its Athena answers with canned results queued per query, 
 prove the control flow, while the SQL itself is proven on DuckDB by the other tests.
 """
 
+import base64
 import datetime as dt
 import json
 import shutil
@@ -28,9 +29,9 @@ from finops_platform.defs.common.partitions import partition_key
 from finops_platform.defs.common.sql_checks import partition_params
 from finops_platform.lib.engine.athena import AthenaQueryError
 from finops_platform.lib.secrets import resolve_secret
-from finops_platform.lib.sql import load_sql, render
+from finops_platform.lib.sql import Identifier, load_sql, render
 from finops_platform.months import last_day, shift_month
-from finops_platform.resources import settings_from
+from finops_platform.resources import build_resources, settings_from
 from finops_platform.sample import generate_month
 from finops_platform.settings import REPO_ROOT, load_settings
 from finops_platform_tests.conftest import tenant_entry
@@ -411,3 +412,90 @@ def test_anomalies_and_forecast_run_on_athena(prod: Path, aws: str) -> None:
         tree = sqlglot.parse_one(statement, read="trino", error_level=ErrorLevel.RAISE)
         assert isinstance(tree, exp.Query) and not list(tree.find_all(exp.Command))
         assert sqlglot.parse_one(tree.sql("trino"), read="trino") == tree
+
+
+def athena_queries() -> list[str]:
+    """Every statement Athena ran in alpha's workgroup, oldest first."""
+    athena = boto3.client("athena")
+    ids = athena.list_query_executions(WorkGroup="wg_custos_alpha")["QueryExecutionIds"]
+    return [athena.get_query_execution(QueryExecutionId=i)["QueryExecution"]["Query"] for i in ids]
+
+
+FOCUS_COLUMNS = canned([column("BilledCost", "decimal", 38, 10), column("year", "integer")])
+
+
+def focus_totals(passed: bool) -> dict:
+    return canned(
+        [
+            column("passed", "boolean"),
+            column("billed_cost", "decimal", 38, 10),
+            column("focus_rows", "bigint"),
+        ],
+        [str(passed).lower(), "1234.5000000000", "2002"],
+    )
+
+
+def test_focus_cost_is_an_athena_view_checked_for_the_month(prod: Path, aws: str) -> None:
+    """On AWS the focus_cost view is Athena's own (`CREATE OR REPLACE VIEW`, which writes the
+    Glue entry), defined from the same SQL file DuckDB runs, and a month's run checks that month
+    through it: nothing is unloaded and nothing written to the lake."""
+    finops("tenant", "init", "alpha")
+    queue_athena_results(aws, [canned([]), FOCUS_COLUMNS, focus_totals(True)])
+    result = materialize(["focus_cost"])
+    assert result.success, [e.step_failure_data.error for e in result.get_step_failure_events()]
+
+    define, columns, check = athena_queries()
+    view_sql = render(
+        load_sql("curated/focus_cost.sql"), {"database": Identifier("custos_alpha_db")}
+    )
+    assert define == f'CREATE OR REPLACE VIEW "custos_alpha_db"."focus_cost" AS {view_sql}'
+    assert columns == 'SELECT * FROM "custos_alpha_db"."focus_cost" LIMIT 0'
+    assert "FROM \"custos_alpha_db\".focus_cost\n    WHERE org = 'alpha' AND year = 2026" in check
+    tree = sqlglot.parse_one(define, read="trino", error_level=ErrorLevel.RAISE)
+    assert isinstance(tree, exp.Create) and tree.kind == "VIEW"
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert evaluation.check_name == "focus_adds_up" and evaluation.passed
+    assert evaluation.metadata["focus_rows"].value == 2002
+    listed = boto3.client("s3").list_objects_v2(Bucket=LAKE, Prefix="custos/curated/focus_cost")
+    assert listed["KeyCount"] == 0
+
+
+def test_a_failed_focus_check_on_athena_puts_the_previous_view_back(prod: Path, aws: str) -> None:
+    """The view Glue holds (as Athena stores one) is read back as a view, with its query; when
+    the new definition fails its check, that query is defined again."""
+    finops("tenant", "init", "alpha")
+    before = 'SELECT 1 AS "BilledCost", 2026 AS "year"'
+    presto = {
+        "originalSql": before,
+        "catalog": "awsdatacatalog",
+        "schema": "custos_alpha_db",
+        "columns": [{"name": "BilledCost", "type": "integer"}, {"name": "year", "type": "integer"}],
+    }
+    encoded = base64.b64encode(json.dumps(presto).encode()).decode()
+    boto3.client("glue").create_table(
+        DatabaseName="custos_alpha_db",
+        TableInput={
+            "Name": "focus_cost",
+            "TableType": "VIRTUAL_VIEW",
+            "Parameters": {"presto_view": "true", "comment": "Presto View"},
+            "ViewOriginalText": f"/* Presto View: {encoded} */",
+            "ViewExpandedText": "/* Presto View */",
+            "StorageDescriptor": {
+                "Columns": [{"Name": "billedcost", "Type": "int"}, {"Name": "year", "Type": "int"}]
+            },
+        },
+    )
+    catalog = build_resources(load_settings())["catalog"]
+    (table,) = catalog.list_tables("custos_alpha_db")
+    assert table.is_view and table.view_sql == before and table.location == ""
+    assert catalog.list_partitions("custos_alpha_db", "focus_cost") == []
+
+    queue_athena_results(
+        aws, [canned([]), FOCUS_COLUMNS, focus_totals(False), canned([]), FOCUS_COLUMNS]
+    )
+    result = materialize(["focus_cost"])
+    assert not result.success
+    define, _, _, put_back, _ = athena_queries()
+    assert define.startswith('CREATE OR REPLACE VIEW "custos_alpha_db"."focus_cost" AS -- ')
+    assert "tb_cur_raw" in define and before not in define
+    assert put_back == f'CREATE OR REPLACE VIEW "custos_alpha_db"."focus_cost" AS {before}'

@@ -26,7 +26,7 @@ from finops_platform.lib.cur.schema import CANONICAL_COLUMNS
 from finops_platform.lib.sql import Identifier, render_file
 from finops_platform_tests.conftest import REAL_SAMPLE, real_sample_path, tenant_entry
 from finops_platform_tests.support.cid import amortized, money
-from finops_platform_tests.support.generated import generated_entries, loaded_lake
+from finops_platform_tests.support.generated import generated_entries, loaded_lake, query_month
 
 SEPTEMBER = dt.date(2026, 9, 1)
 OCTOBER_2018 = dt.date(2018, 10, 1)
@@ -207,11 +207,10 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield loaded
 
 
-def _partition(lake: Path, table: str, org: str) -> pa.Table:
+def _raw_partition(lake: Path, org: str) -> pa.Table:
     month = MONTH[org]
-    prefix = "cur" if table == "cur" else f"curated/{table}"
     return pq.read_table(
-        lake / prefix / f"org={org}" / f"year={month.year}" / f"month={month.month}"
+        lake / "cur" / f"org={org}" / f"year={month.year}" / f"month={month.month}"
     )
 
 
@@ -221,8 +220,8 @@ def month(request: pytest.FixtureRequest, lake: Path) -> Month:
         real_sample_path()  # a skip (a failure in CI) when the sample is absent
     return Month(
         request.param,
-        _partition(lake, "focus_cost", request.param),
-        _partition(lake, "cur", request.param),
+        query_month(request.param, "focus_cost", MONTH[request.param]),
+        _raw_partition(lake, request.param),
     )
 
 

@@ -13,9 +13,13 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
+from finops_platform.lib.cur.schema import PARTITION_COLUMNS
+from finops_platform.resources import build_resources
 from finops_platform.sample import generate_month
+from finops_platform.settings import load_settings
 from finops_platform_tests.conftest import tenant_entry
 from finops_platform_tests.support.materialize import check_tally, load
 
@@ -69,3 +73,13 @@ def generated_lake(root: Path, months: Sequence[dt.date], **options: object) -> 
     """`generated_entries` loaded: the generated `months` of every tenant."""
     with loaded_lake(root, generated_entries(root, months, **options), months) as lake:
         yield lake
+
+
+def query_month(org: str, table: str, month: dt.date) -> pa.Table:
+    """One month of a tenant's catalog table or view as its readers see it (through the
+    engine of the environment the open `loaded_lake` set), without the partition columns."""
+    settings = load_settings()
+    database = settings.tenants.get(org).database
+    sql = f'SELECT * FROM "{table}" WHERE year = {month.year} AND month = {month.month}'
+    with build_resources(settings)["engine"].session(database) as session:
+        return session.query(sql).drop_columns(list(PARTITION_COLUMNS))

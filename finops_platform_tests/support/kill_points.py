@@ -86,10 +86,9 @@ MOMENTS = (
         "materialization not yet recorded, cost_by_tag not started",
     ),
     Moment(
-        "focus_cost-registered",
+        "focus_cost-defined",
         "focus_cost",
-        "curated publish: focus_cost's new version published and registered, not yet checked, "
-        "the old version still kept aside",
+        "curated view: focus_cost defined in the catalog, not yet checked through",
     ),
 )
 NAMES = {moment.name for moment in MOMENTS}
@@ -212,9 +211,15 @@ def install() -> None:
     def registered(
         _catalog: object, database: str, table: str, _partition: object
     ) -> tuple[str, str] | None:
-        if table in ("tb_cur_raw", "focus_cost"):
+        if table == "tb_cur_raw":
             return f"{table}-registered", f"{database}.{table}"
+        return None
+
+    def defined(_catalog: object, table: object) -> tuple[str, str] | None:
+        if getattr(table, "is_view", False):
+            return f"{table.name}-defined", f"{table.database}.{table.name}"
         return None
 
     catalog = catalog_local.LocalCatalog
     catalog.upsert_partition = _after(catalog.upsert_partition, registered, killer)
+    catalog.upsert_table = _after(catalog.upsert_table, defined, killer)

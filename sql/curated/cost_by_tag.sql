@@ -8,6 +8,7 @@
 -- tag_key_separators (a regular expression), untagged.
 WITH line_items AS (
     {{ include fragments/line_item_costs.sql }}
+    WHERE org = {{ org }} AND year = {{ year }} AND month = {{ month }}
 ),
 -- Line items summed per day, account, service and tag set first: a month has far fewer of
 -- these than line items, so each tag key is looked up once per group, not once per line item.

@@ -6,6 +6,7 @@
 -- Parameters: database, org, year, month, period_start.
 WITH line_items AS (
     {{ include fragments/line_item_costs.sql }}
+    WHERE org = {{ org }} AND year = {{ year }} AND month = {{ month }}
 )
 SELECT
     {{ period_start }} AS billing_period,

@@ -1,12 +1,15 @@
--- One tenant x month of cost as a FOCUS 1.2 dataset. Grain: one row per CUR line item
--- (identity_line_item_id, identity_time_interval), plus one row for the unused part of each
--- recurring commitment fee (RIFee, SavingsPlanRecurringFee) whose commitment went partly unused:
--- the fee stays a Purchase (BilledCost, EffectiveCost 0) and the unused part is its own Usage
--- row with CommitmentDiscountStatus 'Unused' (BilledCost 0, EffectiveCost the CID amortized cost
--- of the fee). So BilledCost sums to the unblended and EffectiveCost to the amortized cost.
--- ContractedCost is net where the CUR has net columns and before commitment discounts, ListCost
--- public on-demand; costs, unit prices and quantities are DECIMAL(38, 10).
--- Parameters: database, org, year, month.
+-- A tenant's cost as a FOCUS 1.2 dataset, a view over tb_cur_raw. Grain: one row per CUR
+-- line item (identity_line_item_id, identity_time_interval), plus one row for the unused part
+-- of each recurring commitment fee (RIFee, SavingsPlanRecurringFee) whose commitment went
+-- partly unused: the fee stays a Purchase (BilledCost, EffectiveCost 0) and the unused part is
+-- its own Usage row with CommitmentDiscountStatus 'Unused' (BilledCost 0, EffectiveCost the CID
+-- amortized cost of the fee). So BilledCost sums to the unblended and EffectiveCost to the
+-- amortized cost. ContractedCost is net where the CUR has net columns and before commitment
+-- discounts, ListCost public on-demand; costs, unit prices and quantities are DECIMAL(38, 10).
+-- A view, not a table: every month of tb_cur_raw, with its partition columns org, year and
+-- month last, so a reader picks its months with a WHERE that the engines push down to the
+-- partitions' files (the per-month lookups below are joined on the partition columns too).
+-- Parameters: database.
 WITH line_items AS (
     {{ include fragments/line_item_costs.sql }}
 ),
@@ -20,21 +23,28 @@ units AS (
 -- AWS left without one (free tier). Three columns of the month, not a window over all of them.
 priced_units AS (
     SELECT
+        org AS priced_org,
+        year AS priced_year,
+        month AS priced_month,
         line_item_product_code AS priced_product_code,
         line_item_usage_type AS priced_usage_type,
         max(pricing_unit) AS priced_unit
     FROM {{ database }}.tb_cur_raw
-    WHERE org = {{ org }} AND year = {{ year }} AND month = {{ month }} AND pricing_unit <> ''
-    GROUP BY line_item_product_code, line_item_usage_type
+    WHERE pricing_unit <> ''
+    GROUP BY org, year, month, line_item_product_code, line_item_usage_type
 ),
 -- AWS's price ids (pricing_rate_id) that the month bills under more than one SKU: a size-
 -- flexible Reserved Instance's rate covers several instance sizes. FOCUS gives a SkuPriceId one
 -- parent SkuId, so these are qualified by their SKU.
 shared_rates AS (
-    SELECT pricing_rate_id AS shared_rate_id
+    SELECT
+        org AS shared_org,
+        year AS shared_year,
+        month AS shared_month,
+        pricing_rate_id AS shared_rate_id
     FROM {{ database }}.tb_cur_raw
-    WHERE org = {{ org }} AND year = {{ year }} AND month = {{ month }} AND pricing_rate_id <> ''
-    GROUP BY pricing_rate_id
+    WHERE pricing_rate_id <> ''
+    GROUP BY org, year, month, pricing_rate_id
     HAVING count(DISTINCT product_sku) > 1
 ),
 -- Every line item once as charged ('charge'), and a recurring commitment fee a second time for
@@ -90,9 +100,16 @@ charges AS (
     FROM line_items
     CROSS JOIN (VALUES 'charge', 'unused') AS parts (part)
     LEFT JOIN priced_units
-        ON priced_units.priced_product_code = line_items.product_code
+        ON priced_units.priced_org = line_items.org
+        AND priced_units.priced_year = line_items.year
+        AND priced_units.priced_month = line_items.month
+        AND priced_units.priced_product_code = line_items.product_code
         AND priced_units.priced_usage_type = line_items.usage_type
-    LEFT JOIN shared_rates ON shared_rates.shared_rate_id = line_items.pricing_rate_id
+    LEFT JOIN shared_rates
+        ON shared_rates.shared_org = line_items.org
+        AND shared_rates.shared_year = line_items.year
+        AND shared_rates.shared_month = line_items.month
+        AND shared_rates.shared_rate_id = line_items.pricing_rate_id
     WHERE (
             parts.part = 'charge'
             -- A FOCUS export's unused-commitment row is loaded as its fee billing nothing
@@ -333,7 +350,10 @@ SELECT
     nullif(pricing_unit, '') AS x_PricingUnit,
     nullif(pricing_term, '') AS x_PricingTerm,
     identity_line_item_id AS x_LineItemId,
-    nullif(bill_invoicing_entity, '') AS x_InvoicingEntity
+    nullif(bill_invoicing_entity, '') AS x_InvoicingEntity,
+    org,
+    year,
+    month
 FROM priced
 LEFT JOIN services ON services.service_key = priced.service_key
 -- A product code not listed takes the category of the name AWS gives it, so a name keeps one

@@ -1,9 +1,13 @@
--- One tenant x month of raw CUR line items (every tb_cur_raw column, as delivered) with the
--- cost measures every curated table shares. amortized_cost follows the AWS Cloud Intelligence
--- Dashboards formula (DESIGN.md); the net measures use the CUR's net_* columns and are NULL
--- where the delivery has none (legacy CUR without discounts). Money is DECIMAL(38, 10), so sums
--- compare exactly. A query names only the columns it needs: the engines read no others.
--- Parameters: database, org, year, month.
+-- Raw CUR line items (every tb_cur_raw column as delivered, the partition columns org, year
+-- and month included) with the cost measures every curated table shares. amortized_cost
+-- follows the AWS Cloud Intelligence Dashboards formula (DESIGN.md); the net measures use the
+-- CUR's net_* columns and are NULL where the delivery has none (legacy CUR without discounts).
+-- Money is DECIMAL(38, 10), so sums compare exactly. A query names only the columns it needs:
+-- the engines read no others. The whole table: a query that includes it picks its tenant x
+-- month with a WHERE right after the include (`WHERE org = ... AND year = ... AND month = ...`),
+-- which the engines push down to the partitions' files; a view (focus_cost) leaves that to
+-- whoever reads it.
+-- Parameters: database.
 SELECT
     *,
     CAST(line_item_usage_start_date AS DATE) AS usage_date,
@@ -88,4 +92,3 @@ SELECT
         ELSE 'Usage'
     END AS charge_category
 FROM {{ database }}.tb_cur_raw
-WHERE org = {{ org }} AND year = {{ year }} AND month = {{ month }}

@@ -1,5 +1,6 @@
 -- For one tenant x month: does focus_cost add up to cost_daily, to the cent (BilledCost to
--- unblended, EffectiveCost to amortized)? Returns one row: passed and the four totals.
+-- unblended, EffectiveCost to amortized)? Returns one row: passed, the four totals and the
+-- month's number of FOCUS rows (focus_cost is a view: its one scan of the month).
 -- Parameters: database, org, year, month.
 WITH daily AS (
     SELECT
@@ -11,7 +12,8 @@ WITH daily AS (
 focus AS (
     SELECT
         coalesce(sum(BilledCost), 0) AS billed_cost,
-        coalesce(sum(EffectiveCost), 0) AS effective_cost
+        coalesce(sum(EffectiveCost), 0) AS effective_cost,
+        count(*) AS focus_rows
     FROM {{ database }}.focus_cost
     WHERE org = {{ org }} AND year = {{ year }} AND month = {{ month }}
 )
@@ -21,5 +23,6 @@ SELECT
     focus.billed_cost AS billed_cost,
     daily.unblended_cost AS unblended_cost,
     focus.effective_cost AS effective_cost,
-    daily.amortized_cost AS amortized_cost
+    daily.amortized_cost AS amortized_cost,
+    focus.focus_rows AS focus_rows
 FROM daily CROSS JOIN focus

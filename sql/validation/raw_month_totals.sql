@@ -8,4 +8,5 @@ SELECT
     count(*) AS line_items
 FROM (
     {{ include fragments/line_item_costs.sql }}
+    WHERE org = {{ org }} AND year = {{ year }} AND month = {{ month }}
 ) AS line_items

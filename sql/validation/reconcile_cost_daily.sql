@@ -13,6 +13,7 @@ WITH sides AS (
         sum(amortized_cost) AS amortized_cost
     FROM (
         {{ include fragments/line_item_costs.sql }}
+        WHERE org = {{ org }} AND year = {{ year }} AND month = {{ month }}
     ) AS line_items
     GROUP BY line_item_type
     UNION ALL

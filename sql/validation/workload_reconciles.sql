@@ -9,6 +9,7 @@
 -- Parameters: database, org, year, month.
 WITH line_items AS (
     {{ include fragments/line_item_costs.sql }}
+    WHERE org = {{ org }} AND year = {{ year }} AND month = {{ month }}
 ),
 pods AS (
     SELECT

@@ -214,6 +214,51 @@ def replacing_partition(
         store.retire(location, keep=written.location)
 
 
+@contextmanager
+def replacing_view(
+    engine: QueryEngine,
+    catalog: Catalog,
+    store: ObjectStore,
+    *,
+    database: str,
+    name: str,
+    lake_root: str,
+    sql: str,
+    org_id: str,
+) -> Iterator[pa.Schema]:
+    """Define `name` in `database` as a view of `sql` (a query over the whole database, which
+    readers filter by partition) and yield its columns; the caller checks it inside the context.
+
+    An exception (a failed blocking check, or a query that does not bind) puts back what the
+    catalog had under that name: the previous view, or nothing. A table by that name (how
+    focus_cost was kept before it became a view) is unregistered first, as Athena replaces only
+    a view with a view, and registered again with its partitions if the view fails; its files
+    stay where they are. Definitions of one table take turns (`store.exclusive`), so none puts
+    back a definition over another's.
+    """
+    with store.exclusive(curated_location(lake_root, name, org_id)):
+        try:
+            previous = catalog.get_table(database, name)
+        except CatalogEntryError:
+            previous = None  # unreadable: defined anew
+        partitions = []
+        if previous is not None and not previous.is_view:
+            partitions = catalog.list_partitions(database, name)
+            catalog.delete_table(database, name)
+        try:
+            yield engine.define_view(database, name, sql)
+        except BaseException:
+            if previous is None:
+                catalog.delete_table(database, name)
+            elif previous.view_sql is not None:
+                engine.define_view(database, name, previous.view_sql)
+            else:
+                catalog.upsert_table(previous)
+                for partition in partitions:
+                    catalog.upsert_partition(database, name, partition)
+            raise
+
+
 @dataclass(frozen=True)
 class Reclaimed:
     """A leftover of one partition of a catalog table, removed or (dry run) to be removed."""

@@ -14,7 +14,9 @@ from finops_platform.defs.common.sql_checks import (
     query_metrics,
 )
 from finops_platform.defs.common.tables import (
+    column_schema,
     replacing_partition,
+    replacing_view,
     table_metadata,
     upstream_fingerprints,
 )
@@ -31,6 +33,7 @@ def build_curated_asset(
     spec: CuratedTable, partitions_def: dg.PartitionsDefinition, kinds: set[str]
 ) -> dg.AssetsDefinition:
     key = spec.key
+    materialize = build_view if spec.view else build
 
     @dg.asset(
         key=key,
@@ -50,7 +53,7 @@ def build_curated_asset(
         store: ObjectStore,
     ) -> Iterator[Reported]:
         yield from materialize_each(
-            context, lambda key: build(spec, key, finops, catalog, engine, store)
+            context, lambda key: materialize(spec, key, finops, catalog, engine, store)
         )
 
     return curated
@@ -95,6 +98,46 @@ def build(
             **table_metadata(tenant.database, spec.name, written),
             **metrics,
             **written.stats.plus(session.stats).metadata(),
+        },
+        check_results=check_results,
+    )
+
+
+def build_view(
+    spec: CuratedTable,
+    key: dg.MultiPartitionKey,
+    finops: FinOpsSettings,
+    catalog: Catalog,
+    engine: QueryEngine,
+    store: ObjectStore,
+) -> dg.MaterializeResult:
+    """A curated view's tenant x month: the view (re)defined over the tenant's database and
+    checked through it for this month; when a blocking check fails, the previous definition is
+    put back. Nothing is written: the month is read from tb_cur_raw whenever the view is."""
+    org_id, month = tenant_and_month(key)
+    tenant = finops.tenant(org_id)
+    params = partition_params(tenant, month)
+    with replacing_view(
+        engine,
+        catalog,
+        store,
+        database=tenant.database,
+        name=spec.name,
+        lake_root=finops.lake_root,
+        sql=render(load_sql(spec.sql), {"database": params["database"]}),
+        org_id=org_id,
+    ) as schema:
+        with engine.session(tenant.database) as session:
+            check_results = [check.evaluate(session, params) for check in spec.checks]
+            metrics = query_metrics(session, spec.metrics_sql, params) if spec.metrics_sql else {}
+        keep_if_blocking_checks_pass(spec.checks, check_results)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/table_name": f"{tenant.database}.{spec.name}",
+            "dagster/column_schema": column_schema(schema, spec.name),
+            "view": True,
+            **metrics,
+            **session.stats.metadata(),
         },
         check_results=check_results,
     )

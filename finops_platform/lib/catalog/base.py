@@ -23,7 +23,8 @@ class CatalogEntryError(ValueError):
 
 
 class CatalogTable(BaseModel):
-    """An external Parquet table: its columns (name -> engine type) and partition keys."""
+    """An external Parquet table: its columns (name -> engine type) and partition keys; or a
+    view (`view_sql`), which has columns but no location, partition keys or partitions."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -32,6 +33,12 @@ class CatalogTable(BaseModel):
     location: str
     columns: dict[str, str]
     partition_keys: dict[str, str]
+    # A view's query, in Athena SQL over the tables of its database (names qualified by it).
+    view_sql: str | None = None
+
+    @property
+    def is_view(self) -> bool:
+        return self.view_sql is not None
 
     def key_values(self, values: dict[str, str]) -> dict[str, str]:
         """A partition's `values` in this table's partition-key order, whatever their order
@@ -114,6 +121,11 @@ class Catalog(dg.ConfigurableResource):
         raise NotImplementedError
 
     def get_table(self, database: str, name: str) -> CatalogTable | None:
+        raise NotImplementedError
+
+    def delete_table(self, database: str, name: str) -> None:
+        """Remove a table or view and its partitions' registrations (the data is not
+        touched); a missing one is no error."""
         raise NotImplementedError
 
     def list_tables(self, database: str) -> list[CatalogTable]:

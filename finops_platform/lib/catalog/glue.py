@@ -7,6 +7,9 @@ original design's Glue crawler remains an option (`run_crawler`).
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 import time
 from contextlib import suppress
 from typing import Any
@@ -88,7 +91,6 @@ class GlueCatalog(Catalog):
         self._glue().create_table(DatabaseName=table.database, TableInput=table_input)
 
     def delete_table(self, database: str, name: str) -> None:
-        """Remove a table (its data is not touched); a missing one is no error."""
         glue = self._glue()
         with suppress(glue.exceptions.EntityNotFoundException):
             glue.delete_table(DatabaseName=database, Name=name)
@@ -222,7 +224,22 @@ def _from_glue(database: str, table: dict[str, Any]) -> CatalogTable:
     return CatalogTable(
         database=database,
         name=table["Name"],
-        location=storage["Location"],
+        location=storage.get("Location", ""),  # a view has none
         columns={c["Name"]: c["Type"] for c in storage["Columns"]},
         partition_keys={k["Name"]: k["Type"] for k in table.get("PartitionKeys", [])},
+        view_sql=_view_sql(table),
     )
+
+
+_PRESTO_VIEW = re.compile(r"/\* Presto View: (?P<encoded>[A-Za-z0-9+/=]+) \*/")
+
+
+def _view_sql(table: dict[str, Any]) -> str | None:
+    """The query of a view Athena created (`CREATE VIEW` stores it as base64-encoded JSON in the
+    table's original text, "Presto View" format); None for a table."""
+    if table.get("TableType") != "VIRTUAL_VIEW":
+        return None
+    found = _PRESTO_VIEW.fullmatch(table.get("ViewOriginalText", "").strip())
+    if found is None:
+        return table.get("ViewOriginalText", "")
+    return json.loads(base64.b64decode(found["encoded"]))["originalSql"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -53,6 +54,11 @@ class LocalCatalog(Catalog):
         if not path.is_file():
             return None
         return _read_json(path, CatalogTable)
+
+    def delete_table(self, database: str, name: str) -> None:
+        folder = self._table_dir(database, name)
+        (folder / "table.json").unlink(missing_ok=True)  # first: a half-deleted table is gone
+        shutil.rmtree(folder, ignore_errors=True)
 
     def list_tables(self, database: str) -> list[CatalogTable]:
         return [

@@ -23,6 +23,7 @@ import pyarrow as pa
 from finops_platform.lake import new_version
 from finops_platform.lib.aws import aws_client
 from finops_platform.lib.engine.base import EngineSession, PartitionWrite, QueryEngine, QueryStats
+from finops_platform.lib.sql import Identifier
 from finops_platform.lib.store.s3 import S3ObjectStore
 
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
@@ -204,6 +205,14 @@ class AthenaEngine(QueryEngine):
             stats=session.stats,
             files=files,
         )
+
+    def define_view(self, database: str, name: str, sql: str) -> pa.Schema:
+        """Athena's own `CREATE OR REPLACE VIEW`, which checks the query and writes the Glue
+        entry (a VIRTUAL_VIEW table with the query and its column types) itself."""
+        session = AthenaSession(self, database, self.workgroup_of(database))
+        view = f'"{Identifier(database).name}"."{Identifier(name).name}"'
+        session.execute(f"CREATE OR REPLACE VIEW {view} AS {sql}")
+        return session.query_native(f"SELECT * FROM {view} LIMIT 0").schema
 
     def ensure_workgroup(self, name: str, bytes_scanned_cutoff: int, dry_run: bool = False) -> str:
         """A workgroup with enforced configuration: result location and bytes-scanned cutoff."""

@@ -98,6 +98,12 @@ class QueryEngine(dg.ConfigurableResource):
         """
         raise NotImplementedError
 
+    def define_view(self, database: str, name: str, sql: str) -> pa.Schema:
+        """Create or replace the view `name` in `database` as the Athena SELECT `sql` (its
+        table names qualified by `database`), registered in the catalog as the engine registers
+        views; returns its columns. Raises, defining nothing, when the query does not bind."""
+        raise NotImplementedError
+
     def ensure_workgroup(self, name: str, bytes_scanned_cutoff: int, dry_run: bool = False) -> str:
         """Provision the tenant's query workgroup; returns what was (or would be) done."""
         raise NotImplementedError

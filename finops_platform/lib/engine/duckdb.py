@@ -9,15 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+from sqlglot.errors import SqlglotError
 
 from finops_platform.lib.catalog import Catalog, CatalogEntryError, CatalogPartition, CatalogTable
 from finops_platform.lib.catalog.base import SuppliedColumns
-from finops_platform.lib.catalog.types import engine_type
+from finops_platform.lib.catalog.types import engine_type, glue_type
 from finops_platform.lib.engine.base import EngineSession, PartitionWrite, QueryEngine, QueryStats
 from finops_platform.lib.engine.connection import restricted_connection
 from finops_platform.lib.sql import Identifier, transpile
@@ -27,12 +29,27 @@ from finops_platform.lib.store import LocalObjectStore
 class DuckDBSession(EngineSession):
     dialect = "duckdb"
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+    def __init__(
+        self, connection: duckdb.DuckDBPyConnection, views: Sequence[CatalogTable] = ()
+    ) -> None:
         self.connection = connection
         self.stats = QueryStats()  # in-process: nothing billed
+        # The catalog's views, each defined before the first query that names it: binding
+        # focus_cost's query takes longer than the rest of a session's set-up, and most
+        # sessions never read it.
+        self._pending_views = {view.name.lower(): view for view in views}
 
     def query_native(self, sql: str) -> pa.Table:
+        self.define_views_named(sql)
         return self.connection.sql(sql).to_arrow_table()
+
+    def define_views_named(self, sql: str) -> None:
+        """Define the pending catalog views whose names `sql` contains (a name in a string or
+        a comment defines one needlessly, never wrongly). One that no longer binds (a column
+        its query names is gone) fails its own readers only, with DuckDB's reason."""
+        text = sql.lower()
+        for name in [name for name in self._pending_views if name in text]:
+            _create_catalog_view(self.connection, self._pending_views.pop(name))
 
 
 class DuckDBEngine(QueryEngine):
@@ -47,7 +64,8 @@ class DuckDBEngine(QueryEngine):
     def session(self, database: str, writable: Sequence[Path] = ()) -> Iterator[DuckDBSession]:
         """Reads exactly the files published for the registered partitions of `database`'s
         tables, and can create nothing outside `writable` (only `write_partition` gives one)."""
-        views = [(table, *self._view(table)) for table in self.catalog.list_tables(database)]
+        tables = self.catalog.list_tables(database)
+        views = [(table, *self._view(table)) for table in tables if not table.is_view]
         readable = [path for _, _, files in views for path in files]
         with restricted_connection(
             readable, writable, memory_limit=self.memory_limit, threads=self.threads
@@ -55,10 +73,28 @@ class DuckDBEngine(QueryEngine):
             schema = Identifier(database).name
             connection.execute(f'CREATE SCHEMA "{schema}"')
             for table, select, _ in views:
-                name = f'"{schema}"."{Identifier(table.name).name}"'
-                connection.execute(f"CREATE VIEW {name} AS {select}")
+                connection.execute(f"CREATE VIEW {_qualified(table)} AS {select}")
             connection.execute(f'USE "{schema}"')
-            yield DuckDBSession(connection)
+            yield DuckDBSession(connection, [table for table in tables if table.is_view])
+
+    def define_view(self, database: str, name: str, sql: str) -> pa.Schema:
+        """The view's query is bound in a session over the database (as Athena checks it),
+        then recorded in the catalog; each session defines it anew over its tables."""
+        select = _duckdb_view_sql(sql)
+        with self.session(database) as session:
+            session.define_views_named(select)
+            schema = session.connection.sql(select).limit(0).to_arrow_table().schema
+        self.catalog.upsert_table(
+            CatalogTable(
+                database=database,
+                name=name,
+                location="",
+                columns={field.name: glue_type(field.type) for field in schema},
+                partition_keys={},
+                view_sql=sql,
+            )
+        )
+        return schema
 
     def write_partition(self, database: str, sql: str, location: str) -> PartitionWrite:
         select = transpile(sql, "duckdb")
@@ -133,6 +169,26 @@ class DuckDBEngine(QueryEngine):
         if published is None:
             return sorted(folder.glob("*.parquet"))
         return [folder / name for name in sorted(published)]
+
+
+def _qualified(table: CatalogTable) -> str:
+    return f'"{Identifier(table.database).name}"."{Identifier(table.name).name}"'
+
+
+@cache
+def _duckdb_view_sql(athena_sql: str) -> str:
+    """A catalog view's query in DuckDB's dialect (every session defines the views again, and
+    transpiling a long query takes longer than binding it)."""
+    return transpile(athena_sql, "duckdb")
+
+
+def _create_catalog_view(connection: duckdb.DuckDBPyConnection, table: CatalogTable) -> None:
+    name = _qualified(table)
+    try:
+        connection.execute(f"CREATE VIEW {name} AS {_duckdb_view_sql(table.view_sql or '')}")
+    except (duckdb.Error, ValueError, SqlglotError) as exc:  # the last two: unreadable SQL
+        reason = f"view {table.database}.{table.name} does not bind: {exc}"
+        connection.execute(f"CREATE VIEW {name} AS {failing_select(table, reason)}")
 
 
 def _hive_options(table: CatalogTable) -> str:
