@@ -19,6 +19,29 @@ services AS (
 units AS (
     {{ include fragments/focus_units.sql }}
 ),
+-- The two lists as maps, in one row: a column that needs them looks its key up in an
+-- expression rather than a join, so a query that reads only costs (the month's check) neither
+-- joins nor reads what the keys are made of (the product map). A key listed twice is an error.
+lists AS (
+    SELECT
+        name_by_key, category_by_key, subcategory_by_key, category_by_name,
+        subcategory_by_name, unit_by_aws_unit
+    FROM (
+        SELECT
+            map_from_entries(array_agg(ROW(service_key, service_name))) AS name_by_key,
+            map_from_entries(array_agg(ROW(service_key, service_category))) AS category_by_key,
+            map_from_entries(array_agg(ROW(service_key, service_subcategory)))
+                AS subcategory_by_key,
+            map_from_entries(array_agg(ROW(service_name, service_category))) AS category_by_name,
+            map_from_entries(array_agg(ROW(service_name, service_subcategory)))
+                AS subcategory_by_name
+        FROM services
+    ) AS by_service
+    CROSS JOIN (
+        SELECT map_from_entries(array_agg(ROW(aws_unit, focus_unit))) AS unit_by_aws_unit
+        FROM units
+    ) AS by_unit
+),
 -- The unit each usage type of each service is priced in this month, for its line items that
 -- AWS left without one (free tier). Three columns of the month, not a window over all of them.
 priced_units AS (
@@ -131,6 +154,7 @@ charges AS (
 measured AS (
     SELECT
         charges.*,
+        lists.*,
         CASE WHEN is_unused THEN 'Usage' ELSE charge_category END AS focus_category,
         CASE WHEN is_unused THEN 0 ELSE unblended_cost END AS billed_cost,
         CASE
@@ -158,7 +182,7 @@ measured AS (
         CASE
             WHEN is_unused AND line_item_type = 'SavingsPlanRecurringFee'
                 THEN coalesce(line_item_currency_code, 'USD')
-            ELSE coalesce(units.focus_unit, unit_as_billed)
+            ELSE coalesce(element_at(unit_by_aws_unit, unit_as_billed), unit_as_billed)
         END AS unit,
         -- The name of a service the list does not have: AWS's, else the product code.
         coalesce(
@@ -170,7 +194,7 @@ measured AS (
         coalesce(json_format(CAST(resource_tags AS JSON)), '{}') AS tags_json,
         coalesce(json_format(CAST(cost_category AS JSON)), '{}') AS cost_category_json
     FROM charges
-    LEFT JOIN units ON units.aws_unit = charges.unit_as_billed
+    CROSS JOIN lists
 ),
 -- The unit prices, in the billing currency (the CUR prices in it too), which FOCUS names
 -- twice: as billed and in the pricing currency.
@@ -314,10 +338,19 @@ SELECT
         WHEN line_item_resource_id LIKE 'arn:%'
             THEN nullif(split_part(split_part(line_item_resource_id, ':', 6), '/', 1), '')
     END AS ResourceType,
-    coalesce(services.service_category, named.service_category, 'Other') AS ServiceCategory,
-    coalesce(services.service_name, unlisted_name) AS ServiceName,
-    coalesce(services.service_subcategory, named.service_subcategory, 'Other (Other)')
-        AS ServiceSubcategory,
+    -- A product code not listed takes the category of the name AWS gives it, so a name keeps
+    -- one category whichever code bills it.
+    coalesce(
+        element_at(category_by_key, service_key),
+        element_at(category_by_name, unlisted_name),
+        'Other'
+    ) AS ServiceCategory,
+    coalesce(element_at(name_by_key, service_key), unlisted_name) AS ServiceName,
+    coalesce(
+        element_at(subcategory_by_key, service_key),
+        element_at(subcategory_by_name, unlisted_name),
+        'Other (Other)'
+    ) AS ServiceSubcategory,
     nullif(product_sku, '') AS SkuId,
     -- AWS's usage type is what a SKU meters (AWS's FOCUS 1.2 export moved x_UsageType here).
     CASE WHEN nullif(product_sku, '') IS NOT NULL THEN nullif(usage_type, '') END AS SkuMeter,
@@ -355,7 +388,3 @@ SELECT
     year,
     month
 FROM priced
-LEFT JOIN services ON services.service_key = priced.service_key
--- A product code not listed takes the category of the name AWS gives it, so a name keeps one
--- category whichever code bills it.
-LEFT JOIN services AS named ON named.service_name = priced.unlisted_name
