@@ -24,16 +24,17 @@ from finops_platform.defs.curated.tables import CURATED_TABLES, CuratedTable
 from finops_platform.lake import partition_values
 from finops_platform.lib.catalog import Catalog
 from finops_platform.lib.engine import QueryEngine
-from finops_platform.lib.sql import load_sql, render
+from finops_platform.lib.engine.base import QueryStats
+from finops_platform.lib.sql import SqlValue, load_sql, render
 from finops_platform.lib.store import ObjectStore
 from finops_platform.resources import FinOpsSettings
+from finops_platform.settings import TenantConfig
 
 
 def build_curated_asset(
     spec: CuratedTable, partitions_def: dg.PartitionsDefinition, kinds: set[str]
 ) -> dg.AssetsDefinition:
     key = spec.key
-    materialize = build_view if spec.view else build
 
     @dg.asset(
         key=key,
@@ -53,7 +54,7 @@ def build_curated_asset(
         store: ObjectStore,
     ) -> Iterator[Reported]:
         yield from materialize_each(
-            context, lambda key: materialize(spec, key, finops, catalog, engine, store)
+            context, lambda key: build(spec, key, finops, catalog, engine, store)
         )
 
     return curated
@@ -68,10 +69,12 @@ def build(
     store: ObjectStore,
 ) -> dg.MaterializeResult:
     """One curated table's tenant x month: its SQL's result, checked, then kept (or, when a
-    blocking check fails, the previous version put back)."""
+    blocking check fails, the previous version put back). A view is defined instead."""
     org_id, month = tenant_and_month(key)
     tenant = finops.tenant(org_id)
     params = partition_params(tenant, month)
+    if spec.view:
+        return build_view(spec, tenant, params, finops.lake_root, catalog, engine, store)
     upstream = [keys.table_name(dep) for dep in spec.deps]
     values = partition_values(month, org_id)
     with replacing_partition(
@@ -86,10 +89,7 @@ def build(
         org_id=org_id,
         upstream=upstream_fingerprints(catalog, tenant.database, upstream, values),
     ) as written:
-        with engine.session(tenant.database) as session:
-            check_results = [check.evaluate(session, params) for check in spec.checks]
-            metrics = query_metrics(session, spec.metrics_sql, params) if spec.metrics_sql else {}
-        keep_if_blocking_checks_pass(spec.checks, check_results)
+        check_results, metrics, stats = checked(spec, engine, tenant.database, params)
         if spec.mirrored_centrally:
             central = finops.settings.environment.central_database
             follow_tenant_partition(catalog, central, finops.lake_root, tenant, month)
@@ -97,47 +97,55 @@ def build(
         metadata={
             **table_metadata(tenant.database, spec.name, written),
             **metrics,
-            **written.stats.plus(session.stats).metadata(),
+            **written.stats.plus(stats).metadata(),
         },
         check_results=check_results,
     )
 
 
+def checked(
+    spec: CuratedTable, engine: QueryEngine, database: str, params: dict[str, SqlValue]
+) -> tuple[list[dg.AssetCheckResult], dict[str, object], QueryStats]:
+    """A partition's checks and metrics, in one session: raises BlockingCheckFailed (which
+    puts the previous version back) when a blocking check failed."""
+    with engine.session(database) as session:
+        check_results = [check.evaluate(session, params) for check in spec.checks]
+        metrics = query_metrics(session, spec.metrics_sql, params) if spec.metrics_sql else {}
+    keep_if_blocking_checks_pass(spec.checks, check_results)
+    return check_results, metrics, session.stats
+
+
 def build_view(
     spec: CuratedTable,
-    key: dg.MultiPartitionKey,
-    finops: FinOpsSettings,
+    tenant: TenantConfig,
+    params: dict[str, SqlValue],
+    lake_root: str,
     catalog: Catalog,
     engine: QueryEngine,
     store: ObjectStore,
 ) -> dg.MaterializeResult:
-    """A curated view's tenant x month: the view (re)defined over the tenant's database and
-    checked through it for this month; when a blocking check fails, the previous definition is
-    put back. Nothing is written: the month is read from tb_cur_raw whenever the view is."""
-    org_id, month = tenant_and_month(key)
-    tenant = finops.tenant(org_id)
-    params = partition_params(tenant, month)
+    """A curated view's tenant x month (`params`): the view (re)defined over the tenant's
+    database and checked through it for this month; when a blocking check fails, the previous
+    definition is put back. Nothing is written: the month is read from tb_cur_raw whenever the
+    view is."""
     with replacing_view(
         engine,
         catalog,
         store,
         database=tenant.database,
         name=spec.name,
-        lake_root=finops.lake_root,
+        lake_root=lake_root,
         sql=render(load_sql(spec.sql), {"database": params["database"]}),
-        org_id=org_id,
+        org_id=tenant.org_id,
     ) as schema:
-        with engine.session(tenant.database) as session:
-            check_results = [check.evaluate(session, params) for check in spec.checks]
-            metrics = query_metrics(session, spec.metrics_sql, params) if spec.metrics_sql else {}
-        keep_if_blocking_checks_pass(spec.checks, check_results)
+        check_results, metrics, stats = checked(spec, engine, tenant.database, params)
     return dg.MaterializeResult(
         metadata={
             "dagster/table_name": f"{tenant.database}.{spec.name}",
             "dagster/column_schema": column_schema(schema, spec.name),
             "view": True,
             **metrics,
-            **session.stats.metadata(),
+            **stats.metadata(),
         },
         check_results=check_results,
     )
