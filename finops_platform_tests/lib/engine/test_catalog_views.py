@@ -127,3 +127,17 @@ def test_a_view_that_no_longer_binds_fails_its_readers_only(engine: DuckDBEngine
     with pytest.raises(Exception, match=f"view {DATABASE}.{VIEW} does not bind"):
         read(engine)
     assert read(engine, "SELECT count(*) AS n FROM cost_daily") == [{"n": 2}]
+
+
+def test_a_view_edited_to_read_another_tenants_database_reads_nothing(
+    engine: DuckDBEngine,
+) -> None:
+    """A hostile edit of the catalog entry cannot widen what a session reads: the other
+    tenant's database is not in the session (nor its files among the readable ones)."""
+    engine.catalog.ensure_database("custos_b_db")
+    define(engine, SELECT_DOUBLED)
+    entry = engine.catalog.get_table(DATABASE, VIEW)
+    stolen = SELECT_DOUBLED.replace(DATABASE, "custos_b_db")
+    engine.catalog.upsert_table(entry.model_copy(update={"view_sql": stolen}))
+    with pytest.raises(Exception, match=f"view {DATABASE}.{VIEW} does not bind"):
+        read(engine)
