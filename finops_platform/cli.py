@@ -688,12 +688,9 @@ def export(
     every digit. A FOCUS dataset (focus_cost) is written as FOCUS tools read it: FOCUS and x_
     columns only, timestamps in UTC.
     """
-    import pyarrow.csv as pa_csv
-    import pyarrow.parquet as pq
-
     from finops_platform.defs.curated.tables import focus_datasets
     from finops_platform.lib.cur.schema import PARTITION_COLUMNS
-    from finops_platform.output import csv_ready, focus_ready
+    from finops_platform.output import write_export
 
     database, who = _database(obj, org_id, central)
     suffix = output.suffix.lower()
@@ -714,25 +711,29 @@ def export(
             f"(its partition keys: {', '.join(partitioned_by) or 'none'})"
         )
     sql = f'SELECT * FROM "{definition.name}" WHERE year = {month.year} AND month = {month.month}'
-    with obj.engine().session(database) as session:
-        table = session.query(sql)
-    if table.num_rows == 0:
+    focus = definition.name in focus_datasets()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    # Written beside the output and renamed over it when whole: an interrupted export leaves
+    # the previous file as it was.
+    partial = output.with_name(output.name + ".partial")
+    try:
+        with obj.engine().session(database) as session:
+            rows = write_export(
+                session.query_batches(sql),
+                partial,
+                as_csv=suffix == ".csv",
+                focus_partition_keys=partitioned_by if focus else None,
+            )
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    if rows == 0:
         raise UserError(
             f"{who} table {definition.name} has no rows for {month:%Y-%m}; load the month with "
             f"`finops run --month {month:%Y-%m}` first"
         )
-    if definition.name in focus_datasets():
-        table = focus_ready(table, partitioned_by, as_text=suffix == ".csv")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".partial")
-    if suffix == ".parquet":
-        pq.write_table(table, partial)
-    else:
-        pa_csv.write_csv(csv_ready(table), partial)
     partial.replace(output)
-    click.echo(
-        f"wrote {table.num_rows:,} rows of {database}.{definition.name} {month:%Y-%m} to {output}"
-    )
+    click.echo(f"wrote {rows:,} rows of {database}.{definition.name} {month:%Y-%m} to {output}")
 
 
 @main.command("sla")

@@ -14,6 +14,7 @@ import json
 import sys
 from collections.abc import Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 import click
@@ -158,6 +159,43 @@ def focus_ready(
             utc = pc.strftime(seconds, format="%Y-%m-%dT%H:%M:%SZ")
         table = table.set_column(index, pa.field(field.name, utc.type), utc)
     return table
+
+
+def write_export(
+    batches: pa.RecordBatchReader,
+    path: Path,
+    *,
+    as_csv: bool,
+    focus_partition_keys: Sequence[str] | None = None,
+) -> int:
+    """Write a streamed result to `path` as Parquet (a row group a batch) or CSV (nested values
+    as JSON text, `csv_ready`), one batch at a time, so memory follows a batch, not the month;
+    a FOCUS dataset's batches are made `focus_ready` (`focus_partition_keys`: the catalog's
+    partition columns it drops). Returns the rows written; writes nothing for none."""
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
+    writer: pq.ParquetWriter | pa_csv.CSVWriter | None = None
+    rows = 0
+    try:
+        for batch in batches:
+            table = pa.Table.from_batches([batch])
+            if focus_partition_keys is not None:
+                table = focus_ready(table, focus_partition_keys, as_text=as_csv)
+            if as_csv:
+                table = csv_ready(table)
+            if writer is None:
+                writer = (
+                    pa_csv.CSVWriter(path, table.schema)
+                    if as_csv
+                    else pq.ParquetWriter(path, table.schema)
+                )
+            writer.write_table(table)
+            rows += table.num_rows
+    finally:
+        if writer is not None:
+            writer.close()
+    return rows
 
 
 def format_dicts(columns: Sequence[str], rows: Sequence[dict], fmt: str) -> str:

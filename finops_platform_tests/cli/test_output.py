@@ -116,3 +116,47 @@ def test_run_progress_rewrites_the_step_line_only_on_a_terminal() -> None:
                 "[1-2/3] acme 2026-06..2026-07: raw_cur ...",
                 "[1-2/3] acme 2026-06..2026-07: tb_cur_raw ...",
             ]
+
+
+def test_an_export_is_written_a_batch_at_a_time(tmp_path: Path) -> None:
+    """`write_export` writes each batch as it comes: a Parquet row group per batch, one CSV
+    header, a FOCUS dataset's partition columns dropped and its times in UTC in every batch."""
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
+    from finops_platform.output import write_export
+
+    def batch(day: int) -> pa.RecordBatch:
+        return pa.RecordBatch.from_pydict(
+            {
+                "ChargePeriodStart": pa.array([dt.datetime(2026, 9, day)] * 2, pa.timestamp("us")),
+                "Tags": pa.array([[("team", "a")], []], pa.map_(pa.string(), pa.string())),
+                "year": [2026, 2026],
+                "month": [9, 9],
+            }
+        )
+
+    def reader() -> pa.RecordBatchReader:
+        batches = [batch(day) for day in (1, 2, 3)]
+        return pa.RecordBatchReader.from_batches(batches[0].schema, batches)
+
+    keys = ["year", "month"]
+    parquet, text = tmp_path / "focus.parquet", tmp_path / "focus.csv"
+    assert write_export(reader(), parquet, as_csv=False, focus_partition_keys=keys) == 6
+    assert pq.ParquetFile(parquet).metadata.num_row_groups == 3
+    written = pq.read_table(parquet)
+    assert written.column_names == ["ChargePeriodStart", "Tags"]
+    assert written.schema.field("ChargePeriodStart").type.tz == "UTC"
+
+    assert write_export(reader(), text, as_csv=True, focus_partition_keys=keys) == 6
+    lines = text.read_text().splitlines()
+    assert lines[0] == '"ChargePeriodStart","Tags"' and len(lines) == 7
+    assert lines[1] == '"2026-09-01T00:00:00Z","{""team"": ""a""}"'
+    assert pa_csv.read_csv(text).num_rows == 6
+
+    empty = pa.RecordBatchReader.from_batches(batch(1).schema, [])
+    assert write_export(empty, tmp_path / "none.parquet", as_csv=False) == 0
+    assert not (tmp_path / "none.parquet").exists()

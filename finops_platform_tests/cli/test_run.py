@@ -4,10 +4,12 @@ stderr, data on stdout, one line for a problem, Ctrl-C stops everything."""
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,6 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import Result
 
+from finops_platform.lib.engine.duckdb import DuckDBSession
 from finops_platform.sample.split import CLUSTERS, ECS_CLUSTERS
 from finops_platform_tests.cli.support import PROGRESS, finops, messages, one_error
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
@@ -236,6 +239,34 @@ def test_export_writes_focus_cost_as_a_focus_file(loaded: Path, tmp_path: Path) 
     assert text.column_names == focus.column_names and text.num_rows == focus.num_rows
     starts = text.column("ChargePeriodStart").to_pylist()
     assert all(len(s) == 20 and s[10] == "T" and s.endswith("Z") for s in starts)
+
+
+def test_an_export_interrupted_by_a_full_disk_keeps_the_previous_file(
+    loaded: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file is streamed to `<output>.partial` and renamed when whole: a write that fails
+    after the first batch (a full disk) leaves the earlier export as it was, and no partial."""
+    target = tmp_path / "focus.parquet"
+    assert export("focus_cost", target).exit_code == 0
+    before = target.read_bytes()
+    streamed = DuckDBSession.query_batches
+
+    def disk_full_after_one_batch(session: DuckDBSession, sql: str) -> pa.RecordBatchReader:
+        reader = streamed(session, sql)
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            yield reader.read_next_batch()
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        return pa.RecordBatchReader.from_batches(reader.schema, batches())
+
+    monkeypatch.setattr(DuckDBSession, "query_batches", disk_full_after_one_batch)
+    result = export("focus_cost", target)
+    assert result.exit_code != 0 and "No space left on device" in result.output
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("focus")) == [
+        "focus.parquet"
+    ]
 
 
 def test_export_refuses_an_unknown_table_listing_the_tenants_tables(

@@ -60,6 +60,12 @@ class EngineSession:
         """Run Athena (Trino) SQL, transpiled for the engine."""
         return self.query_native(transpile(sql, self.dialect))
 
+    def query_batches(self, sql: str) -> pa.RecordBatchReader:
+        """Run Athena (Trino) SQL and stream the result in record batches, for a result too
+        large to hold (`finops export` of a month of line items). Consumed inside the session.
+        By default the engine's whole result, as batches; an engine that can stream does."""
+        return self.query(sql).to_reader()
+
     def user_query(self, sql: str) -> pa.Table:
         """Run one statement a user wrote: refused (ReadOnlyError) unless it only reads, before
         it reaches the engine; the session itself can change nothing either."""

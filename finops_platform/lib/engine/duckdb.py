@@ -25,6 +25,10 @@ from finops_platform.lib.engine.connection import restricted_connection
 from finops_platform.lib.sql import Identifier, transpile
 from finops_platform.lib.store import LocalObjectStore
 
+# Rows per batch of a streamed result: a Parquet row group's worth (DuckDB's default), about
+# 100 MB of a wide table such as focus_cost.
+STREAMED_BATCH_ROWS = 122_880
+
 
 class DuckDBSession(EngineSession):
     dialect = "duckdb"
@@ -42,6 +46,13 @@ class DuckDBSession(EngineSession):
     def query_native(self, sql: str) -> pa.Table:
         self.define_views_named(sql)
         return self.connection.sql(sql).to_arrow_table()
+
+    def query_batches(self, sql: str) -> pa.RecordBatchReader:
+        """The result streamed from DuckDB a batch at a time: memory follows the batch, not
+        the result (DuckDB computes the next batch as the reader asks for it)."""
+        native = transpile(sql, self.dialect)
+        self.define_views_named(native)
+        return self.connection.sql(native).to_arrow_reader(STREAMED_BATCH_ROWS)
 
     def define_views_named(self, sql: str) -> None:
         """Define the pending catalog views whose names `sql` contains (a name in a string or

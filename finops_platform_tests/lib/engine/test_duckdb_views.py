@@ -3,12 +3,13 @@
 import datetime as dt
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from finops_platform.defs.common.tables import replacing_partition
 from finops_platform.lib.catalog.base import CatalogPartition
 from finops_platform.lib.catalog.local import LocalCatalog
-from finops_platform.lib.engine.duckdb import DuckDBEngine
+from finops_platform.lib.engine.duckdb import STREAMED_BATCH_ROWS, DuckDBEngine
 from finops_platform.lib.store.local import LocalObjectStore
 
 DATABASE = "custos_a_db"
@@ -106,3 +107,19 @@ def test_an_entry_without_a_file_list_still_reads_its_folder(engine: DuckDBEngin
     with engine.session(DATABASE) as session:
         rows = session.query("SELECT cost FROM cost_daily").to_pylist()
     assert rows == [{"cost": 1}]
+
+
+def test_a_large_result_streams_in_batches_equal_to_the_whole(engine: DuckDBEngine) -> None:
+    """`query_batches` (what `finops export` writes from) hands the result over a batch at a
+    time, the same rows as `query`, so memory follows a batch, not the month."""
+    rows = 3 * STREAMED_BATCH_ROWS + 5
+    publish(engine, 1, f"SELECT x AS cost FROM UNNEST(sequence(1, {rows})) AS t (x)")
+    sql = "SELECT cost FROM cost_daily WHERE month = 1"
+    with engine.session(DATABASE) as session:
+        whole = session.query(sql)
+        batches = list(session.query_batches(sql))
+    assert len(batches) >= 4
+    assert max(batch.num_rows for batch in batches) <= STREAMED_BATCH_ROWS
+    streamed = pa.Table.from_batches(batches)
+    assert sorted(streamed.column("cost").to_pylist()) == sorted(whole.column("cost").to_pylist())
+    assert streamed.num_rows == rows
