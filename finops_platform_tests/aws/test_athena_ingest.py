@@ -234,6 +234,55 @@ def run_through(
     return result
 
 
+def assert_whole_trino(queries: list[str], target: str) -> None:
+    """Each statement sent to Athena reads as Trino whole, and writes back to the same tree."""
+    for query in queries:
+        statement = query.removeprefix("UNLOAD (").rsplit(f") TO '{target}'", 1)[0]
+        tree = sqlglot.parse_one(statement, read="trino", error_level=ErrorLevel.RAISE)
+        assert isinstance(tree, exp.Query) and not list(tree.find_all(exp.Command))
+        written = tree.sql("trino", unsupported_level=ErrorLevel.RAISE)
+        assert sqlglot.parse_one(written, read="trino") == tree
+
+
+def assert_only_footers_read(stand_in: AthenaStandIn) -> None:
+    """The worker read each data file's footer and no other data byte: every GET of a data
+    file is a ranged read that starts inside the footer."""
+    sizes = data_sizes()
+    data_gets = [(r, n) for r, n in stand_in.gets(SOURCE) if object_key(r) in sizes]
+    assert {object_key(r) for r, _ in data_gets} == set(sizes)
+    for request, _ in data_gets:
+        key = object_key(request)
+        assert request.range, f"an unranged GET of the data file {key}"
+        first = int(request.range.removeprefix("bytes=").split("-")[0])
+        assert first >= footer_start(key, sizes[key]), (key, request.range)
+    footers = sum(size - footer_start(key, size) for key, size in sizes.items())
+    assert sum(n for _, n in data_gets) == footers + 8 * len(sizes)
+
+
+def assert_proven_on_duckdb(
+    unload: str, target: str, delivered: GeneratedDelivery, local: Path
+) -> None:
+    """The SELECT Athena was sent, run on DuckDB over the same files (the Glue table a view
+    with "$path"): the delivery's rows and exact total, every file as lineage, and the
+    validation SQL passes it."""
+    select = unload.removeprefix("UNLOAD (").rsplit(f") TO '{target}'", 1)[0]
+    (table,) = set(re.findall(r'FROM "(tb_cur_ingest_\w+?)_0"', select))
+    files = [
+        SourceFile(path, f"s3://{SOURCE}/tenant-alpha/{path.relative_to(local)}")
+        for path in delivered.data_files
+    ]
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")
+    register_views(connection, parquet_groups(files, "alpha"), table)
+    connection.execute(f'CREATE VIEW "staged" AS {transpile(select, "duckdb")}')
+    proven = profile_month(DuckDBSession(connection), "staged", MONTH)
+    assert proven.row_count == delivered.rows
+    assert proven.unblended_cost == delivered.unblended_total
+    assert proven.duplicated_keys == proven.rows_outside_period == 0
+    sources = connection.sql('SELECT DISTINCT x_source_file FROM "staged"').fetchall()
+    assert sorted(uri for (uri,) in sources) == sorted(f.uri for f in files)
+
+
 # What an ingest of the month killed midway left: a delivery table and its file list.
 LEFTOVER = "tb_cur_ingest_202609_0123456789ab_delivery_0"
 LISTING = f"s3://{LAKE}/custos/_staging/cur/org=alpha/year=2026/month=9/0123456789ab/group=0/"
@@ -308,47 +357,14 @@ def test_a_staging_ingest_runs_in_athena_and_reads_no_data_byte(
     assert f'FROM "{staged["Name"]}"' in profile_sql and "count_if" in profile_sql
     assert f'FROM "{staged["Name"]}"' in duplicates_sql
     assert len(read_back_sql) == 2
-    for query in stand_in.queries():  # each reads as Trino whole, and back to the same tree
-        statement = query.removeprefix("UNLOAD (").rsplit(f") TO '{target}'", 1)[0]
-        tree = sqlglot.parse_one(statement, read="trino", error_level=ErrorLevel.RAISE)
-        assert isinstance(tree, exp.Query) and not list(tree.find_all(exp.Command))
-        written = tree.sql("trino", unsupported_level=ErrorLevel.RAISE)
-        assert sqlglot.parse_one(written, read="trino") == tree
+    assert_whole_trino(stand_in.queries(), target)
     assert registered() == target
     assert f"{target.removeprefix(f's3://{LAKE}/')}_SUCCESS" in lake_keys()
     assert not [k for k in lake_keys() if k.startswith("custos/_staging/")]  # every list gone
 
-    # The worker read the manifest and each data file's footer, and no other data byte: every
-    # GET of a data file is a ranged read that starts inside the footer.
-    sizes = data_sizes()
-    data_gets = [(r, n) for r, n in stand_in.gets(SOURCE) if object_key(r) in sizes]
-    assert {object_key(r) for r, _ in data_gets} == set(sizes)
-    for request, _ in data_gets:
-        key = object_key(request)
-        assert request.range, f"an unranged GET of the data file {key}"
-        first = int(request.range.removeprefix("bytes=").split("-")[0])
-        assert first >= footer_start(key, sizes[key]), (key, request.range)
-    footers = sum(size - footer_start(key, size) for key, size in sizes.items())
-    assert sum(n for _, n in data_gets) == footers + 8 * len(sizes)
-
-    # The SQL Athena was sent, run on DuckDB over the same files (the Glue table a view with
-    # "$path"): the delivery's exact total, and the validation SQL passes it.
-    select = unload.removeprefix("UNLOAD (").rsplit(f") TO '{target}'", 1)[0]
-    local = tmp_path / "delivery"
-    files = [
-        SourceFile(path, f"s3://{SOURCE}/tenant-alpha/{path.relative_to(local)}")
-        for path in staging.data_files
-    ]
-    connection = duckdb.connect()
-    connection.execute("SET TimeZone = 'UTC'")
-    register_views(connection, parquet_groups(files, "alpha"), delivery["Name"].removesuffix("_0"))
-    connection.execute(f'CREATE VIEW "{staged["Name"]}" AS {transpile(select, "duckdb")}')
-    proven = profile_month(DuckDBSession(connection), staged["Name"], MONTH)
-    assert proven.row_count == staging.rows == 30_000
-    assert proven.unblended_cost == staging.unblended_total
-    assert proven.duplicated_keys == proven.rows_outside_period == 0
-    sources = connection.sql(f'SELECT DISTINCT x_source_file FROM "{staged["Name"]}"').fetchall()
-    assert sorted(uri for (uri,) in sources) == sorted(f.uri for f in files)
+    assert_only_footers_read(stand_in)
+    assert_proven_on_duckdb(unload, target, staging, tmp_path / "delivery")
+    assert staging.rows == 30_000
 
     metadata = next(
         e.step_materialization_data.materialization.metadata
@@ -398,7 +414,42 @@ def test_a_failed_unload_or_check_leaves_the_previous_version_registered(
     assert not [k for k in lake_keys() if k.startswith(previous.removeprefix(f"s3://{LAKE}/"))]
 
 
-@pytest.mark.parametrize("fmt", ["legacy-csv", "cur2-csv", "focus", "focus-csv"])
+def redeliver(local: Path, fmt: Format) -> GeneratedDelivery:
+    """The tenant now delivers `fmt` instead of legacy Parquet."""
+    s3 = boto3.client("s3")
+    for listed in s3.list_objects_v2(Bucket=SOURCE, Prefix="tenant-alpha/")["Contents"]:
+        s3.delete_object(Bucket=SOURCE, Key=listed["Key"])
+    return deliver(local, fmt)
+
+
+def test_a_focus_export_in_parquet_is_mapped_inside_athena(
+    staging: GeneratedDelivery, aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AWS's FOCUS export in Parquet goes the Athena way too: its mapping (focus_source.py,
+    which numbers equal rows with a window) is UNLOADed over a table of its own files, the
+    worker reads only footers, and the SQL Athena was sent gives, on DuckDB over the same
+    files, a line item per FOCUS row and the export's exact BilledCost total."""
+    focus = redeliver(tmp_path / "focus", "focus")
+    queue_athena_results(aws, raw_ingest_results(MONTH, focus.rows))
+    stand_in = AthenaStandIn(aws)
+    result = run_through(stand_in, ["raw_cur"], monkeypatch)
+    assert result.success, [e.step_failure_data.error for e in result.get_step_failure_events()]
+    unload, profile_sql, _ = stand_in.queries()
+    (target,) = stand_in.unloads.values()
+    assert unload.startswith("UNLOAD (SELECT ") and '"focus_row_key"' in unload
+    assert "row_number() OVER" in unload and "count_if" in profile_sql
+    assert_whole_trino(stand_in.queries(), target)
+    assert_only_footers_read(stand_in)
+    assert_proven_on_duckdb(unload, target, focus, tmp_path / "focus")
+    metadata = next(
+        e.step_materialization_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    )
+    assert metadata["source_format"].value == "focus"
+    assert metadata["dagster/uri"].value == target
+
+
+@pytest.mark.parametrize("fmt", ["legacy-csv", "cur2-csv", "focus-csv"])
 def test_a_gzip_csv_delivery_is_still_normalized_on_the_worker(
     fmt: Format,
     staging: GeneratedDelivery,
@@ -407,12 +458,8 @@ def test_a_gzip_csv_delivery_is_still_normalized_on_the_worker(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Until Athena reads CSV deliveries, the Athena ingest hands them (legacy, CUR 2.0 and
-    FOCUS) to the worker path, and a FOCUS export in Parquet too: the month loads whole, and
-    no UNLOAD is sent."""
-    s3 = boto3.client("s3")  # the tenant now delivers gzip CSV instead
-    for listed in s3.list_objects_v2(Bucket=SOURCE, Prefix="tenant-alpha/")["Contents"]:
-        s3.delete_object(Bucket=SOURCE, Key=listed["Key"])
-    csv = deliver(tmp_path / "csv", fmt)
+    FOCUS) to the worker path: the month loads whole, and no UNLOAD is sent."""
+    csv = redeliver(tmp_path / "csv", fmt)
     stand_in = AthenaStandIn(aws)
     result = run_through(stand_in, ["raw_cur"], monkeypatch)
     assert result.success, [e.step_failure_data.error for e in result.get_step_failure_events()]

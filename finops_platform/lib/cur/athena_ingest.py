@@ -62,9 +62,10 @@ FILE_LIST = "files.txt"
 class AthenaIngest(MonthIngest):
     """The AWS environments: Athena normalizes and validates the delivery where it lies.
 
-    A gzip CSV delivery (legacy, CUR 2.0 or FOCUS) still goes through the worker (`csv`) until
-    its tables can be registered for Athena too (OpenCSVSerde and the manifest's types), and so
-    does a FOCUS export in Parquet (`delivery.WORKER_FORMATS`)."""
+    Legacy CUR, CUR 2.0 and the FOCUS export in Parquet run here (the FOCUS export through
+    its mapping, `focus_source`, the same SQL); a gzip CSV delivery (legacy, CUR 2.0 or FOCUS)
+    still goes through the worker (`csv`) until its tables can be registered for Athena too
+    (OpenCSVSerde and the manifest's types; `delivery.WORKER_FORMATS`)."""
 
     engine: AthenaEngine
     catalog: GlueCatalog

@@ -80,9 +80,9 @@ for _twin, _layout in LAYOUT_TWINS.items():
 DATA_EXPORTS_FORMATS: tuple[CurFormat, ...] = ("cur2", "cur2-csv", "focus", "focus-csv")
 # The CSV formats, whose column types are in their manifest.
 CSV_FORMATS: tuple[CurFormat, ...] = ("legacy-csv", "cur2-csv", "focus-csv")
-# Formats the worker normalizes even on AWS: the CSV ones, and the FOCUS export (its mapping
-# numbers rows with a window over the whole delivery; see `focus_source`).
-WORKER_FORMATS: tuple[CurFormat, ...] = (*CSV_FORMATS, "focus")
+# Formats the worker normalizes even on AWS: the CSV ones (Athena would read them through
+# OpenCSVSerde, as text, where the worker reads them typed by the manifest).
+WORKER_FORMATS: tuple[CurFormat, ...] = CSV_FORMATS
 
 
 def _relative(uri: str, root: str) -> str:
