@@ -23,6 +23,7 @@ class Results:
     by_size: dict[int, dict[str, Sample]]
     backfill: Sample
     pruning: Sample
+    focus_export: Sample  # at the largest size
 
     @property
     def largest(self) -> int:
@@ -193,6 +194,22 @@ def targets(results: Results) -> list[dict[str, Any]]:
     ]
 
 
+def focus_export_table(results: Results) -> str:
+    """Workload 7: the month's FOCUS line items written to Parquet, against the floor's copy."""
+    sample = results.focus_export
+    floor = results.by_size[results.largest]["floor"]
+    line = [
+        f"{sample.details['rows']:,}",
+        f"{sample.details['line_items']:,}",
+        f"{sample.seconds:.1f}",
+        f"{sample.details['bytes_written'] / 1e6:.1f} MB",
+        _gb(sample.peak_rss),
+        f"{sample.seconds / floor.seconds:.2f}",
+    ]
+    headers = ["FOCUS rows", "line items", "export s", "file", "peak RSS", "export/floor"]
+    return tabulate([line], headers=headers, disable_numparse=True, tablefmt="github")
+
+
 def targets_table(verdicts: list[dict[str, Any]], rows: int) -> str:
     lines = [
         [v["target"], v["measured"], v["goal"], "met" if v["met"] else "MISSED"] for v in verdicts
@@ -217,6 +234,7 @@ def render(results: Results, verdicts: list[dict[str, Any]], repeat: int) -> str
         ("Scaling of the pipeline (workload 4)", scaling_table(results)),
         ("Orchestration overhead (workload 5)", backfill_table(results)),
         ("Partition pruning (workload 6)", pruning_table(results)),
+        ("FOCUS export of the line items (workload 7)", focus_export_table(results)),
         ("Targets", targets_table(verdicts, results.largest)),
     ]
     body = "\n\n".join(f"## {title}\n\n{table}" for title, table in sections)

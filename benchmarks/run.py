@@ -147,7 +147,18 @@ def run_all(args: argparse.Namespace) -> report.Results:
         },
         args,
     )
-    return report.Results(by_size, backfill_sample, pruning_sample)
+    largest = max(sizes)
+    progress(f"FOCUS export of the line items at {report.rows_label(largest)} rows ...")
+    export_sample = repeated(
+        "focus_export",
+        {
+            "rows": largest,
+            "month": PIPELINE_MONTH.isoformat(),
+            "source": str(months[largest].source),
+        },
+        args,
+    )
+    return report.Results(by_size, backfill_sample, pruning_sample, export_sample)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -167,6 +178,7 @@ def main(argv: list[str] | None = None) -> None:
         },
         "backfill": asdict(results.backfill),
         "pruning": asdict(results.pruning),
+        "focus_export": asdict(results.focus_export),
         "targets": verdicts,
     }
     args.json.write_text(json.dumps(summary, indent=2, default=str))

@@ -20,6 +20,7 @@ WORKLOADS = {
     "pandas": "benchmarks.pandas_way",
     "backfill": "benchmarks.backfill",
     "pruning": "benchmarks.pruning",
+    "focus_export": "benchmarks.focus_export",
 }
 
 

@@ -688,51 +688,25 @@ def export(
     every digit. A FOCUS dataset (focus_cost) is written as FOCUS tools read it: FOCUS and x_
     columns only, timestamps in UTC.
     """
-    from finops_platform.defs.curated.tables import focus_datasets
-    from finops_platform.lib.cur.schema import PARTITION_COLUMNS
-    from finops_platform.output import write_export
+    from finops_platform.export import FORMATS, ExportError, export_month
 
     database, who = _database(obj, org_id, central)
-    suffix = output.suffix.lower()
-    if suffix not in (".parquet", ".csv"):
+    if output.suffix.lower() not in FORMATS:
         raise click.BadParameter(
             f"{str(output)!r} ends in neither .parquet nor .csv", param_hint="'--output'"
         )
     definition = obj.resources["catalog"].get_table(database, table_name.lower())
     if definition is None:
         raise _no_table(obj, database, who, table_name)
-    # A view (focus_cost) has no partition keys, but the partition columns of what it reads.
-    partitioned_by = list(definition.partition_keys) or [
-        name for name in PARTITION_COLUMNS if name in definition.columns
-    ]
-    if not {"year", "month"} <= set(partitioned_by):
-        raise UserError(
-            f"{database}.{definition.name} is not partitioned by year and month "
-            f"(its partition keys: {', '.join(partitioned_by) or 'none'})"
-        )
-    sql = f'SELECT * FROM "{definition.name}" WHERE year = {month.year} AND month = {month.month}'
-    focus = definition.name in focus_datasets()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    # Written beside the output and renamed over it when whole: an interrupted export leaves
-    # the previous file as it was.
-    partial = output.with_name(output.name + ".partial")
     try:
-        with obj.engine().session(database) as session:
-            rows = write_export(
-                session.query_batches(sql),
-                partial,
-                as_csv=suffix == ".csv",
-                focus_partition_keys=partitioned_by if focus else None,
-            )
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+        rows = export_month(obj.engine(), database, definition, month, output)
+    except ExportError as exc:
+        raise UserError(str(exc)) from exc
     if rows == 0:
         raise UserError(
             f"{who} table {definition.name} has no rows for {month:%Y-%m}; load the month with "
             f"`finops run --month {month:%Y-%m}` first"
         )
-    partial.replace(output)
     click.echo(f"wrote {rows:,} rows of {database}.{definition.name} {month:%Y-%m} to {output}")
 
 

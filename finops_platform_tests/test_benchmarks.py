@@ -12,6 +12,7 @@ SECTIONS = (
     "Scaling of the pipeline",
     "Orchestration overhead",
     "Partition pruning",
+    "FOCUS export of the line items (workload 7)",
     "Targets",
 )
 
@@ -38,3 +39,6 @@ def test_the_quick_mode_reports_every_workload(tmp_path: Path) -> None:
     assert report["backfill"]["details"]["partitions"] == 6
     assert report["pruning"]["details"]["whole_table"]["files_read"] == 12
     assert len(report["targets"]) == 7
+    export = report["focus_export"]["details"]
+    assert export["line_items"] == 200_000 and export["rows"] >= 200_000
+    assert export["bytes_written"] > 0
