@@ -179,6 +179,8 @@ def write_export(
     rows = 0
     try:
         for batch in batches:
+            if not batch.num_rows:  # a reader may hand over empty batches: no file for them
+                continue
             table = pa.Table.from_batches([batch])
             if focus_partition_keys is not None:
                 table = focus_ready(table, focus_partition_keys, as_text=as_csv)

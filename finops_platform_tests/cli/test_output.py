@@ -157,6 +157,8 @@ def test_an_export_is_written_a_batch_at_a_time(tmp_path: Path) -> None:
     assert lines[1] == '"2026-09-01T00:00:00Z","{""team"": ""a""}"'
     assert pa_csv.read_csv(text).num_rows == 6
 
-    empty = pa.RecordBatchReader.from_batches(batch(1).schema, [])
-    assert write_export(empty, tmp_path / "none.parquet", as_csv=False) == 0
-    assert not (tmp_path / "none.parquet").exists()
+    schema = batch(1).schema
+    for batches in ([], [batch(1).slice(0, 0)]):  # no batch, or only an empty one
+        empty = pa.RecordBatchReader.from_batches(schema, batches)
+        assert write_export(empty, tmp_path / "none.parquet", as_csv=False) == 0
+        assert not (tmp_path / "none.parquet").exists()
