@@ -1,5 +1,5 @@
 """Workload 7: the FOCUS line items of one tenant-month written to a file, as `finops export
-focus_cost --format parquet` writes them.
+focus_cost --output FILE.parquet` writes them.
 
 `focus_cost` is a view, so the line-item grain costs its time here, not in the run: the month is
 first loaded exactly as workload 1 loads it (untimed), then the export is timed. Its peak RSS is
@@ -30,6 +30,8 @@ def run(params: dict[str, Any], timer: Timer) -> dict[str, Any]:
             raise RuntimeError(f"loading the month failed: {report}")
         database = home.settings.tenants.get(ORG).database
         table = home.defs.resources["catalog"].get_table(database, TABLE)
+        if table is None:
+            raise RuntimeError(f"the run registered no {TABLE} in {database}")
         target = scratch / f"{TABLE}.parquet"
         Path("/proc/self/clear_refs").write_text("5")  # VmHWM from here on
         with timer:

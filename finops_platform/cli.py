@@ -702,6 +702,8 @@ def export(
         rows = export_month(obj.engine(), database, definition, month, output)
     except ExportError as exc:
         raise UserError(str(exc)) from exc
+    except OSError as exc:  # the file system refused it: a full disk, no permission
+        raise UserError(f"cannot write {output}: {exc.strerror or exc}") from exc
     if rows == 0:
         raise UserError(
             f"{who} table {definition.name} has no rows for {month:%Y-%m}; load the month with "

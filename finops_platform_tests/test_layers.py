@@ -16,7 +16,9 @@ PACKAGE = "finops_platform"
 # Top to bottom. A module may import its own layer's modules (where not independent) and any
 # layer below it, never one above.
 LAYERS = (
-    grimp.Layer("cli", "dashboard", "output", "runner", "provision", "ecs", independent=False),
+    grimp.Layer(
+        "cli", "dashboard", "output", "export", "runner", "provision", "ecs", independent=False
+    ),
     grimp.Layer("definitions"),
     grimp.Layer("defs"),
     grimp.Layer("resources"),

@@ -151,12 +151,17 @@ def staging(
     return deliver(tmp_path / "delivery", "legacy")
 
 
-def deliver(local: Path, fmt: Format) -> GeneratedDelivery:
+def deliver(local: Path, fmt: Format, all_null: str | None = None) -> GeneratedDelivery:
     """Three 10,000-row files (legacy Parquet: footers a small part of them), put in the
-    tenant's source path, manifest last."""
+    tenant's source path, manifest last; with `all_null`, that column of every file holds only
+    NULLs, written as Arrow's null type (as a writer that never saw a value may)."""
     delivery = generate_month(
         local, month=MONTH, rows=30_000, fmt=fmt, seed=4, rows_per_file=10_000
     )
+    for path in delivery.data_files if all_null else []:
+        table = pq.read_table(path)
+        index = table.schema.get_field_index(all_null)
+        pq.write_table(table.set_column(index, all_null, pa.nulls(table.num_rows)), path)
     for path in [*delivery.data_files, delivery.manifest_path]:
         boto3.client("s3").upload_file(str(path), SOURCE, f"tenant-alpha/{path.relative_to(local)}")
     return delivery
@@ -414,12 +419,12 @@ def test_a_failed_unload_or_check_leaves_the_previous_version_registered(
     assert not [k for k in lake_keys() if k.startswith(previous.removeprefix(f"s3://{LAKE}/"))]
 
 
-def redeliver(local: Path, fmt: Format) -> GeneratedDelivery:
-    """The tenant now delivers `fmt` instead of legacy Parquet."""
+def redeliver(local: Path, fmt: Format, all_null: str | None = None) -> GeneratedDelivery:
+    """The tenant now delivers `fmt` instead of legacy Parquet (`deliver`)."""
     s3 = boto3.client("s3")
     for listed in s3.list_objects_v2(Bucket=SOURCE, Prefix="tenant-alpha/")["Contents"]:
         s3.delete_object(Bucket=SOURCE, Key=listed["Key"])
-    return deliver(local, fmt)
+    return deliver(local, fmt, all_null)
 
 
 def test_a_focus_export_in_parquet_is_mapped_inside_athena(
@@ -428,8 +433,10 @@ def test_a_focus_export_in_parquet_is_mapped_inside_athena(
     """AWS's FOCUS export in Parquet goes the Athena way too: its mapping (focus_source.py,
     which numbers equal rows with a window) is UNLOADed over a table of its own files, the
     worker reads only footers, and the SQL Athena was sent gives, on DuckDB over the same
-    files, a line item per FOCUS row and the export's exact BilledCost total."""
-    focus = redeliver(tmp_path / "focus", "focus")
+    files, a line item per FOCUS row and the export's exact BilledCost total. The table's
+    columns are registered in lower case, as Athena keeps them, and a column of only NULLs
+    (Arrow's null type, which has no catalog type) is left out and read as NULL."""
+    focus = redeliver(tmp_path / "focus", "focus", all_null="AvailabilityZone")
     queue_athena_results(aws, raw_ingest_results(MONTH, focus.rows))
     stand_in = AthenaStandIn(aws)
     result = run_through(stand_in, ["raw_cur"], monkeypatch)
@@ -437,6 +444,13 @@ def test_a_focus_export_in_parquet_is_mapped_inside_athena(
     unload, profile_sql, _ = stand_in.queries()
     (target,) = stand_in.unloads.values()
     assert unload.startswith("UNLOAD (SELECT ") and '"focus_row_key"' in unload
+    (columns,) = [
+        [c["Name"] for c in body["TableInput"]["StorageDescriptor"]["Columns"]]
+        for name, body in stand_in.glue_calls()
+        if name == "CreateTable" and body["TableInput"]["Name"].endswith("_delivery_0")
+    ]
+    assert "chargeperiodstart" in columns and "availabilityzone" not in columns
+    assert all(c == c.lower() for c in columns)
     assert "row_number() OVER" in unload and "count_if" in profile_sql
     assert_whole_trino(stand_in.queries(), target)
     assert_only_footers_read(stand_in)

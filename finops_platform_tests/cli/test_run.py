@@ -261,8 +261,7 @@ def test_an_export_interrupted_by_a_full_disk_keeps_the_previous_file(
         return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
     monkeypatch.setattr(DuckDBSession, "query_batches", disk_full_after_one_batch)
-    result = export("focus_cost", target)
-    assert result.exit_code != 0 and "No space left on device" in result.output
+    one_error(export("focus_cost", target), f"cannot write {target}", "No space left on device")
     assert target.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("focus")) == [
         "focus.parquet"

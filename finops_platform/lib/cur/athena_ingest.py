@@ -182,16 +182,26 @@ class AthenaIngest(MonthIngest):
         where: str,
     ) -> list[DeliveryTable]:
         """The delivery's files as Glue tables, one per schema (files whose tag columns
-        drifted get their own), each over exactly its files."""
+        drifted get their own), each over exactly its files. Column names are registered in
+        lower case, as Athena and Glue's crawler keep them (Athena matches names without case,
+        so the SELECT's quoted `"ChargePeriodStart"` still reads the FOCUS export's column); a
+        column whose values are all NULL (Arrow type null, no catalog type) is left out, and
+        the normalization reads it as absent: NULL."""
         tables = []
         for index, (schema, uris) in enumerate(groups.items()):
             location = join(listing, f"group={index}")
             self.store.put_text(location + FILE_LIST, "\n".join(uris) + "\n")
-            table = DeliveryTable(delivery_table(delivery.month, tag, index), schema, tuple(uris))
+            typed = pa.schema([f for f in schema if not pa.types.is_null(f.type)])
+            table = DeliveryTable(delivery_table(delivery.month, tag, index), typed, tuple(uris))
             try:
-                columns = {f.name: glue_type(f.type) for f in schema}
+                columns = {f.name.lower(): glue_type(f.type) for f in typed}
             except TypeError as exc:
                 raise DeliveryError(f"{where}: {uris[0]}: {exc}") from exc
+            if len(columns) < len(typed):
+                raise DeliveryError(
+                    f"{where}: {uris[0]}: two columns differ only in case, which Athena cannot "
+                    "tell apart"
+                )
             self.catalog.create_file_list_table(
                 CatalogTable(
                     database=tenant.database,

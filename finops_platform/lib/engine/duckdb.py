@@ -52,7 +52,8 @@ class DuckDBSession(EngineSession):
         the result (DuckDB computes the next batch as the reader asks for it)."""
         native = transpile(sql, self.dialect)
         self.define_views_named(native)
-        return self.connection.sql(native).to_arrow_reader(STREAMED_BATCH_ROWS)
+        reader = self.connection.sql(native).to_arrow_reader(STREAMED_BATCH_ROWS)
+        return pa.RecordBatchReader.from_batches(reader.schema, _duckdb_errors(reader))
 
     def define_views_named(self, sql: str) -> None:
         """Define the pending catalog views whose names `sql` contains (a name in a string or
@@ -180,6 +181,19 @@ class DuckDBEngine(QueryEngine):
         if published is None:
             return sorted(folder.glob("*.parquet"))
         return [folder / name for name in sorted(published)]
+
+
+def _duckdb_errors(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+    """The reader's batches, with an error DuckDB meets after the first batch raised as the
+    duckdb.Error it is (the Arrow stream hands it over as a bare OSError), so it reads as a
+    query's error, not as a fault of the machine."""
+    while True:
+        try:
+            yield reader.read_next_batch()
+        except StopIteration:
+            return
+        except OSError as exc:
+            raise duckdb.Error(str(exc)) from exc
 
 
 def _qualified(table: CatalogTable) -> str:

@@ -3,6 +3,7 @@
 import datetime as dt
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pytest
 
@@ -123,3 +124,16 @@ def test_a_large_result_streams_in_batches_equal_to_the_whole(engine: DuckDBEngi
     streamed = pa.Table.from_batches(batches)
     assert sorted(streamed.column("cost").to_pylist()) == sorted(whole.column("cost").to_pylist())
     assert streamed.num_rows == rows
+
+
+def test_an_error_after_the_first_streamed_batch_is_a_duckdb_error(engine: DuckDBEngine) -> None:
+    """DuckDB's error in a later batch reaches the reader as a bare OSError; the session
+    raises it as the duckdb.Error it is, which `finops` reports as the query's own error."""
+    rows = 3 * STREAMED_BATCH_ROWS
+    sql = (
+        f"SELECT CAST(CASE WHEN x > {rows - 10} THEN 'not a number' ELSE '1' END AS INTEGER) "
+        f"AS v FROM UNNEST(sequence(1, {rows})) AS t (x)"
+    )
+    with engine.session(DATABASE) as session, pytest.raises(duckdb.Error, match="not a number"):
+        for _ in session.query_batches(sql):
+            pass
