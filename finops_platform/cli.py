@@ -688,13 +688,13 @@ def export(
     every digit. A FOCUS dataset (focus_cost) is written as FOCUS tools read it: FOCUS and x_
     columns only, timestamps in UTC.
     """
-    from finops_platform.export import FORMATS, ExportError, export_month
+    from finops_platform.export import ExportError, export_month, output_format
 
     database, who = _database(obj, org_id, central)
-    if output.suffix.lower() not in FORMATS:
-        raise click.BadParameter(
-            f"{str(output)!r} ends in neither .parquet nor .csv", param_hint="'--output'"
-        )
+    try:
+        output_format(output)  # before the catalog is asked: a usage error
+    except ExportError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--output'") from exc
     definition = obj.resources["catalog"].get_table(database, table_name.lower())
     if definition is None:
         raise _no_table(obj, database, who, table_name)

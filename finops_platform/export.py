@@ -23,6 +23,14 @@ class ExportError(ValueError):
     """A table that cannot be exported by month; the message says why."""
 
 
+def output_format(output: Path) -> str:
+    """The file format `output` names by its suffix (".parquet" or ".csv")."""
+    suffix = output.suffix.lower()
+    if suffix not in FORMATS:
+        raise ExportError(f"{str(output)!r} ends in neither .parquet nor .csv")
+    return suffix
+
+
 def export_month(
     engine: QueryEngine, database: str, table: CatalogTable, month: dt.date, output: Path
 ) -> int:
@@ -30,9 +38,7 @@ def export_month(
     written. No file is written for a month without rows, and a failed export (a full disk)
     leaves a previous `output` as it was. A FOCUS dataset is written as FOCUS tools read it:
     FOCUS and x_ columns only, timestamps in UTC."""
-    suffix = output.suffix.lower()
-    if suffix not in FORMATS:
-        raise ExportError(f"{str(output)!r} ends in neither .parquet nor .csv")
+    suffix = output_format(output)
     # A view (focus_cost) has no partition keys, but the partition columns of what it reads.
     partitioned_by = list(table.partition_keys) or [
         name for name in PARTITION_COLUMNS if name in table.columns
