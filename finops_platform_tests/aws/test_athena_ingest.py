@@ -17,6 +17,7 @@ import json
 import re
 import shutil
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote
@@ -151,17 +152,18 @@ def staging(
     return deliver(tmp_path / "delivery", "legacy")
 
 
-def deliver(local: Path, fmt: Format, all_null: str | None = None) -> GeneratedDelivery:
+# How a test changes each data file of a delivery before it is put in S3.
+Alter = Callable[[pa.Table], pa.Table]
+
+
+def deliver(local: Path, fmt: Format, alter: Alter | None = None) -> GeneratedDelivery:
     """Three 10,000-row files (legacy Parquet: footers a small part of them), put in the
-    tenant's source path, manifest last; with `all_null`, that column of every file holds only
-    NULLs, written as Arrow's null type (as a writer that never saw a value may)."""
+    tenant's source path, manifest last; each data file first rewritten by `alter`, if any."""
     delivery = generate_month(
         local, month=MONTH, rows=30_000, fmt=fmt, seed=4, rows_per_file=10_000
     )
-    for path in delivery.data_files if all_null else []:
-        table = pq.read_table(path)
-        index = table.schema.get_field_index(all_null)
-        pq.write_table(table.set_column(index, all_null, pa.nulls(table.num_rows)), path)
+    for path in delivery.data_files if alter else []:
+        pq.write_table(alter(pq.read_table(path)), path)
     for path in [*delivery.data_files, delivery.manifest_path]:
         boto3.client("s3").upload_file(str(path), SOURCE, f"tenant-alpha/{path.relative_to(local)}")
     return delivery
@@ -419,12 +421,22 @@ def test_a_failed_unload_or_check_leaves_the_previous_version_registered(
     assert not [k for k in lake_keys() if k.startswith(previous.removeprefix(f"s3://{LAKE}/"))]
 
 
-def redeliver(local: Path, fmt: Format, all_null: str | None = None) -> GeneratedDelivery:
+def redeliver(local: Path, fmt: Format, alter: Alter | None = None) -> GeneratedDelivery:
     """The tenant now delivers `fmt` instead of legacy Parquet (`deliver`)."""
     s3 = boto3.client("s3")
     for listed in s3.list_objects_v2(Bucket=SOURCE, Prefix="tenant-alpha/")["Contents"]:
         s3.delete_object(Bucket=SOURCE, Key=listed["Key"])
-    return deliver(local, fmt, all_null)
+    return deliver(local, fmt, alter)
+
+
+def all_null(column: str) -> Alter:
+    """`column` holding only NULLs, as Arrow's null type (a writer that never saw a value)."""
+
+    def alter(table: pa.Table) -> pa.Table:
+        index = table.schema.get_field_index(column)
+        return table.set_column(index, column, pa.nulls(table.num_rows))
+
+    return alter
 
 
 def test_a_focus_export_in_parquet_is_mapped_inside_athena(
@@ -436,7 +448,7 @@ def test_a_focus_export_in_parquet_is_mapped_inside_athena(
     files, a line item per FOCUS row and the export's exact BilledCost total. The table's
     columns are registered in lower case, as Athena keeps them, and a column of only NULLs
     (Arrow's null type, which has no catalog type) is left out and read as NULL."""
-    focus = redeliver(tmp_path / "focus", "focus", all_null="AvailabilityZone")
+    focus = redeliver(tmp_path / "focus", "focus", all_null("AvailabilityZone"))
     queue_athena_results(aws, raw_ingest_results(MONTH, focus.rows))
     stand_in = AthenaStandIn(aws)
     result = run_through(stand_in, ["raw_cur"], monkeypatch)
@@ -461,6 +473,27 @@ def test_a_focus_export_in_parquet_is_mapped_inside_athena(
     )
     assert metadata["source_format"].value == "focus"
     assert metadata["dagster/uri"].value == target
+
+
+def test_columns_athena_cannot_tell_apart_fail_the_month_by_file(
+    staging: GeneratedDelivery, aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Athena matches column names without case, so a file with `BilledCost` and `billedcost`
+    cannot be registered: the month fails naming the file, before any query, and nothing is
+    registered for it."""
+
+    def twin(table: pa.Table) -> pa.Table:
+        return table.append_column("billedcost", table.column("BilledCost"))
+
+    redeliver(tmp_path / "focus", "focus", twin)
+    stand_in = AthenaStandIn(aws)
+    result = run_through(stand_in, ["raw_cur"], monkeypatch)
+    assert not result.success
+    (failure,) = result.get_step_failure_events()
+    message = str(failure.step_failure_data.error)
+    assert "tenant 'alpha', month 2026-09" in message and ".parquet" in message
+    assert "two columns differ only in case" in message
+    assert stand_in.queries() == [] and tables() == []
 
 
 @pytest.mark.parametrize("fmt", ["legacy-csv", "cur2-csv", "focus-csv"])
