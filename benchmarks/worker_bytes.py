@@ -1,14 +1,15 @@
 """What a raw_cur ingest moves through the Dagster worker on AWS (issue 18), against moto server.
 
-One generated legacy CUR month is put in a tenant's S3 source path, then ingested twice in the
-same process, every request passing through a recording proxy in front of moto (real HTTP on
-127.0.0.1): the worker path (`WorkerIngest`: the delivery downloaded, normalized by in-process
-DuckDB, the result uploaded, as staging did before issue 18) and the Athena path
-(`AthenaIngest`: manifest and footers read, the rest is Athena's). moto runs no SQL, so the
-Athena path's UNLOAD writes nothing and its validation answers are canned: the figures are the
-bytes the worker itself sends and receives, which is what the two paths differ in.
+One generated CUR month (legacy Parquet, or with `--format` gzip CSV) is put in a tenant's S3
+source path, then ingested twice in the same process, every request passing through a recording
+proxy in front of moto (real HTTP on 127.0.0.1): the worker path (`WorkerIngest`: the delivery
+downloaded, normalized by in-process DuckDB, the result uploaded, as staging did before issue
+18) and the Athena path (`AthenaIngest`: the manifest and each file's footer, or its CSV header
+row, read; the rest is Athena's). moto runs no SQL, so the Athena path's UNLOAD writes nothing
+and its validation answers are canned: the figures are the bytes the worker itself sends and
+receives, which is what the two paths differ in.
 
-    python -m benchmarks.worker_bytes [--rows 200000]
+    python -m benchmarks.worker_bytes [--rows 200000] [--format legacy|legacy-csv|cur2-csv]
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ class Tally:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument(
+        "--format", choices=["legacy", "legacy-csv", "cur2-csv"], default="legacy", dest="fmt"
+    )
     args = parser.parse_args(argv)
     os.environ.update(
         AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_REGION="us-east-1"
@@ -68,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
         for bucket in (SOURCE, LAKE):
             s3.create_bucket(Bucket=bucket)
         local = Path(work, "delivery")
-        delivery = generate_month(local, month=MONTH, rows=args.rows, fmt="legacy", seed=7)
+        delivery = generate_month(local, month=MONTH, rows=args.rows, fmt=args.fmt, seed=7)
         for path in [*delivery.data_files, delivery.manifest_path]:
             s3.upload_file(str(path), SOURCE, f"alpha/{path.relative_to(local)}")
         data_bytes = sum(p.stat().st_size for p in delivery.data_files)
@@ -83,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
             results_root=f"s3://{LAKE}/athena-results/",
         )
         worker = WorkerIngest(store=store, memory_limit="2GB", threads=2)
-        athena = AthenaIngest(engine=engine, catalog=catalog, csv=worker)
+        athena = AthenaIngest(engine=engine, catalog=catalog, zipped=worker)
         figures = {}
         for name in ("worker (DuckDB on the worker)", "Athena (issue 18)"):
             tally = Tally()
@@ -96,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
                     athena.ingest(tenant, MONTH, f"s3://{LAKE}/")
             os.environ["AWS_ENDPOINT_URL"] = moto
             figures[name] = tally
-    print(f"legacy CUR month: {args.rows:,} rows, {data_bytes:,} bytes of Parquet data files")
+    print(f"{args.fmt} CUR month: {args.rows:,} rows, {data_bytes:,} bytes of data files")
     print("| ingest path | bytes from source bucket | bytes to lake | total through worker |")
     print("| --- | --- | --- | --- |")
     for name, tally in figures.items():

@@ -166,11 +166,12 @@ def _aws(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         price_per_tb_usd=env.athena_price_per_tb_usd,
     )
     catalog = GlueCatalog(region=env.region)
-    # The delivery stays in S3: Athena normalizes and validates it (lib/cur/athena_ingest.py).
-    csv = WorkerIngest(
+    # The delivery stays in S3: Athena normalizes and validates it (lib/cur/athena_ingest.py);
+    # only a ZIP CSV report, which Athena cannot read, goes through this machine.
+    zipped = WorkerIngest(
         store=store, memory_limit=env.duckdb_memory_limit, threads=env.duckdb_threads
     )
-    ingest = AthenaIngest(engine=engine, catalog=catalog, csv=csv)
+    ingest = AthenaIngest(engine=engine, catalog=catalog, zipped=zipped)
     return {"store": store, "catalog": catalog, "engine": engine, "cur_ingest": ingest}
 
 

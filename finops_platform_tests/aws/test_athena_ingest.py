@@ -11,7 +11,9 @@ tests prove on DuckDB (finops_platform_tests/lib/cur/test_normalize.py).
 
 from __future__ import annotations
 
+import csv as std_csv
 import datetime as dt
+import gzip
 import io
 import json
 import re
@@ -38,6 +40,8 @@ from finops_platform.definitions import build_definitions
 from finops_platform.defs.common.partitions import partition_key
 from finops_platform.lib.catalog.base import CatalogTable
 from finops_platform.lib.catalog.glue import GlueCatalog
+from finops_platform.lib.cur.csv_source import CSV_DIALECTS, HEADER_READ
+from finops_platform.lib.cur.manifest import GZIP, ZIP
 from finops_platform.lib.cur.normalize import register_views
 from finops_platform.lib.cur.sources import SourceFile, parquet_groups
 from finops_platform.lib.cur.validation import profile_month
@@ -156,11 +160,19 @@ def staging(
 Alter = Callable[[pa.Table], pa.Table]
 
 
-def deliver(local: Path, fmt: Format, alter: Alter | None = None) -> GeneratedDelivery:
+def deliver(
+    local: Path, fmt: Format, alter: Alter | None = None, csv_compression: str = GZIP
+) -> GeneratedDelivery:
     """Three 10,000-row files (legacy Parquet: footers a small part of them), put in the
     tenant's source path, manifest last; each data file first rewritten by `alter`, if any."""
     delivery = generate_month(
-        local, month=MONTH, rows=30_000, fmt=fmt, seed=4, rows_per_file=10_000
+        local,
+        month=MONTH,
+        rows=30_000,
+        fmt=fmt,
+        seed=4,
+        rows_per_file=10_000,
+        csv_compression=csv_compression,
     )
     for path in delivery.data_files if alter else []:
         pq.write_table(alter(pq.read_table(path)), path)
@@ -180,10 +192,10 @@ def footer_start(key: str, size: int) -> int:
     return size - 8 - int.from_bytes(end["Body"].read()[:4], "little")
 
 
-def data_sizes() -> dict[str, int]:
+def data_sizes(suffix: str = ".parquet") -> dict[str, int]:
     """The delivery's data files in S3: key -> size."""
     listed = boto3.client("s3").list_objects_v2(Bucket=SOURCE, Prefix="tenant-alpha/")
-    return {o["Key"]: o["Size"] for o in listed["Contents"] if o["Key"].endswith(".parquet")}
+    return {o["Key"]: o["Size"] for o in listed["Contents"] if o["Key"].endswith(suffix)}
 
 
 def read_back(rows: int) -> list[dict]:
@@ -266,8 +278,57 @@ def assert_only_footers_read(stand_in: AthenaStandIn) -> None:
     assert sum(n for _, n in data_gets) == footers + 8 * len(sizes)
 
 
+def assert_headers_only_read(stand_in: AthenaStandIn) -> None:
+    """The worker read the start of each gzip CSV file, for its header row, and no more: one
+    ranged GET of its first `HEADER_READ` bytes (or fewer, for a smaller file) each, a small
+    part of the delivery."""
+    sizes = data_sizes(".csv.gz")
+    data_gets = [(r, n) for r, n in stand_in.gets(SOURCE) if object_key(r) in sizes]
+    assert sorted(object_key(r) for r, _ in data_gets) == sorted(sizes)
+    for request, _ in data_gets:
+        size = sizes[object_key(request)]
+        assert request.range == f"bytes=0-{min(HEADER_READ, size) - 1}", object_key(request)
+    assert sum(n for _, n in data_gets) < sum(sizes.values()) / 10
+
+
+# Registers the delivery's files on DuckDB as the Glue table `<name>_0` of the SQL sent to
+# Athena: a view of the table's columns with "$path".
+StandInTable = Callable[[duckdb.DuckDBPyConnection, list[SourceFile], str], None]
+
+
+def parquet_table(
+    connection: duckdb.DuckDBPyConnection, files: list[SourceFile], name: str
+) -> None:
+    register_views(connection, parquet_groups(files, "alpha"), name)
+
+
+def opencsv_table(fmt: Format) -> StandInTable:
+    """The gzip CSV files as Athena's OpenCSVSerde table of them reads them: the header row
+    skipped, every field text, an empty one `''`, columns named as the delivery table's."""
+
+    def register(connection: duckdb.DuckDBPyConnection, files: list[SourceFile], name: str) -> None:
+        paths = [str(f.path) for f in files]
+        scan = f"read_csv({paths}, header = true, all_varchar = true, quote = '\"', escape = '\"')"
+        header = connection.sql(f"SELECT * FROM {scan} LIMIT 0").columns
+        columns = ", ".join(
+            f'coalesce("{column}", \'\') AS "{CSV_DIALECTS[fmt].column_name(column)}"'
+            for column in header
+        )
+        uri = " ".join(f"WHEN '{f.path}' THEN '{f.uri}'" for f in files)
+        connection.execute(
+            f'CREATE VIEW "{name}_0" AS SELECT {columns}, CASE filename {uri} END AS "$path" '
+            f"FROM {scan[:-1]}, filename = true)"
+        )
+
+    return register
+
+
 def assert_proven_on_duckdb(
-    unload: str, target: str, delivered: GeneratedDelivery, local: Path
+    unload: str,
+    target: str,
+    delivered: GeneratedDelivery,
+    local: Path,
+    stand_in: StandInTable = parquet_table,
 ) -> None:
     """The SELECT Athena was sent, run on DuckDB over the same files (the Glue table a view
     with "$path"): the delivery's rows and exact total, every file as lineage, and the
@@ -280,7 +341,7 @@ def assert_proven_on_duckdb(
     ]
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
-    register_views(connection, parquet_groups(files, "alpha"), table)
+    stand_in(connection, files, table)
     connection.execute(f'CREATE VIEW "staged" AS {transpile(select, "duckdb")}')
     proven = profile_month(DuckDBSession(connection), "staged", MONTH)
     assert proven.row_count == delivered.rows
@@ -421,12 +482,14 @@ def test_a_failed_unload_or_check_leaves_the_previous_version_registered(
     assert not [k for k in lake_keys() if k.startswith(previous.removeprefix(f"s3://{LAKE}/"))]
 
 
-def redeliver(local: Path, fmt: Format, alter: Alter | None = None) -> GeneratedDelivery:
+def redeliver(
+    local: Path, fmt: Format, alter: Alter | None = None, csv_compression: str = GZIP
+) -> GeneratedDelivery:
     """The tenant now delivers `fmt` instead of legacy Parquet (`deliver`)."""
     s3 = boto3.client("s3")
     for listed in s3.list_objects_v2(Bucket=SOURCE, Prefix="tenant-alpha/")["Contents"]:
         s3.delete_object(Bucket=SOURCE, Key=listed["Key"])
-    return deliver(local, fmt, alter)
+    return deliver(local, fmt, alter, csv_compression)
 
 
 def all_null(column: str) -> Alter:
@@ -497,16 +560,64 @@ def test_columns_athena_cannot_tell_apart_fail_the_month_by_file(
 
 
 @pytest.mark.parametrize("fmt", ["legacy-csv", "cur2-csv", "focus-csv"])
-def test_a_gzip_csv_delivery_is_still_normalized_on_the_worker(
+def test_a_gzip_csv_delivery_is_normalized_inside_athena(
     fmt: Format,
     staging: GeneratedDelivery,
     aws: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Until Athena reads CSV deliveries, the Athena ingest hands them (legacy, CUR 2.0 and
-    FOCUS) to the worker path: the month loads whole, and no UNLOAD is sent."""
+    """A gzip CSV delivery (legacy, CUR 2.0, FOCUS) goes the Athena way too: the worker reads
+    each file's header row from its first bytes, registers the files as an OpenCSVSerde table of
+    text columns in header order, and UNLOADs the normalization over them typed by the
+    manifest; the SQL sent, run on DuckDB over the files read as that serde reads them, gives
+    the delivery's rows and exact total, as the worker's own read of them does."""
     csv = redeliver(tmp_path / "csv", fmt)
+    queue_athena_results(aws, raw_ingest_results(MONTH, csv.rows))
+    stand_in = AthenaStandIn(aws)
+    result = run_through(stand_in, ["raw_cur"], monkeypatch)
+    assert result.success, [e.step_failure_data.error for e in result.get_step_failure_events()]
+    (delivery,) = [
+        body["TableInput"]
+        for name, body in stand_in.glue_calls()
+        if name == "CreateTable" and body["TableInput"]["Name"].endswith("_delivery_0")
+    ]
+    storage = delivery["StorageDescriptor"]
+    assert storage["InputFormat"].endswith("SymlinkTextInputFormat")
+    assert storage["SerdeInfo"]["SerializationLibrary"].endswith("OpenCSVSerde")
+    serde = storage["SerdeInfo"]["Parameters"]
+    assert (serde["separatorChar"], serde["quoteChar"], serde["escapeChar"]) == (",", '"', "\ue000")
+    assert delivery["Parameters"]["skip.header.line.count"] == "1"
+    with gzip.open(csv.data_files[0], "rt", encoding="utf-8") as first:
+        header = next(std_csv.reader(first))
+    columns = [(c["Name"], c["Type"]) for c in storage["Columns"]]
+    named = CSV_DIALECTS[fmt].column_name
+    assert columns == [(named(column).lower(), "string") for column in header]
+
+    unload, profile_sql, _ = stand_in.queries()
+    (target,) = stand_in.unloads.values()
+    assert unload.startswith("UNLOAD (SELECT ") and "from_iso8601_timestamp(" in unload
+    assert "count_if" in profile_sql
+    assert_whole_trino(stand_in.queries(), target)
+    assert_headers_only_read(stand_in)
+    assert_proven_on_duckdb(unload, target, csv, tmp_path / "csv", opencsv_table(fmt))
+    metadata = next(
+        e.step_materialization_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    )
+    assert metadata["source_format"].value == fmt
+    assert metadata["dagster/uri"].value == target
+
+
+def test_a_zip_csv_report_is_normalized_on_the_worker(
+    staging: GeneratedDelivery,
+    aws: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Athena cannot read ZIP: a legacy CSV report compressed as ZIP is unpacked and
+    normalized on the worker, the month loads whole, and no query is sent."""
+    csv = redeliver(tmp_path / "csv", "legacy-csv", csv_compression=ZIP)
     stand_in = AthenaStandIn(aws)
     result = run_through(stand_in, ["raw_cur"], monkeypatch)
     assert result.success, [e.step_failure_data.error for e in result.get_step_failure_events()]
@@ -515,7 +626,7 @@ def test_a_gzip_csv_delivery_is_still_normalized_on_the_worker(
         e.step_materialization_data.materialization.metadata
         for e in result.get_asset_materialization_events()
     )
-    assert metadata["source_format"].value == fmt
+    assert metadata["source_format"].value == "legacy-csv"
     assert metadata["dagster/row_count"].value == csv.rows
     assert metadata["unblended_cost"].value == float(csv.unblended_total)
     version = metadata["dagster/uri"].value.removeprefix(f"s3://{LAKE}/")

@@ -34,6 +34,22 @@ FILE_LIST_STORAGE = {
 }
 
 
+# The same over gzip CSV files (a CSV delivery): Athena's OpenCSVSerde hands every field over as
+# text, which the reader types (csv_source.typed_text_select); the header row of each file is
+# skipped. Its escape character is one no CUR text holds (a private-use code point): OpenCSVSerde
+# drops the escape character where it precedes no quote, and its default, the backslash, would
+# drop every backslash of the data. AWS's CSV quotes as RFC 4180 does (a quote doubled), which
+# the serde reads whatever the escape character.
+CSV_FILE_LIST_STORAGE = {
+    "InputFormat": FILE_LIST_STORAGE["InputFormat"],
+    "OutputFormat": FILE_LIST_STORAGE["OutputFormat"],
+    "SerdeInfo": {
+        "SerializationLibrary": "org.apache.hadoop.hive.serde2.OpenCSVSerde",
+        "Parameters": {"separatorChar": ",", "quoteChar": '"', "escapeChar": "\ue000"},
+    },
+}
+
+
 class CrawlerError(RuntimeError):
     """A Glue crawler that failed or did not finish in time."""
 
@@ -82,12 +98,15 @@ class GlueCatalog(Catalog):
         except glue.exceptions.AlreadyExistsException:
             glue.update_table(DatabaseName=table.database, TableInput=_table_input(table))
 
-    def create_file_list_table(self, table: CatalogTable) -> None:
-        """Register `table` over the Parquet files listed in the objects under its location
-        (one URI a line), whatever prefix they lie in; Athena's `"$path"` names each row's file."""
+    def create_file_list_table(self, table: CatalogTable, csv: bool = False) -> None:
+        """Register `table` over the Parquet files (`csv`: gzip CSV files, every column text)
+        listed in the objects under its location (one URI a line), whatever prefix they lie
+        in; Athena's `"$path"` names each row's file."""
         table_input = _table_input(table)
-        table_input["StorageDescriptor"].update(FILE_LIST_STORAGE)
+        table_input["StorageDescriptor"].update(CSV_FILE_LIST_STORAGE if csv else FILE_LIST_STORAGE)
         table_input["Parameters"] = {"EXTERNAL": "TRUE"}
+        if csv:
+            table_input["Parameters"] |= {"classification": "csv", "skip.header.line.count": "1"}
         self._glue().create_table(DatabaseName=table.database, TableInput=table_input)
 
     def delete_table(self, database: str, name: str) -> None:

@@ -1,8 +1,10 @@
 """Ingest one tenant x month inside Athena: no CUR data byte passes through the worker.
 
 The worker lists the delivery and reads its manifest and the footers of its Parquet files (their
-schemas, by ranged reads of each file's end). The files of each schema are registered as a Glue
-table over exactly those files (a symlink table: a list of their URIs), and Athena does the rest:
+schemas, by ranged reads of each file's end), or the header row of its gzip CSV files (a ranged
+read of each file's start, typed by the manifest). The files of each schema are registered as a
+Glue table over exactly those files (a symlink table: a list of their URIs; CSV through
+OpenCSVSerde, as text the normalization types first), and Athena does the rest:
 UNLOAD of the normalizing SELECT (normalize.py: the very text the embedded mode transpiles to
 DuckDB) into a fresh version prefix of the raw month, then the validation SQL over that version
 through a staged table. Only a version that passes every ERROR check gets its `_SUCCESS` marker;
@@ -32,7 +34,13 @@ from finops_platform.lake import (
 from finops_platform.lib.catalog.base import CatalogTable, SuppliedColumns
 from finops_platform.lib.catalog.glue import GlueCatalog
 from finops_platform.lib.catalog.types import glue_type
-from finops_platform.lib.cur.delivery import WORKER_FORMATS, Delivery, DeliveryError, find_delivery
+from finops_platform.lib.cur.csv_source import (
+    CSV_DIALECTS,
+    gzip_header,
+    header_schema,
+    typed_text_select,
+)
+from finops_platform.lib.cur.delivery import CSV_FORMATS, Delivery, DeliveryError, find_delivery
 from finops_platform.lib.cur.ingest import (
     IngestResult,
     MonthIngest,
@@ -41,7 +49,12 @@ from finops_platform.lib.cur.ingest import (
     lineage_of,
     refuse_failures,
 )
-from finops_platform.lib.cur.normalize import DeliveryTable, Lineage, normalized_select
+from finops_platform.lib.cur.normalize import (
+    PATH_COLUMN,
+    DeliveryTable,
+    Lineage,
+    normalized_select,
+)
 from finops_platform.lib.cur.passthrough import (
     PASS_THROUGH,
     choose_mode,
@@ -51,6 +64,7 @@ from finops_platform.lib.cur.passthrough import (
 from finops_platform.lib.cur.schema import CANONICAL_SCHEMA
 from finops_platform.lib.cur.validation import evaluate, profile_month
 from finops_platform.lib.engine.athena import AthenaEngine
+from finops_platform.lib.engine.duckdb import sql_identifier
 from finops_platform.lib.store import Leftover, StoredObject
 from finops_platform.lib.store.s3 import S3ObjectStore
 from finops_platform.settings import TenantConfig
@@ -62,14 +76,13 @@ FILE_LIST = "files.txt"
 class AthenaIngest(MonthIngest):
     """The AWS environments: Athena normalizes and validates the delivery where it lies.
 
-    Legacy CUR, CUR 2.0 and the FOCUS export in Parquet run here (the FOCUS export through
-    its mapping, `focus_source`, the same SQL); a gzip CSV delivery (legacy, CUR 2.0 or FOCUS)
-    still goes through the worker (`csv`) until its tables can be registered for Athena too
-    (OpenCSVSerde and the manifest's types; `delivery.WORKER_FORMATS`)."""
+    Legacy CUR, CUR 2.0 and the FOCUS export run here, in Parquet or gzip CSV (the FOCUS
+    export through its mapping, `focus_source`, the same SQL). A legacy CSV report compressed
+    as ZIP, which Athena cannot read, goes through the worker (`zipped`)."""
 
     engine: AthenaEngine
     catalog: GlueCatalog
-    csv: WorkerIngest
+    zipped: WorkerIngest
     # Copy compatible CUR 2.0 Parquet deliveries into the lake inside S3 instead of UNLOADing
     # them (passthrough.py). Off until Athena's reads of tb_cur_raw supply the lineage the
     # files lack, as the embedded engine's do (docs/ARCHITECTURE.md, "CUR 2.0 pass-through").
@@ -89,8 +102,8 @@ class AthenaIngest(MonthIngest):
         now: dt.datetime | None = None,
     ) -> IngestResult:
         delivery = find_delivery(self.store, tenant, month)
-        if delivery.format in WORKER_FORMATS:
-            return self.csv.ingest(
+        if delivery.zipped:
+            return self.zipped.ingest(
                 tenant, month, lake_root, previous_row_count=previous_row_count, now=now
             )
         where = describe(tenant.org_id, month)
@@ -167,7 +180,10 @@ class AthenaIngest(MonthIngest):
         without rows are left out (CUR 2.0 OVERWRITE mode leaves empty chunks)."""
         groups: dict[pa.Schema, list[str]] = {}
         for data_file in delivery.data_files:
-            schema = self._schema(data_file, where)
+            if delivery.format in CSV_FORMATS:
+                schema = self._csv_schema(delivery, data_file, where)
+            else:
+                schema = self._schema(data_file, where)
             if schema is not None:
                 groups.setdefault(schema, []).append(data_file.uri)
         return groups
@@ -187,14 +203,18 @@ class AthenaIngest(MonthIngest):
         so the SELECT's quoted `"ChargePeriodStart"` still reads the FOCUS export's column); a
         column whose values are all NULL (Arrow type null, no catalog type) is left out, and
         the normalization reads it as absent: NULL."""
+        csv = delivery.format in CSV_FORMATS
         tables = []
         for index, (schema, uris) in enumerate(groups.items()):
             location = join(listing, f"group={index}")
             self.store.put_text(location + FILE_LIST, "\n".join(uris) + "\n")
             typed = pa.schema([f for f in schema if not pa.types.is_null(f.type)])
-            table = DeliveryTable(delivery_table(delivery.month, tag, index), typed, tuple(uris))
+            name = delivery_table(delivery.month, tag, index)
+            # CSV is registered as text, in header order; the normalization reads it typed.
+            text = typed_text_select(typed, sql_identifier(name), PATH_COLUMN) if csv else None
+            table = DeliveryTable(name, typed, tuple(uris), rescan_cheap=not csv, typed=text)
             try:
-                columns = {f.name.lower(): glue_type(f.type) for f in typed}
+                columns = {f.name.lower(): "string" if csv else glue_type(f.type) for f in typed}
             except TypeError as exc:
                 raise DeliveryError(f"{where}: {uris[0]}: {exc}") from exc
             if len(columns) < len(typed):
@@ -209,10 +229,28 @@ class AthenaIngest(MonthIngest):
                     location=location,
                     columns=columns,
                     partition_keys={},
-                )
+                ),
+                csv=csv,
             )
             tables.append(table)
         return tables
+
+    def _csv_schema(
+        self, delivery: Delivery, data_file: StoredObject, where: str
+    ) -> pa.Schema | None:
+        """A gzip CSV file's columns, named and typed as the worker reads them, from its
+        header row (ranged reads of the file's start); None for a file without one."""
+        header = gzip_header(
+            lambda first, last: self.store.read_range(data_file.uri, first, last),
+            data_file.size,
+            data_file.uri,
+            where,
+        )
+        if header is None:
+            return None
+        dialect = CSV_DIALECTS[delivery.format]
+        types = dict(delivery.column_types)
+        return header_schema(header, types, dialect, data_file.uri, where)
 
     def _schema(self, data_file: StoredObject, where: str) -> pa.Schema | None:
         """A data file's schema from its footer; None for a file without rows."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import gzip
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -85,6 +85,21 @@ def _header(source: SourceFile, where: str) -> list[str] | None:
         raise DeliveryError(f"{where}: {source.uri}: not a readable CSV file: {exc}") from exc
 
 
+def _inflated(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The inflated bytes of gzip data given in chunks, member after member. zlib checks each
+    member's CRC and length; a last member that ends early raises EOFError."""
+    inflate, fed = zlib.decompressobj(wbits=31), False
+    for chunk in chunks:
+        while chunk:
+            yield inflate.decompress(chunk)
+            fed = True
+            chunk = inflate.unused_data if inflate.eof else b""
+            if inflate.eof:
+                inflate, fed = zlib.decompressobj(wbits=31), False
+    if fed:
+        raise EOFError("the last gzip member ends early (truncated file)")
+
+
 def _check_gzip(source: SourceFile, where: str) -> None:
     """Inflate the whole file once, member by member, so a corrupt member fails by file name.
 
@@ -92,43 +107,68 @@ def _check_gzip(source: SourceFile, where: str) -> None:
     as a wrong number without any error. zlib checks each member's CRC and length."""
     try:
         with source.path.open("rb") as raw:
-            inflate, fed = zlib.decompressobj(wbits=31), False
-            while chunk := raw.read(_CHUNK):
-                while chunk:
-                    inflate.decompress(chunk)
-                    fed = True
-                    chunk = inflate.unused_data if inflate.eof else b""
-                    if inflate.eof:
-                        inflate, fed = zlib.decompressobj(wbits=31), False
-            if fed:
-                raise EOFError("the last gzip member ends early (truncated file)")
+            for _ in _inflated(iter(lambda: raw.read(_CHUNK), b"")):
+                pass
     except (OSError, EOFError, zlib.error) as exc:
         raise DeliveryError(f"{where}: {source.uri}: corrupt gzip data: {exc}") from exc
 
 
-def _schema(
+# How much of a gzip CSV file one ranged read fetches from its start for the header row (a
+# legacy header of a few hundred columns deflates to a few KB; a longer one takes more reads).
+HEADER_READ = 8 * 1024
+# A header row longer than this is no CUR's (10,000 tag columns take about 600 KB): a file
+# without a line break is refused, not read to its end.
+MAX_HEADER_BYTES = 4 * 1024 * 1024
+
+
+def gzip_header(
+    read_range: Callable[[int, int], bytes], size: int, uri: str, where: str
+) -> list[str] | None:
+    """The header row of the gzip CSV file `uri` of `size` bytes, read from its start
+    (`read_range(first, last)`, inclusive) `HEADER_READ` bytes at a time, only as far as the
+    row goes: the rows stay where they lie (Athena reads them). None for a file without one."""
+
+    def chunks() -> Iterator[bytes]:
+        for first in range(0, size, HEADER_READ):
+            yield read_range(first, min(first + HEADER_READ, size) - 1)
+
+    text = b""
+    try:
+        for inflated in _inflated(chunks()):
+            text += inflated
+            if b"\n" in text:
+                break
+            if len(text) > MAX_HEADER_BYTES:
+                raise EOFError(f"no header row ends in its first {MAX_HEADER_BYTES:,} bytes")
+        row = text.split(b"\n", 1)[0].decode("utf-8-sig").rstrip("\r")
+    except (EOFError, zlib.error, UnicodeDecodeError) as exc:
+        raise DeliveryError(f"{where}: {uri}: not a readable gzip CSV file: {exc}") from exc
+    return next(csv.reader([row]), None) if row else None
+
+
+def header_schema(
     header: list[str],
     types: Mapping[str, str],
     dialect: CsvDialect,
-    source: SourceFile,
+    uri: str,
     where: str,
 ) -> pa.Schema:
-    """The canonically named, manifest-typed columns of a file with this header."""
+    """The canonically named, manifest-typed columns of the file `uri` with this header."""
     fields: dict[str, pa.Field] = {}
     for column in header:
         if column not in types:
             raise DeliveryError(
-                f"{where}: {source.uri}: column {column!r} is not in the manifest's columns"
+                f"{where}: {uri}: column {column!r} is not in the manifest's columns"
             )
         if types[column] not in dialect.types:
             raise DeliveryError(
-                f"{where}: {source.uri}: column {column!r} has manifest type {types[column]!r}, "
+                f"{where}: {uri}: column {column!r} has manifest type {types[column]!r}, "
                 f"not one read here ({', '.join(dialect.types)})"
             )
         name = dialect.column_name(column)
         if name in fields:
             raise DeliveryError(
-                f"{where}: {source.uri}: columns {fields[name].metadata[b'header'].decode()!r} "
+                f"{where}: {uri}: columns {fields[name].metadata[b'header'].decode()!r} "
                 f"and {column!r} are both {name!r} in {dialect.naming}"
             )
         kind = dialect.types[types[column]]
@@ -182,6 +222,28 @@ def csv_groups(
         header = _header(source, where)
         if _gzipped(source):
             _check_gzip(source, where)
-        schema = _schema(header, types, dialect, source, where) if header else None
+        schema = header_schema(header, types, dialect, source.uri, where) if header else None
         schemas.append((source, schema))
     return group_by_schema(schemas, _read_csv, rescan_cheap=False)
+
+
+def typed_text_select(schema: pa.Schema, read: str, path_column: str) -> str:
+    """An Athena query over `read`, a table of `schema`'s columns registered as text (Athena's
+    OpenCSVSerde hands every field over as a string), that types them as `_read_csv` reads
+    them on the worker: a string keeps its `''`; an empty field of another type is NULL;
+    instants are ISO 8601 (`2018-10-01T00:00:00Z`, `...00.000Z`), maps JSON text. With
+    `path_column`, each row's file."""
+    columns = []
+    for field in schema:
+        name = sql_identifier(field.name)
+        athena = engine_type(glue_type(field.type), "athena")
+        if pa.types.is_string(field.type):
+            typed = f"coalesce({name}, '')"
+        elif pa.types.is_timestamp(field.type):
+            typed = f"CAST(from_iso8601_timestamp(nullif({name}, '')) AS {athena})"
+        elif pa.types.is_map(field.type):
+            typed = f"CAST(json_parse(nullif({name}, '')) AS {athena})"
+        else:
+            typed = f"CAST(nullif({name}, '') AS {athena})"
+        columns.append(f"{typed} AS {name}")
+    return f"(SELECT {', '.join(columns)}, {path_column} FROM {read})"

@@ -24,6 +24,7 @@ from finops_platform.lib.cur.manifest import (
     CUR2_MANIFEST_RE,
     GZIP,
     LEGACY_MANIFEST_RE,
+    ZIP,
     Manifest,
     data_keys_under_root,
     parse_manifest,
@@ -50,6 +51,12 @@ class Delivery:
     @property
     def total_bytes(self) -> int:
         return sum(f.size for f in self.data_files)
+
+    @property
+    def zipped(self) -> bool:
+        """A legacy CSV report compressed as ZIP: its parts must be unpacked before any reader
+        but the worker's (Athena reads gzip CSV and Parquet where they lie, not ZIP)."""
+        return any(f.uri.lower().endswith(CSV_SUFFIXES[ZIP]) for f in self.data_files)
 
 
 # Data files of a billing month, relative to the tenant's source path.
@@ -80,9 +87,6 @@ for _twin, _layout in LAYOUT_TWINS.items():
 DATA_EXPORTS_FORMATS: tuple[CurFormat, ...] = ("cur2", "cur2-csv", "focus", "focus-csv")
 # The CSV formats, whose column types are in their manifest.
 CSV_FORMATS: tuple[CurFormat, ...] = ("legacy-csv", "cur2-csv", "focus-csv")
-# Formats the worker normalizes even on AWS: the CSV ones (Athena would read them through
-# OpenCSVSerde, as text, where the worker reads them typed by the manifest).
-WORKER_FORMATS: tuple[CurFormat, ...] = CSV_FORMATS
 
 
 def _relative(uri: str, root: str) -> str:

@@ -220,6 +220,14 @@ class DeliveryTable:
     uris: tuple[str, ...]
     # Whether reading some columns again costs little (`SourceGroup.rescan_cheap`).
     rescan_cheap: bool = True
+    # What the normalization reads instead of the table itself, when the table holds the
+    # schema's columns as text (a CSV delivery in Athena: `csv_source.typed_text_select`).
+    typed: str | None = None
+
+    @property
+    def read(self) -> str:
+        """The relation the normalization reads: the typed columns and `"$path"`."""
+        return self.typed or sql_identifier(self.name)
 
 
 def normalized_select(tables: Sequence[DeliveryTable], lineage: Lineage, where: str) -> str:
@@ -227,7 +235,7 @@ def normalized_select(tables: Sequence[DeliveryTable], lineage: Lineage, where: 
     the delivery in the canonical schema."""
     parts = []
     for table in tables:
-        read = sql_identifier(table.name)
+        read = table.read
         try:
             if lineage.format in FOCUS_FORMATS:
                 projection, source = focus_projection(table.schema, read, SOURCE, PATH_COLUMN)

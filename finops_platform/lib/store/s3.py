@@ -291,6 +291,13 @@ class S3ObjectStore(ObjectStore):
             for o in self.list_objects(uri)
         )
 
+    def read_range(self, uri: str, first: int, last: int) -> bytes:
+        """Bytes `first` to `last` (inclusive) of one object: one ranged GET, e.g. the start
+        of a gzip CSV file for its header, without its data."""
+        bucket, key = split_s3_uri(uri)
+        answer = self._s3().get_object(Bucket=bucket, Key=key, Range=f"bytes={first}-{last}")
+        return answer["Body"].read()
+
     def parquet_footer(self, stored: StoredObject) -> pq.FileMetaData:
         """The footer of one Parquet object: the schema and row count of a file without
         moving its data to this machine. Two ranged GETs (the footer's length in the last 8

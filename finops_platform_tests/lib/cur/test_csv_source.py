@@ -4,16 +4,25 @@ empty fields, and damaged or unexpected files failing by file name."""
 from __future__ import annotations
 
 import gzip
+import random
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from finops_platform.lib.cur.csv_source import csv_groups
+from finops_platform.lib.cur.csv_source import (
+    HEADER_READ,
+    MAX_HEADER_BYTES,
+    csv_groups,
+    gzip_header,
+    typed_text_select,
+)
 from finops_platform.lib.cur.delivery import DeliveryError
 from finops_platform.lib.cur.sources import SourceFile
+from finops_platform.lib.sql import transpile
 
 WHERE = "tenant 'acme', month 2026-10"
+RANDOM = random.Random(7)  # text that does not compress away, the same every run
 TYPES = (
     ("identity/LineItemId", "String"),
     ("lineItem/UsageStartDate", "DateTime"),
@@ -115,3 +124,88 @@ def test_a_damaged_gzip_member_fails_by_file_name(tmp_path: Path) -> None:
     bad.write_bytes(bytes(damaged[:-20]))  # cut in the last member: a truncated file
     with pytest.raises(DeliveryError, match=r"r-2\.csv\.gz: corrupt gzip data: .*truncated"):
         csv_groups([SourceFile(bad, "s3://bucket/report/r-2.csv.gz")], TYPES, WHERE)
+
+
+class RangeReads:
+    """`read_range` over a local file, recording each (first, last) asked for, as the S3
+    store's ranged GETs of a delivery file's start."""
+
+    def __init__(self, path: Path) -> None:
+        self.data = path.read_bytes()
+        self.calls: list[tuple[int, int]] = []
+
+    def __call__(self, first: int, last: int) -> bytes:
+        self.calls.append((first, last))
+        return self.data[first : last + 1]
+
+
+def header_of(path: Path) -> tuple[list[str] | None, RangeReads]:
+    reads = RangeReads(path)
+    return gzip_header(reads, len(reads.data), f"s3://bucket/report/{path.name}", WHERE), reads
+
+
+def test_the_header_row_is_read_from_the_first_bytes_only(tmp_path: Path) -> None:
+    """Athena reads the rows; the worker reads one `HEADER_READ` of each file's start for its
+    header (a byte-order mark is not part of the first name)."""
+    lines = [HEADER, *[f"{RANDOM.getrandbits(128):x},{ROWS[0][3:]}" for _ in range(5_000)]]
+    path = tmp_path / "r-1.csv.gz"
+    path.write_bytes(gzip.compress(("\ufeff" + "\n".join(lines) + "\n").encode()))
+    header, reads = header_of(path)
+    assert header == [name for name, _ in TYPES]
+    assert reads.calls == [(0, HEADER_READ - 1)] and len(reads.data) > 10 * HEADER_READ
+
+
+def test_a_header_longer_than_one_read_takes_as_many_as_it_needs(tmp_path: Path) -> None:
+    """A legacy report with thousands of tag columns: the reads go on, contiguous, until the
+    header's line ends, and no further."""
+    tags = [f"resourceTags/user:{RANDOM.getrandbits(64):x}" for _ in range(3_000)]
+    body = "\n".join(f"{i}," + ",".join("x" for _ in tags) for i in range(2_000))
+    path = tmp_path / "wide.csv.gz"
+    path.write_bytes(gzip.compress(("id," + ",".join(tags) + "\n" + body).encode()))
+    header, reads = header_of(path)
+    assert header == ["id", *tags]
+    assert len(reads.calls) > 1
+    assert reads.calls == [
+        (first, first + HEADER_READ - 1)
+        for first in range(0, len(reads.calls) * HEADER_READ, HEADER_READ)
+    ]
+    assert reads.calls[-1][1] < len(reads.data) - 1
+
+
+def test_a_file_without_a_header_or_not_gzip_at_all(tmp_path: Path) -> None:
+    """An empty part (no header, no rows) is left out; a part whose first line never ends, or
+    that is not gzip, fails by name."""
+    empty = tmp_path / "empty.csv.gz"
+    empty.write_bytes(gzip.compress(b""))
+    assert header_of(empty)[0] is None
+    empty.write_bytes(b"")
+    assert header_of(empty)[0] is None
+    endless = tmp_path / "endless.csv.gz"
+    endless.write_bytes(gzip.compress(b"x," * (MAX_HEADER_BYTES // 2 + 10)))
+    with pytest.raises(DeliveryError, match=r"endless\.csv\.gz: .*no header row ends in its"):
+        header_of(endless)
+    plain = tmp_path / "plain.csv.gz"
+    plain.write_text(HEADER + "\n")
+    with pytest.raises(DeliveryError) as error:
+        header_of(plain)
+    assert str(error.value).startswith(
+        f"{WHERE}: s3://bucket/report/plain.csv.gz: not a readable gzip CSV file: "
+    )
+
+
+def test_athena_types_the_text_as_the_worker_reads_it(tmp_path: Path) -> None:
+    """OpenCSVSerde hands Athena every field as text (an empty one as ''): the typing query,
+    run on DuckDB over the same file read that way, gives the worker's rows exactly (empty
+    numbers NULL, empty strings '', instants, the `007` kept as text)."""
+    source = write_csv(tmp_path / "r-1.csv.gz", [HEADER, *ROWS])
+    (group,) = csv_groups([source], TYPES, WHERE)
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")
+    names = ", ".join(f'"{field.name}"' for field in group.schema)
+    connection.execute(
+        f"CREATE VIEW text_table AS SELECT *, 'x' AS \"$path\" FROM read_csv('{source.path}', "
+        f"header = true, all_varchar = true, quote = '\"', escape = '\"') AS t ({names})"
+    )
+    typed = transpile(typed_text_select(group.schema, "text_table", '"$path"'), "duckdb")
+    athena = connection.execute(f'SELECT * EXCLUDE ("$path") FROM {typed}').fetchall()
+    assert athena == rows([source])
