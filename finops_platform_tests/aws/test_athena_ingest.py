@@ -631,3 +631,53 @@ def test_a_zip_csv_report_is_normalized_on_the_worker(
     assert metadata["unblended_cost"].value == float(csv.unblended_total)
     version = metadata["dagster/uri"].value.removeprefix(f"s3://{LAKE}/")
     assert f"{version}_SUCCESS" in lake_keys()
+
+
+def rewrite_first_part(local: Path, delivered: GeneratedDelivery, content: bytes) -> str:
+    """Replace the delivery's first data file in S3 with `content`; returns its URI."""
+    key = f"tenant-alpha/{delivered.data_files[0].relative_to(local)}"
+    boto3.client("s3").put_object(Bucket=SOURCE, Key=key, Body=content)
+    return f"s3://{SOURCE}/{key}"
+
+
+def renamed_header(path: Path) -> bytes:
+    """The gzip CSV file with its header's `lineItem/UnblendedCost` renamed to a column its
+    manifest does not list."""
+    text = gzip.decompress(path.read_bytes())
+    header, rows = text.split(b"\n", 1)
+    assert b"lineItem/UnblendedCost" in header
+    return gzip.compress(
+        header.replace(b"lineItem/UnblendedCost", b"lineItem/Unlisted") + b"\n" + rows
+    )
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (renamed_header, "column 'lineItem/Unlisted' is not in the manifest's columns"),
+        (lambda path: gzip.decompress(path.read_bytes()), "not a readable gzip CSV file"),
+    ],
+    ids=["a header the manifest does not list", "a part that is not gzip"],
+)
+def test_a_csv_part_athena_could_not_read_as_its_manifest_says_fails_by_name(
+    damage: Callable[[Path], bytes],
+    reason: str,
+    staging: GeneratedDelivery,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    aws: str,
+) -> None:
+    """A gzip CSV part whose header is not its manifest's, or that is not gzip at all, fails
+    the month naming tenant, month, file and cause, from its first bytes: before any Glue table
+    or Athena query, and the lake is left as it was."""
+    local = tmp_path / "csv"
+    csv = redeliver(local, "legacy-csv")
+    uri = rewrite_first_part(local, csv, damage(csv.data_files[0]))
+    lake = lake_keys()
+    stand_in = AthenaStandIn(aws)
+    result = run_through(stand_in, ["raw_cur"], monkeypatch)
+    assert not result.success
+    (failure,) = result.get_step_failure_events()
+    message = str(failure.step_failure_data.error)
+    assert f"tenant 'alpha', month 2026-09: {uri}: " in message and reason in message
+    assert stand_in.queries() == [] and tables() == [] and lake_keys() == lake
