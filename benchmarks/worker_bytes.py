@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
             results_root=f"s3://{LAKE}/athena-results/",
         )
         worker = WorkerIngest(store=store, memory_limit="2GB", threads=2)
-        athena = AthenaIngest(engine=engine, catalog=catalog, zipped=worker)
+        athena = AthenaIngest(engine=engine, catalog=catalog, worker=worker)
         figures = {}
         for name in ("worker (DuckDB on the worker)", "Athena (issue 18)"):
             tally = Tally()

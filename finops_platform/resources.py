@@ -167,11 +167,12 @@ def _aws(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     )
     catalog = GlueCatalog(region=env.region)
     # The delivery stays in S3: Athena normalizes and validates it (lib/cur/athena_ingest.py);
-    # only a ZIP CSV report, which Athena cannot read, goes through this machine.
-    zipped = WorkerIngest(
+    # only a ZIP CSV report, which Athena cannot read, or a delivery whose normalization is
+    # longer than Athena takes (thousands of flat tag columns) goes through this machine.
+    worker = WorkerIngest(
         store=store, memory_limit=env.duckdb_memory_limit, threads=env.duckdb_threads
     )
-    ingest = AthenaIngest(engine=engine, catalog=catalog, zipped=zipped)
+    ingest = AthenaIngest(engine=engine, catalog=catalog, worker=worker)
     return {"store": store, "catalog": catalog, "engine": engine, "cur_ingest": ingest}
 
 

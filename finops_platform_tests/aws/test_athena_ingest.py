@@ -40,13 +40,20 @@ from finops_platform.definitions import build_definitions
 from finops_platform.defs.common.partitions import partition_key
 from finops_platform.lib.catalog.base import CatalogTable
 from finops_platform.lib.catalog.glue import GlueCatalog
-from finops_platform.lib.cur.csv_source import CSV_DIALECTS, HEADER_READ
-from finops_platform.lib.cur.manifest import GZIP, ZIP
-from finops_platform.lib.cur.normalize import register_views
+from finops_platform.lib.cur.csv_source import (
+    CSV_DIALECTS,
+    HEADER_READ,
+    OVERFLOW_COLUMN,
+    csv_groups,
+)
+from finops_platform.lib.cur.manifest import GZIP, ZIP, parse_manifest
+from finops_platform.lib.cur.normalize import Lineage, normalized_select, register_views
 from finops_platform.lib.cur.sources import SourceFile, parquet_groups
 from finops_platform.lib.cur.validation import profile_month
+from finops_platform.lib.engine.athena import AthenaEngine, AthenaQueryError
 from finops_platform.lib.engine.duckdb import DuckDBSession
 from finops_platform.lib.sql import transpile
+from finops_platform.lib.store.s3 import S3ObjectStore
 from finops_platform.sample import GeneratedDelivery, generate_month
 from finops_platform.settings import REPO_ROOT, load_settings
 from finops_platform.settings import CurFormat as Format
@@ -74,10 +81,12 @@ UNLOAD_TARGET = re.compile(
 class AthenaStandIn:
     """A proxy rewrite that records every request and plays Athena's part moto cannot: an
     UNLOAD writes a Parquet file under its target, or (`fail_unload`) a half-written one and
-    then FAILS."""
+    then FAILS; Glue refuses a delivery table's columns with `glue_refuses` as its message
+    (Glue's own checks of a column name, which moto does not make)."""
 
     upstream: str
     fail_unload: bool = False
+    glue_refuses: str | None = None
     requests: list[tuple[Request, int]] = field(default_factory=list)
     unloads: dict[str, str] = field(default_factory=dict)  # execution id -> target
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -85,6 +94,9 @@ class AthenaStandIn:
     def __call__(self, request: Request, status: int, body: bytes) -> tuple[int, bytes]:
         with self.lock:
             self.requests.append((request, len(body)))
+        if self.glue_refuses and request.target == "AWSGlue.CreateTable":
+            refused = {"__type": "InvalidInputException", "message": self.glue_refuses}
+            return 400, json.dumps(refused).encode()
         if request.target.endswith("StartQueryExecution"):
             match = UNLOAD_TARGET.search(json.loads(request.body)["QueryString"])
             if match:
@@ -304,7 +316,8 @@ def parquet_table(
 
 def opencsv_table(fmt: Format) -> StandInTable:
     """The gzip CSV files as Athena's OpenCSVSerde table of them reads them: the header row
-    skipped, every field text, an empty one `''`, columns named as the delivery table's."""
+    skipped, every field text, an empty one `''`, columns named as the delivery table's, and
+    the overflow column empty (these rows have their header's fields)."""
 
     def register(connection: duckdb.DuckDBPyConnection, files: list[SourceFile], name: str) -> None:
         paths = [str(f.path) for f in files]
@@ -316,8 +329,8 @@ def opencsv_table(fmt: Format) -> StandInTable:
         )
         uri = " ".join(f"WHEN '{f.path}' THEN '{f.uri}'" for f in files)
         connection.execute(
-            f'CREATE VIEW "{name}_0" AS SELECT {columns}, CASE filename {uri} END AS "$path" '
-            f"FROM {scan[:-1]}, filename = true)"
+            f'CREATE VIEW "{name}_0" AS SELECT {columns}, NULL AS {OVERFLOW_COLUMN}, '
+            f'CASE filename {uri} END AS "$path" FROM {scan[:-1]}, filename = true)'
         )
 
     return register
@@ -329,10 +342,11 @@ def assert_proven_on_duckdb(
     delivered: GeneratedDelivery,
     local: Path,
     stand_in: StandInTable = parquet_table,
-) -> None:
+) -> tuple[duckdb.DuckDBPyConnection, list[SourceFile]]:
     """The SELECT Athena was sent, run on DuckDB over the same files (the Glue table a view
     with "$path"): the delivery's rows and exact total, every file as lineage, and the
-    validation SQL passes it."""
+    validation SQL passes it. Returns the connection, with that SELECT as `"staged"`, and the
+    files."""
     select = unload.removeprefix("UNLOAD (").rsplit(f") TO '{target}'", 1)[0]
     (table,) = set(re.findall(r'FROM "(tb_cur_ingest_\w+?)_0"', select))
     files = [
@@ -349,6 +363,25 @@ def assert_proven_on_duckdb(
     assert proven.duplicated_keys == proven.rows_outside_period == 0
     sources = connection.sql('SELECT DISTINCT x_source_file FROM "staged"').fetchall()
     assert sorted(uri for (uri,) in sources) == sorted(f.uri for f in files)
+    return connection, files
+
+
+def assert_same_rows_as_the_worker(
+    connection: duckdb.DuckDBPyConnection, files: list[SourceFile], fmt: Format, manifest: Path
+) -> None:
+    """The rows of `"staged"` (Athena's normalization, on DuckDB) are the worker's
+    normalization of the same files, value for value, lineage included."""
+    ((assembly_id, ingested),) = connection.sql(
+        'SELECT DISTINCT x_assembly_id, x_ingestion_time FROM "staged"'
+    ).fetchall()
+    types = parse_manifest(manifest.read_bytes(), source=str(manifest)).columns
+    groups = csv_groups(files, types, "alpha", CSV_DIALECTS[fmt])
+    tables = register_views(connection, groups, "worker")
+    worker = normalized_select(tables, Lineage(fmt, assembly_id, ingested), "alpha")
+    connection.execute(f'CREATE VIEW "worker" AS {transpile(worker, "duckdb")}')
+    for left, right in (("staged", "worker"), ("worker", "staged")):
+        only = connection.sql(f'SELECT count(*) FROM (FROM "{left}" EXCEPT ALL FROM "{right}")')
+        assert only.fetchall() == [(0,)], f"rows only in {left}"
 
 
 # What an ingest of the month killed midway left: a delivery table and its file list.
@@ -571,7 +604,8 @@ def test_a_gzip_csv_delivery_is_normalized_inside_athena(
     each file's header row from its first bytes, registers the files as an OpenCSVSerde table of
     text columns in header order, and UNLOADs the normalization over them typed by the
     manifest; the SQL sent, run on DuckDB over the files read as that serde reads them, gives
-    the delivery's rows and exact total, as the worker's own read of them does."""
+    the delivery's rows and exact total, and exactly the rows the worker's own read of them
+    gives."""
     csv = redeliver(tmp_path / "csv", fmt)
     queue_athena_results(aws, raw_ingest_results(MONTH, csv.rows))
     stand_in = AthenaStandIn(aws)
@@ -592,7 +626,10 @@ def test_a_gzip_csv_delivery_is_normalized_inside_athena(
         header = next(std_csv.reader(first))
     columns = [(c["Name"], c["Type"]) for c in storage["Columns"]]
     named = CSV_DIALECTS[fmt].column_name
-    assert columns == [(named(column).lower(), "string") for column in header]
+    assert columns == [
+        *[(named(column).lower(), "string") for column in header],
+        (OVERFLOW_COLUMN, "string"),
+    ]
 
     unload, profile_sql, _ = stand_in.queries()
     (target,) = stand_in.unloads.values()
@@ -600,7 +637,10 @@ def test_a_gzip_csv_delivery_is_normalized_inside_athena(
     assert "count_if" in profile_sql
     assert_whole_trino(stand_in.queries(), target)
     assert_headers_only_read(stand_in)
-    assert_proven_on_duckdb(unload, target, csv, tmp_path / "csv", opencsv_table(fmt))
+    connection, files = assert_proven_on_duckdb(
+        unload, target, csv, tmp_path / "csv", opencsv_table(fmt)
+    )
+    assert_same_rows_as_the_worker(connection, files, fmt, csv.manifest_path)
     metadata = next(
         e.step_materialization_data.materialization.metadata
         for e in result.get_asset_materialization_events()
@@ -631,6 +671,25 @@ def test_a_zip_csv_report_is_normalized_on_the_worker(
     assert metadata["unblended_cost"].value == float(csv.unblended_total)
     version = metadata["dagster/uri"].value.removeprefix(f"s3://{LAKE}/")
     assert f"{version}_SUCCESS" in lake_keys()
+
+
+def test_columns_glue_refuses_fail_the_month_by_file(
+    staging: GeneratedDelivery, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws: str
+) -> None:
+    """A column name Glue will not take (its own checks, not ours) fails the month naming
+    tenant, month, the table's first file and Glue's reason: no query, no table left, the lake
+    as it was."""
+    lake = lake_keys()
+    refusal = "1 validation error detected: Value at 'table.storageDescriptor.columns.1.name'"
+    stand_in = AthenaStandIn(aws, glue_refuses=refusal)
+    result = run_through(stand_in, ["raw_cur"], monkeypatch)
+    assert not result.success
+    (failure,) = result.get_step_failure_events()
+    message = str(failure.step_failure_data.error)
+    first = f"s3://{SOURCE}/tenant-alpha/{staging.data_files[0].relative_to(tmp_path / 'delivery')}"
+    assert f"tenant 'alpha', month 2026-09: {first}: Glue cannot register its columns: " in message
+    assert refusal in message
+    assert stand_in.queries() == [] and tables() == [] and lake_keys() == lake
 
 
 def rewrite_first_part(local: Path, delivered: GeneratedDelivery, content: bytes) -> str:
@@ -681,3 +740,70 @@ def test_a_csv_part_athena_could_not_read_as_its_manifest_says_fails_by_name(
     message = str(failure.step_failure_data.error)
     assert f"tenant 'alpha', month 2026-09: {uri}: " in message and reason in message
     assert stand_in.queries() == [] and tables() == [] and lake_keys() == lake
+
+
+# Flat tag columns enough for the normalizing SELECT to pass Athena's limit on a query's text.
+WIDE = 3_000
+
+
+def widened(table: pa.Table) -> pa.Table:
+    """`WIDE` flat tag columns; row r carries one tag, `user_k<r % WIDE>` = `v<r>`."""
+    names = [f"resource_tags_user_k{key}" for key in range(WIDE)]
+    values = [
+        pa.array([f"v{r}" if r % WIDE == key else None for r in range(table.num_rows)])
+        for key in range(WIDE)
+    ]
+    return pa.Table.from_arrays([*table.columns, *values], [*table.column_names, *names])
+
+
+def test_a_delivery_too_wide_for_athenas_query_text_is_normalized_on_the_worker(
+    staging: GeneratedDelivery,
+    aws: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Thousands of flat tag columns make the normalizing SELECT longer than Athena takes
+    (262,144 bytes): the month is normalized on the worker instead of failing in Athena,
+    loads whole with every tag, and says why in its metadata; no Glue table, no query."""
+    wide = redeliver(tmp_path / "wide", "legacy", alter=widened)
+    stand_in = AthenaStandIn(aws)
+    result = run_through(stand_in, ["raw_cur"], monkeypatch)
+    assert result.success, [e.step_failure_data.error for e in result.get_step_failure_events()]
+    assert stand_in.queries() == [] and tables() == []
+    metadata = next(
+        e.step_materialization_data.materialization.metadata
+        for e in result.get_asset_materialization_events()
+    )
+    reason = metadata["ingest_mode_reason"].value
+    size = int(re.search(r"a statement of ([\d,]+) bytes", reason)[1].replace(",", ""))
+    assert reason.startswith("normalized on the worker: in Athena it would be") and size > 262_144
+    assert metadata["dagster/row_count"].value == wide.rows
+    assert metadata["unblended_cost"].value == float(wide.unblended_total)
+    version = metadata["dagster/uri"].value.removeprefix(f"s3://{LAKE}/")
+    assert f"{version}_SUCCESS" in lake_keys()
+    (part,) = [k for k in lake_keys() if k.startswith(version) and k.endswith(".parquet")]
+    local = tmp_path / "published.parquet"
+    boto3.client("s3").download_file(LAKE, part, str(local))
+    tags = duckdb.sql(
+        f"SELECT count(*) FROM (SELECT unnest(map_keys(resource_tags)) AS k FROM '{local}') "
+        "WHERE starts_with(k, 'user_k')"
+    ).fetchall()
+    assert tags == [(wide.rows,)]
+
+
+def test_a_statement_over_athenas_limit_is_refused_before_it_is_sent(aws: str) -> None:
+    """The engine refuses what Athena would, by its size and without a request (moto takes any
+    length, Athena does not)."""
+    engine = AthenaEngine(
+        region="us-east-1",
+        store=S3ObjectStore(region="us-east-1"),
+        workgroups={"custos_alpha_db": "primary"},
+        results_root=f"s3://{LAKE}/athena-results/",
+    )
+    statement = "SELECT " + " + ".join("1" for _ in range(70_000))
+    with (
+        engine.session("custos_alpha_db") as session,
+        pytest.raises(AthenaQueryError, match=r"a statement of 280,004 bytes .*over Athena's"),
+    ):
+        session.execute(statement)
+    assert boto3.client("athena").list_query_executions()["QueryExecutionIds"] == []

@@ -87,7 +87,7 @@ def ingest(
     athena = AthenaIngest(
         engine=engine,
         catalog=GlueCatalog(region="us-east-1"),
-        zipped=WorkerIngest(store=store, memory_limit="1GB", threads=1),
+        worker=WorkerIngest(store=store, memory_limit="1GB", threads=1),
         pass_through=True,
     )
     queue_athena_results(aws, results)

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import replace
 
 import pyarrow as pa
+from botocore.exceptions import ClientError
 
 from finops_platform.lake import (
     RAW_TABLE,
@@ -36,6 +38,7 @@ from finops_platform.lib.catalog.glue import GlueCatalog
 from finops_platform.lib.catalog.types import glue_type
 from finops_platform.lib.cur.csv_source import (
     CSV_DIALECTS,
+    OVERFLOW_COLUMN,
     gzip_header,
     header_schema,
     typed_text_select,
@@ -63,7 +66,12 @@ from finops_platform.lib.cur.passthrough import (
 )
 from finops_platform.lib.cur.schema import CANONICAL_SCHEMA
 from finops_platform.lib.cur.validation import evaluate, profile_month
-from finops_platform.lib.engine.athena import AthenaEngine
+from finops_platform.lib.engine.athena import (
+    QUERY_TEXT_LIMIT,
+    AthenaEngine,
+    text_bytes,
+    unload_statement,
+)
 from finops_platform.lib.engine.duckdb import sql_identifier
 from finops_platform.lib.store import Leftover, StoredObject
 from finops_platform.lib.store.s3 import S3ObjectStore
@@ -71,6 +79,7 @@ from finops_platform.settings import TenantConfig
 
 # The one object under a delivery table's location: the URIs of its files, one a line.
 FILE_LIST = "files.txt"
+UNLOAD_COMPRESSION = "ZSTD"
 
 
 class AthenaIngest(MonthIngest):
@@ -78,11 +87,13 @@ class AthenaIngest(MonthIngest):
 
     Legacy CUR, CUR 2.0 and the FOCUS export run here, in Parquet or gzip CSV (the FOCUS
     export through its mapping, `focus_source`, the same SQL). A legacy CSV report compressed
-    as ZIP, which Athena cannot read, goes through the worker (`zipped`)."""
+    as ZIP, which Athena cannot read, goes through the worker (`worker`), and so does a
+    delivery whose normalizing SELECT would be longer than Athena takes (thousands of flat tag
+    columns: legacy Parquet past about 2,100, gzip CSV past about 1,250)."""
 
     engine: AthenaEngine
     catalog: GlueCatalog
-    zipped: WorkerIngest
+    worker: WorkerIngest
     # Copy compatible CUR 2.0 Parquet deliveries into the lake inside S3 instead of UNLOADing
     # them (passthrough.py). Off until Athena's reads of tb_cur_raw supply the lineage the
     # files lack, as the embedded engine's do (docs/ARCHITECTURE.md, "CUR 2.0 pass-through").
@@ -103,7 +114,7 @@ class AthenaIngest(MonthIngest):
     ) -> IngestResult:
         delivery = find_delivery(self.store, tenant, month)
         if delivery.zipped:
-            return self.zipped.ingest(
+            return self.worker.ingest(
                 tenant, month, lake_root, previous_row_count=previous_row_count, now=now
             )
         where = describe(tenant.org_id, month)
@@ -112,6 +123,27 @@ class AthenaIngest(MonthIngest):
         tag = uuid.uuid4().hex[:12]
         listings = delivery_listings(lake_root, tenant.org_id, month)
         listing = join(listings, tag)
+        # What the delivery's files are and how they will be read: their footers or header
+        # rows only, nothing written yet.
+        schemas = self._schemas(delivery, where)
+        mode, reason = choose_mode(
+            delivery.format, list(schemas.items()), enabled=self.pass_through
+        )
+        tables, select = [], ""
+        if mode != PASS_THROUGH:
+            tables = self._tables(tenant.database, delivery, schemas, listing, tag, where)
+            select = normalized_select([table for table, _ in tables], lineage, where)
+            # A version's name has one length: this is the UNLOAD's length to the byte.
+            unload = unload_statement(select, new_version(lake_uri), UNLOAD_COMPRESSION)
+            if text_bytes(unload) > QUERY_TEXT_LIMIT:
+                result = self.worker.ingest(
+                    tenant, month, lake_root, previous_row_count=previous_row_count, now=now
+                )
+                too_long = (
+                    f"normalized on the worker: in Athena it would be a statement of "
+                    f"{text_bytes(unload):,} bytes, over Athena's {QUERY_TEXT_LIMIT:,}-byte limit"
+                )
+                return replace(result, mode_reason=f"{too_long}; {result.mode_reason}")
         self.catalog.ensure_database(tenant.database)  # where the delivery's tables go
         # Runs of a month take turns; each first reclaims what killed runs of the month left.
         with self.store.exclusive(lake_uri), self.engine.session(tenant.database) as session:
@@ -126,18 +158,13 @@ class AthenaIngest(MonthIngest):
                 partition_keys={},
             )
             try:
-                schemas = self._schemas(delivery, where)
-                mode, reason = choose_mode(
-                    delivery.format, list(schemas.items()), enabled=self.pass_through
-                )
                 supplied = None
                 if mode == PASS_THROUGH:
                     ((schema, uris),) = schemas.items()
                     supplied = self._copy(schema, uris, lineage, version)
                 else:
-                    tables = self._register(tenant, delivery, schemas, listing, tag, where)
-                    select = normalized_select(tables, lineage, where)
-                    session.unload(select, version, compression="ZSTD")
+                    self._register(tables, delivery.format in CSV_FORMATS, where)
+                    session.unload(select, version, compression=UNLOAD_COMPRESSION)
                 self.catalog.upsert_table(staged)
                 profile = profile_month(session, staged.name, month)
                 outcomes = evaluate(profile, month, previous_row_count)
@@ -188,29 +215,28 @@ class AthenaIngest(MonthIngest):
                 groups.setdefault(schema, []).append(data_file.uri)
         return groups
 
-    def _register(
+    def _tables(
         self,
-        tenant: TenantConfig,
+        database: str,
         delivery: Delivery,
         groups: dict[pa.Schema, list[str]],
         listing: str,
         tag: str,
         where: str,
-    ) -> list[DeliveryTable]:
-        """The delivery's files as Glue tables, one per schema (files whose tag columns
-        drifted get their own), each over exactly its files. Column names are registered in
-        lower case, as Athena and Glue's crawler keep them (Athena matches names without case,
-        so the SELECT's quoted `"ChargePeriodStart"` still reads the FOCUS export's column); a
-        column whose values are all NULL (Arrow type null, no catalog type) is left out, and
-        the normalization reads it as absent: NULL."""
+    ) -> list[tuple[DeliveryTable, CatalogTable]]:
+        """The delivery's files as the normalization reads them and as Glue tables, one per
+        schema (files whose tag columns drifted get their own), each over exactly its files
+        (the list under its location). Column names are registered in lower case, as Athena
+        and Glue's crawler keep them (Athena matches names without case, so the SELECT's quoted
+        `"ChargePeriodStart"` still reads the FOCUS export's column); a column whose values are
+        all NULL (Arrow type null, no catalog type) is left out, and the normalization reads it
+        as absent: NULL. CSV is registered as text in header order, plus `OVERFLOW_COLUMN`
+        (typed_text_select)."""
         csv = delivery.format in CSV_FORMATS
         tables = []
         for index, (schema, uris) in enumerate(groups.items()):
-            location = join(listing, f"group={index}")
-            self.store.put_text(location + FILE_LIST, "\n".join(uris) + "\n")
             typed = pa.schema([f for f in schema if not pa.types.is_null(f.type)])
             name = delivery_table(delivery.month, tag, index)
-            # CSV is registered as text, in header order; the normalization reads it typed.
             text = typed_text_select(typed, sql_identifier(name), PATH_COLUMN) if csv else None
             table = DeliveryTable(name, typed, tuple(uris), rescan_cheap=not csv, typed=text)
             try:
@@ -222,18 +248,39 @@ class AthenaIngest(MonthIngest):
                     f"{where}: {uris[0]}: two columns differ only in case, which Athena cannot "
                     "tell apart"
                 )
-            self.catalog.create_file_list_table(
-                CatalogTable(
-                    database=tenant.database,
-                    name=table.name,
-                    location=location,
-                    columns=columns,
-                    partition_keys={},
-                ),
-                csv=csv,
+            if csv:
+                if OVERFLOW_COLUMN in columns:
+                    raise DeliveryError(
+                        f"{where}: {uris[0]}: has a column named {OVERFLOW_COLUMN!r}, the name "
+                        "this platform gives the fields past a CSV row's header"
+                    )
+                columns[OVERFLOW_COLUMN] = "string"
+            catalog_table = CatalogTable(
+                database=database,
+                name=table.name,
+                location=join(listing, f"group={index}"),
+                columns=columns,
+                partition_keys={},
             )
-            tables.append(table)
+            tables.append((table, catalog_table))
         return tables
+
+    def _register(
+        self, tables: list[tuple[DeliveryTable, CatalogTable]], csv: bool, where: str
+    ) -> None:
+        """Write each table's file list and create it in Glue. A table Glue refuses (a column
+        name it does not take) fails the month naming the table's first file."""
+        for table, catalog_table in tables:
+            self.store.put_text(catalog_table.location + FILE_LIST, "\n".join(table.uris) + "\n")
+            try:
+                self.catalog.create_file_list_table(catalog_table, csv=csv)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "InvalidInputException":
+                    raise
+                raise DeliveryError(
+                    f"{where}: {table.uris[0]}: Glue cannot register its columns: "
+                    f"{exc.response['Error'].get('Message', exc)}"
+                ) from exc
 
     def _csv_schema(
         self, delivery: Delivery, data_file: StoredObject, where: str

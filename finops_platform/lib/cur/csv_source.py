@@ -117,7 +117,8 @@ def _check_gzip(source: SourceFile, where: str) -> None:
 # legacy header of a few hundred columns deflates to a few KB; a longer one takes more reads).
 HEADER_READ = 8 * 1024
 # A header row longer than this is no CUR's (10,000 tag columns take about 600 KB): a file
-# without a line break is refused, not read to its end.
+# without a line break that early is refused, not read to its end. It bounds both what is read
+# (a gzip header's file name field, or empty members, inflate to nothing) and what is inflated.
 MAX_HEADER_BYTES = 4 * 1024 * 1024
 
 
@@ -127,20 +128,24 @@ def gzip_header(
     """The header row of the gzip CSV file `uri` of `size` bytes, read from its start
     (`read_range(first, last)`, inclusive) `HEADER_READ` bytes at a time, only as far as the
     row goes: the rows stay where they lie (Athena reads them). None for a file without one."""
+    too_long = f"no header row ends in its first {MAX_HEADER_BYTES:,} bytes"
 
     def chunks() -> Iterator[bytes]:
         for first in range(0, size, HEADER_READ):
+            if first >= MAX_HEADER_BYTES:
+                raise EOFError(too_long)
             yield read_range(first, min(first + HEADER_READ, size) - 1)
 
-    text = b""
+    text = bytearray()
     try:
         for inflated in _inflated(chunks()):
-            text += inflated
-            if b"\n" in text:
+            end = inflated.find(b"\n")
+            text += inflated if end < 0 else inflated[:end]
+            if end >= 0:
                 break
             if len(text) > MAX_HEADER_BYTES:
-                raise EOFError(f"no header row ends in its first {MAX_HEADER_BYTES:,} bytes")
-        row = text.split(b"\n", 1)[0].decode("utf-8-sig").rstrip("\r")
+                raise EOFError(too_long)
+        row = text.decode("utf-8-sig").rstrip("\r")
     except (EOFError, zlib.error, UnicodeDecodeError) as exc:
         raise DeliveryError(f"{where}: {uri}: not a readable gzip CSV file: {exc}") from exc
     return next(csv.reader([row]), None) if row else None
@@ -227,12 +232,24 @@ def csv_groups(
     return group_by_schema(schemas, _read_csv, rescan_cheap=False)
 
 
+# The last column of a CSV delivery table: OpenCSVSerde puts a row's field past its header's
+# there (and further ones nowhere), and hands a field the row lacks as NULL.
+OVERFLOW_COLUMN = "x_csv_overflow"
+
+
 def typed_text_select(schema: pa.Schema, read: str, path_column: str) -> str:
     """An Athena query over `read`, a table of `schema`'s columns registered as text (Athena's
     OpenCSVSerde hands every field over as a string), that types them as `_read_csv` reads
     them on the worker: a string keeps its `''`; an empty field of another type is NULL;
-    instants are ISO 8601 (`2018-10-01T00:00:00Z`, `...00.000Z`), maps JSON text. With
-    `path_column`, each row's file."""
+    instants are ISO 8601 (`2018-10-01T00:00:00Z`, `...00.000Z`, or with a space for the
+    `T`), maps JSON text. With `path_column`, each row's file.
+
+    A blank line is skipped, as the worker's read skips it. A row whose fields are not its
+    header's (fewer: its last column NULL; more: something in `OVERFLOW_COLUMN`) fails the
+    query naming its file, as the worker's strict read fails; so does a line break inside a
+    quoted field, which the worker reads but the serde does not support (its line reader
+    splits the row, and one part is short). The message is a text that cannot be cast to a
+    number: the one way to raise that both engines share."""
     columns = []
     for field in schema:
         name = sql_identifier(field.name)
@@ -240,10 +257,25 @@ def typed_text_select(schema: pa.Schema, read: str, path_column: str) -> str:
         if pa.types.is_string(field.type):
             typed = f"coalesce({name}, '')"
         elif pa.types.is_timestamp(field.type):
-            typed = f"CAST(from_iso8601_timestamp(nullif({name}, '')) AS {athena})"
+            instant = f"replace(nullif({name}, ''), ' ', 'T')"
+            typed = f"CAST(from_iso8601_timestamp({instant}) AS {athena})"
         elif pa.types.is_map(field.type):
             typed = f"CAST(json_parse(nullif({name}, '')) AS {athena})"
         else:
             typed = f"CAST(nullif({name}, '') AS {athena})"
         columns.append(f"{typed} AS {name}")
-    return f"(SELECT {', '.join(columns)}, {path_column} FROM {read})"
+    names = [sql_identifier(name) for name in schema.names]
+    # The serde hands a blank line over as one empty field (or none).
+    blank = "FALSE"
+    if len(names) > 1:
+        blank = f"(coalesce({names[0]}, '') = '' AND {names[1]} IS NULL)"
+    ragged = (
+        f"CASE WHEN {blank} THEN NULL "
+        f"WHEN {names[-1]} IS NULL OR {sql_identifier(OVERFLOW_COLUMN)} IS NOT NULL "
+        f"THEN 'a CSV row of ' || {path_column} || "
+        f"' does not have its header''s {len(names)} fields' END"
+    )
+    return (
+        f"(SELECT {', '.join(columns)}, {path_column} FROM {read} "
+        f"WHERE NOT {blank} AND CAST({ragged} AS DOUBLE) IS NULL)"
+    )

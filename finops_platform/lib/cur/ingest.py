@@ -118,8 +118,9 @@ class MonthIngest(dg.ConfigurableResource):
 
 
 class WorkerIngest(MonthIngest):
-    """The embedded mode (and, on AWS, gzip CSV deliveries for now): the delivery is copied to
-    this machine, normalized and validated by in-process DuckDB."""
+    """The embedded mode (and, on AWS, what Athena cannot take: a ZIP CSV report, a delivery
+    too wide for Athena's query text): the delivery is copied to this machine, normalized and
+    validated by in-process DuckDB."""
 
     store: ObjectStore
     memory_limit: str

@@ -27,6 +27,8 @@ from finops_platform.lib.sql import Identifier
 from finops_platform.lib.store.s3 import S3ObjectStore
 
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
+# Athena refuses a query string longer than this many bytes (its StartQueryExecution quota).
+QUERY_TEXT_LIMIT = 262_144
 
 
 class AthenaQueryError(RuntimeError):
@@ -74,6 +76,19 @@ def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def unload_statement(select: str, target: str, compression: str = "SNAPPY") -> str:
+    """The UNLOAD of an Athena SELECT as Parquet files under the prefix `target`."""
+    return (
+        f"UNLOAD ({select}) TO {_sql_string(target)} "
+        f"WITH (format = 'PARQUET', compression = {_sql_string(compression)})"
+    )
+
+
+def text_bytes(sql: str) -> int:
+    """The length of a statement as Athena's limit counts it (`QUERY_TEXT_LIMIT`)."""
+    return len(sql.encode("utf-8"))
+
+
 class AthenaSession(EngineSession):
     dialect = "athena"
 
@@ -88,7 +103,14 @@ class AthenaSession(EngineSession):
         return self._results(execution_id)
 
     def execute(self, sql: str) -> str:
-        """Run one statement to completion; returns its execution id."""
+        """Run one statement to completion; returns its execution id. A statement over
+        Athena's length limit is refused here, by its size, as Athena would refuse it."""
+        if text_bytes(sql) > QUERY_TEXT_LIMIT:
+            raise AthenaQueryError(
+                f"a statement of {text_bytes(sql):,} bytes for workgroup {self.workgroup} "
+                f"(database {self.database}) is over Athena's {QUERY_TEXT_LIMIT:,}-byte limit "
+                "on a query's text; not sent"
+            )
         athena = self.engine.client()
         execution_id = athena.start_query_execution(
             QueryString=sql,
@@ -110,10 +132,7 @@ class AthenaSession(EngineSession):
         `target` (UNLOAD refuses a non-empty one); returns the execution id. A failed or
         cancelled UNLOAD raises, and may have left some files there: the caller discards the
         prefix, which was never registered."""
-        return self.execute(
-            f"UNLOAD ({select}) TO {_sql_string(target)} "
-            f"WITH (format = 'PARQUET', compression = {_sql_string(compression)})"
-        )
+        return self.execute(unload_statement(select, target, compression))
 
     def _wait(self, athena: Any, execution_id: str) -> dict[str, Any]:
         delay, deadline = 0.2, time.monotonic() + self.engine.timeout_seconds

@@ -3,6 +3,7 @@ empty fields, and damaged or unexpected files failing by file name."""
 
 from __future__ import annotations
 
+import csv as std_csv
 import gzip
 import random
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 from finops_platform.lib.cur.csv_source import (
     HEADER_READ,
     MAX_HEADER_BYTES,
+    OVERFLOW_COLUMN,
     csv_groups,
     gzip_header,
     typed_text_select,
@@ -193,19 +195,84 @@ def test_a_file_without_a_header_or_not_gzip_at_all(tmp_path: Path) -> None:
     )
 
 
-def test_athena_types_the_text_as_the_worker_reads_it(tmp_path: Path) -> None:
-    """OpenCSVSerde hands Athena every field as text (an empty one as ''): the typing query,
-    run on DuckDB over the same file read that way, gives the worker's rows exactly (empty
-    numbers NULL, empty strings '', instants, the `007` kept as text)."""
-    source = write_csv(tmp_path / "r-1.csv.gz", [HEADER, *ROWS])
+def serde_table(
+    connection: duckdb.DuckDBPyConnection, lines: list[str], names: list[str], uri: str
+) -> None:
+    """`text_table`: the rows after the header as Athena's OpenCSVSerde hands them over (Hive's
+    `OpenCSVSerde.deserialize`): every field text, a field the row lacks NULL, the first one
+    past the header's in the table's last column (`OVERFLOW_COLUMN`), further ones dropped;
+    each line parsed alone, as the serde's line reader splits the file."""
+    width = len(names)
+    values = []
+    for line in lines[1:]:
+        fields = next(std_csv.reader([line])) or [""]  # a blank line is one empty field
+        padded = [*fields[: width + 1], *[None] * (width + 1 - len(fields))]
+        values.append(tuple(padded))
+    columns = [*names, OVERFLOW_COLUMN]
+    declared = ", ".join(f'"{column}" VARCHAR' for column in columns)
+    connection.execute(f"CREATE TABLE text_table ({declared})")
+    connection.executemany(
+        f"INSERT INTO text_table VALUES ({', '.join('?' for _ in columns)})", values
+    )
+    connection.execute(f"CREATE VIEW text_rows AS SELECT *, '{uri}' AS \"$path\" FROM text_table")
+
+
+def typed_by_athena(lines: list[str], tmp_path: Path) -> list[tuple]:
+    """The rows of the gzip CSV file of `lines` as Athena types them (typed_text_select, run on
+    DuckDB over the serde's text)."""
+    source = write_csv(tmp_path / "r-1.csv.gz", lines)
     (group,) = csv_groups([source], TYPES, WHERE)
     connection = duckdb.connect()
     connection.execute("SET TimeZone = 'UTC'")
-    names = ", ".join(f'"{field.name}"' for field in group.schema)
-    connection.execute(
-        f"CREATE VIEW text_table AS SELECT *, 'x' AS \"$path\" FROM read_csv('{source.path}', "
-        f"header = true, all_varchar = true, quote = '\"', escape = '\"') AS t ({names})"
-    )
-    typed = transpile(typed_text_select(group.schema, "text_table", '"$path"'), "duckdb")
-    athena = connection.execute(f'SELECT * EXCLUDE ("$path") FROM {typed}').fetchall()
-    assert athena == rows([source])
+    serde_table(connection, lines, group.schema.names, source.uri)
+    typed = transpile(typed_text_select(group.schema, "text_rows", '"$path"'), "duckdb")
+    return connection.execute(f'SELECT * EXCLUDE ("$path") FROM {typed}').fetchall()
+
+
+def test_the_header_is_not_looked_for_past_the_first_bytes_however_they_inflate(
+    tmp_path: Path,
+) -> None:
+    """Gzip members that inflate to nothing (empty ones, or one long file name field in a
+    member's header) do not make the worker read a part to its end: the reads stop at
+    `MAX_HEADER_BYTES` of the file."""
+    hollow = tmp_path / "hollow.csv.gz"
+    hollow.write_bytes(gzip.compress(b"") * (MAX_HEADER_BYTES // 20 + 1_000))
+    with pytest.raises(DeliveryError, match=r"hollow\.csv\.gz: .*no header row ends in its"):
+        header_of(hollow)
+    reads = RangeReads(hollow)
+    with pytest.raises(DeliveryError):
+        gzip_header(reads, len(reads.data), "s3://bucket/report/hollow.csv.gz", WHERE)
+    assert reads.calls[-1][1] < MAX_HEADER_BYTES < len(reads.data)
+
+
+def test_athena_types_the_text_as_the_worker_reads_it(tmp_path: Path) -> None:
+    """OpenCSVSerde hands Athena every field as text (an empty one as ''): the typing query,
+    run on DuckDB over the same file read that way, gives the worker's rows exactly (empty
+    numbers NULL, empty strings '', instants with a `T` or a space, the `007` kept as text,
+    a quoted comma and a doubled quote, a blank line skipped)."""
+    lines = [HEADER, *ROWS, "", 'a3,2026-10-01 02:00:00,1,,"say ""hi""",x']
+    source = write_csv(tmp_path / "worker.csv.gz", lines)
+    assert typed_by_athena(lines, tmp_path) == rows([source])
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        ["a3,2026-10-01T02:00:00Z,1,,"],
+        ["a3,2026-10-01T02:00:00Z,1,,,x,surplus"],
+        ['a3,2026-10-01T02:00:00Z,1,,"a line', 'break",x'],
+    ],
+    ids=["a field short", "a field over", "a quoted line break"],
+)
+def test_a_row_without_its_headers_fields_fails_naming_its_file(row: str, tmp_path: Path) -> None:
+    """The worker's strict read refuses a row whose fields are not its header's; OpenCSVSerde
+    would pad it with NULL or drop the surplus, so the typing query refuses it instead, naming
+    the file. A quoted line break, which the worker reads but the serde does not (it splits
+    the row in two, one of them short), fails the month by name too."""
+    lines = [HEADER, *ROWS, *row, *ROWS]
+    with pytest.raises(
+        duckdb.Error,
+        match=r"a CSV row of s3://bucket/report/r-1\.csv\.gz does not "
+        r"have its header's 6 fields",
+    ):
+        typed_by_athena(lines, tmp_path)
