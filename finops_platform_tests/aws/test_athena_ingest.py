@@ -95,7 +95,7 @@ class AthenaStandIn:
         with self.lock:
             self.requests.append((request, len(body)))
         if self.glue_refuses and request.target == "AWSGlue.CreateTable":
-            refused = {"__type": "InvalidInputException", "message": self.glue_refuses}
+            refused = {"__type": "ValidationException", "message": self.glue_refuses}
             return 400, json.dumps(refused).encode()
         if request.target.endswith("StartQueryExecution"):
             match = UNLOAD_TARGET.search(json.loads(request.body)["QueryString"])
@@ -494,7 +494,9 @@ def test_a_failed_unload_or_check_leaves_the_previous_version_registered(
     assert not failed.success
     (failure,) = failed.get_step_failure_events()
     assert failure.step_key == "raw_cur"
-    assert "FAILED: HIVE_TOO_MANY_OPEN_PARTITIONS" in str(failure.step_failure_data.error)
+    error = str(failure.step_failure_data.error)
+    assert "tenant 'alpha', month 2026-09: Athena query " in error
+    assert "FAILED: HIVE_TOO_MANY_OPEN_PARTITIONS" in error
     assert failing.unloads  # it did write there, before failing
     assert registered() == previous and lake_keys() == kept and tables() == ["tb_cur_raw"]
 
@@ -666,6 +668,9 @@ def test_a_zip_csv_report_is_normalized_on_the_worker(
         e.step_materialization_data.materialization.metadata
         for e in result.get_asset_materialization_events()
     )
+    assert metadata["ingest_mode_reason"].value.startswith(
+        "normalized on the worker: Athena reads no ZIP; "
+    )
     assert metadata["source_format"].value == "legacy-csv"
     assert metadata["dagster/row_count"].value == csv.rows
     assert metadata["unblended_cost"].value == float(csv.unblended_total)
@@ -769,7 +774,7 @@ def test_a_delivery_too_wide_for_athenas_query_text_is_normalized_on_the_worker(
     stand_in = AthenaStandIn(aws)
     result = run_through(stand_in, ["raw_cur"], monkeypatch)
     assert result.success, [e.step_failure_data.error for e in result.get_step_failure_events()]
-    assert stand_in.queries() == [] and tables() == []
+    assert stand_in.queries() == [] and stand_in.glue_calls() == [] and tables() == []
     metadata = next(
         e.step_materialization_data.materialization.metadata
         for e in result.get_asset_materialization_events()

@@ -69,6 +69,7 @@ from finops_platform.lib.cur.validation import evaluate, profile_month
 from finops_platform.lib.engine.athena import (
     QUERY_TEXT_LIMIT,
     AthenaEngine,
+    AthenaQueryError,
     text_bytes,
     unload_statement,
 )
@@ -80,6 +81,9 @@ from finops_platform.settings import TenantConfig
 # The one object under a delivery table's location: the URIs of its files, one a line.
 FILE_LIST = "files.txt"
 UNLOAD_COMPRESSION = "ZSTD"
+# How Glue refuses a table's definition (a column name over 255 characters, or outside its
+# character pattern): the month's files, not the platform, are at fault.
+GLUE_REFUSALS = ("ValidationException", "InvalidInputException")
 
 
 class AthenaIngest(MonthIngest):
@@ -114,9 +118,11 @@ class AthenaIngest(MonthIngest):
     ) -> IngestResult:
         delivery = find_delivery(self.store, tenant, month)
         if delivery.zipped:
-            return self.worker.ingest(
+            result = self.worker.ingest(
                 tenant, month, lake_root, previous_row_count=previous_row_count, now=now
             )
+            zipped = "normalized on the worker: Athena reads no ZIP"
+            return replace(result, mode_reason=f"{zipped}; {result.mode_reason}")
         where = describe(tenant.org_id, month)
         lake_uri = raw_month(lake_root, tenant.org_id, month)
         lineage = lineage_of(delivery, now)
@@ -164,7 +170,10 @@ class AthenaIngest(MonthIngest):
                     supplied = self._copy(schema, uris, lineage, version)
                 else:
                     self._register(tables, delivery.format in CSV_FORMATS, where)
-                    session.unload(select, version, compression=UNLOAD_COMPRESSION)
+                    try:
+                        session.unload(select, version, compression=UNLOAD_COMPRESSION)
+                    except AthenaQueryError as exc:  # e.g. a ragged CSV row, named by file
+                        raise AthenaQueryError(f"{where}: {exc}") from exc
                 self.catalog.upsert_table(staged)
                 profile = profile_month(session, staged.name, month)
                 outcomes = evaluate(profile, month, previous_row_count)
@@ -269,13 +278,14 @@ class AthenaIngest(MonthIngest):
         self, tables: list[tuple[DeliveryTable, CatalogTable]], csv: bool, where: str
     ) -> None:
         """Write each table's file list and create it in Glue. A table Glue refuses (a column
-        name it does not take) fails the month naming the table's first file."""
+        name it does not take: Glue answers ValidationException, or InvalidInputException)
+        fails the month naming the table's first file."""
         for table, catalog_table in tables:
             self.store.put_text(catalog_table.location + FILE_LIST, "\n".join(table.uris) + "\n")
             try:
                 self.catalog.create_file_list_table(catalog_table, csv=csv)
             except ClientError as exc:
-                if exc.response["Error"]["Code"] != "InvalidInputException":
+                if exc.response["Error"]["Code"] not in GLUE_REFUSALS:
                     raise
                 raise DeliveryError(
                     f"{where}: {table.uris[0]}: Glue cannot register its columns: "

@@ -266,9 +266,8 @@ def typed_text_select(schema: pa.Schema, read: str, path_column: str) -> str:
         columns.append(f"{typed} AS {name}")
     names = [sql_identifier(name) for name in schema.names]
     # The serde hands a blank line over as one empty field (or none).
-    blank = "FALSE"
-    if len(names) > 1:
-        blank = f"(coalesce({names[0]}, '') = '' AND {names[1]} IS NULL)"
+    blank = f"(coalesce({names[0]}, '') = ''"
+    blank += f" AND {names[1]} IS NULL)" if len(names) > 1 else ")"
     ragged = (
         f"CASE WHEN {blank} THEN NULL "
         f"WHEN {names[-1]} IS NULL OR {sql_identifier(OVERFLOW_COLUMN)} IS NOT NULL "
