@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import replace
+from functools import partial
 
 import pyarrow as pa
 from botocore.exceptions import ClientError
@@ -117,12 +118,16 @@ class AthenaIngest(MonthIngest):
         now: dt.datetime | None = None,
     ) -> IngestResult:
         delivery = find_delivery(self.store, tenant, month)
+        on_worker = partial(
+            self._on_worker,
+            tenant,
+            month,
+            lake_root,
+            previous_row_count=previous_row_count,
+            now=now,
+        )
         if delivery.zipped:
-            result = self.worker.ingest(
-                tenant, month, lake_root, previous_row_count=previous_row_count, now=now
-            )
-            zipped = "normalized on the worker: Athena reads no ZIP"
-            return replace(result, mode_reason=f"{zipped}; {result.mode_reason}")
+            return on_worker("Athena reads no ZIP")
         where = describe(tenant.org_id, month)
         lake_uri = raw_month(lake_root, tenant.org_id, month)
         lineage = lineage_of(delivery, now)
@@ -142,14 +147,10 @@ class AthenaIngest(MonthIngest):
             # A version's name has one length: this is the UNLOAD's length to the byte.
             unload = unload_statement(select, new_version(lake_uri), UNLOAD_COMPRESSION)
             if text_bytes(unload) > QUERY_TEXT_LIMIT:
-                result = self.worker.ingest(
-                    tenant, month, lake_root, previous_row_count=previous_row_count, now=now
+                return on_worker(
+                    f"in Athena it would be a statement of {text_bytes(unload):,} bytes, over "
+                    f"Athena's {QUERY_TEXT_LIMIT:,}-byte limit"
                 )
-                too_long = (
-                    f"normalized on the worker: in Athena it would be a statement of "
-                    f"{text_bytes(unload):,} bytes, over Athena's {QUERY_TEXT_LIMIT:,}-byte limit"
-                )
-                return replace(result, mode_reason=f"{too_long}; {result.mode_reason}")
         self.catalog.ensure_database(tenant.database)  # where the delivery's tables go
         # Runs of a month take turns; each first reclaims what killed runs of the month left.
         with self.store.exclusive(lake_uri), self.engine.session(tenant.database) as session:
@@ -198,6 +199,22 @@ class AthenaIngest(MonthIngest):
             mode_reason=reason,
             supplied=supplied,
         )
+
+    def _on_worker(
+        self,
+        tenant: TenantConfig,
+        month: dt.date,
+        lake_root: str,
+        why: str,
+        *,
+        previous_row_count: int | None,
+        now: dt.datetime | None,
+    ) -> IngestResult:
+        """The month ingested by the worker instead, its `mode_reason` saying why."""
+        result = self.worker.ingest(
+            tenant, month, lake_root, previous_row_count=previous_row_count, now=now
+        )
+        return replace(result, mode_reason=f"normalized on the worker: {why}; {result.mode_reason}")
 
     def _copy(
         self, schema: pa.Schema, uris: list[str], lineage: Lineage, version: str
