@@ -21,6 +21,7 @@ import shutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -59,6 +60,7 @@ from finops_platform.settings import REPO_ROOT, load_settings
 from finops_platform.settings import CurFormat as Format
 from finops_platform_tests.conftest import tenant_entry
 from finops_platform_tests.support.fault_proxy import Request, fault_proxy
+from finops_platform_tests.support.generated import with_flat_tags
 from finops_platform_tests.support.moto import (
     canned,
     column,
@@ -751,16 +753,6 @@ def test_a_csv_part_athena_could_not_read_as_its_manifest_says_fails_by_name(
 WIDE = 3_000
 
 
-def widened(table: pa.Table) -> pa.Table:
-    """`WIDE` flat tag columns; row r carries one tag, `user_k<r % WIDE>` = `v<r>`."""
-    names = [f"resource_tags_user_k{key}" for key in range(WIDE)]
-    values = [
-        pa.array([f"v{r}" if r % WIDE == key else None for r in range(table.num_rows)])
-        for key in range(WIDE)
-    ]
-    return pa.Table.from_arrays([*table.columns, *values], [*table.column_names, *names])
-
-
 def test_a_delivery_too_wide_for_athenas_query_text_is_normalized_on_the_worker(
     staging: GeneratedDelivery,
     aws: str,
@@ -770,7 +762,7 @@ def test_a_delivery_too_wide_for_athenas_query_text_is_normalized_on_the_worker(
     """Thousands of flat tag columns make the normalizing SELECT longer than Athena takes
     (262,144 bytes): the month is normalized on the worker instead of failing in Athena,
     loads whole with every tag, and says why in its metadata; no Glue table, no query."""
-    wide = redeliver(tmp_path / "wide", "legacy", alter=widened)
+    wide = redeliver(tmp_path / "wide", "legacy", alter=partial(with_flat_tags, width=WIDE))
     stand_in = AthenaStandIn(aws)
     result = run_through(stand_in, ["raw_cur"], monkeypatch)
     assert result.success, [e.step_failure_data.error for e in result.get_step_failure_events()]

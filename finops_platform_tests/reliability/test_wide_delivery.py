@@ -10,7 +10,6 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from finops_platform.lake import RAW_TABLE
@@ -18,6 +17,7 @@ from finops_platform.resources import build_resources
 from finops_platform.sample import generate_month
 from finops_platform.settings import load_settings
 from finops_platform_tests.conftest import WriteConfig, tenant_entry
+from finops_platform_tests.support.generated import with_flat_tags
 from finops_platform_tests.support.materialize import load, query
 
 MONTH = dt.date(2026, 9, 1)
@@ -26,18 +26,8 @@ WIDTH = 10_000
 
 
 def widen(path: Path) -> None:
-    """Add WIDTH flat tag columns; row r carries one tag, `user_k<r % WIDTH>` = `v<r>`."""
-    table = pq.read_table(path)
-    columns = []
-    for key in range(WIDTH):
-        values: list[str | None] = [None] * table.num_rows
-        for row in range(key, table.num_rows, WIDTH):
-            values[row] = f"v{row}"
-        columns.append(pa.array(values, pa.string()))
-    names = [f"resource_tags_user_k{key}" for key in range(WIDTH)]
-    pq.write_table(
-        pa.Table.from_arrays([*table.columns, *columns], [*table.column_names, *names]), path
-    )
+    """Add WIDTH flat tag columns to the data file at `path`."""
+    pq.write_table(with_flat_tags(pq.read_table(path), WIDTH), path)
 
 
 def test_ten_thousand_tag_columns_load_within_the_memory_limit(

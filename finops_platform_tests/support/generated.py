@@ -83,3 +83,17 @@ def query_month(org: str, table: str, month: dt.date) -> pa.Table:
     sql = f'SELECT * FROM "{table}" WHERE year = {month.year} AND month = {month.month}'
     with build_resources(settings)["engine"].session(database) as session:
         return session.query(sql).drop_columns(list(PARTITION_COLUMNS))
+
+
+def with_flat_tags(table: pa.Table, width: int) -> pa.Table:
+    """`table` and `width` flat legacy tag columns (`resource_tags_user_k<key>`), as a payer
+    with that many activated tag keys delivers them; row r carries one tag,
+    `user_k<r % width>` = `v<r>`."""
+    columns = []
+    for key in range(width):
+        values: list[str | None] = [None] * table.num_rows
+        for row in range(key, table.num_rows, width):
+            values[row] = f"v{row}"
+        columns.append(pa.array(values, pa.string()))
+    names = [f"resource_tags_user_k{key}" for key in range(width)]
+    return pa.Table.from_arrays([*table.columns, *columns], [*table.column_names, *names])

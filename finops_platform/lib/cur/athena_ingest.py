@@ -145,10 +145,10 @@ class AthenaIngest(MonthIngest):
             tables = self._tables(tenant.database, delivery, schemas, listing, tag, where)
             select = normalized_select([table for table, _ in tables], lineage, where)
             # A version's name has one length: this is the UNLOAD's length to the byte.
-            unload = unload_statement(select, new_version(lake_uri), UNLOAD_COMPRESSION)
-            if text_bytes(unload) > QUERY_TEXT_LIMIT:
+            size = text_bytes(unload_statement(select, new_version(lake_uri), UNLOAD_COMPRESSION))
+            if size > QUERY_TEXT_LIMIT:
                 return on_worker(
-                    f"in Athena it would be a statement of {text_bytes(unload):,} bytes, over "
+                    f"in Athena it would be a statement of {size:,} bytes, over "
                     f"Athena's {QUERY_TEXT_LIMIT:,}-byte limit"
                 )
         self.catalog.ensure_database(tenant.database)  # where the delivery's tables go
