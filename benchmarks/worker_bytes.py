@@ -1,15 +1,20 @@
 """What a raw_cur ingest moves through the Dagster worker on AWS (issue 18), against moto server.
 
-One generated CUR month (legacy Parquet, or with `--format` gzip CSV) is put in a tenant's S3
-source path, then ingested twice in the same process, every request passing through a recording
-proxy in front of moto (real HTTP on 127.0.0.1): the worker path (`WorkerIngest`: the delivery
-downloaded, normalized by in-process DuckDB, the result uploaded, as staging did before issue
-18) and the Athena path (`AthenaIngest`: the manifest and each file's footer, or its CSV header
-row, read; the rest is Athena's). moto runs no SQL, so the Athena path's UNLOAD writes nothing
-and its validation answers are canned: the figures are the bytes the worker itself sends and
-receives, which is what the two paths differ in.
+One generated CUR month (legacy Parquet, CUR 2.0 Parquet, or with `--format` gzip CSV) is put
+in a tenant's S3 source path, then ingested twice in the same process, every request passing
+through a recording proxy in front of moto (real HTTP on 127.0.0.1): the worker path
+(`WorkerIngest`: the delivery downloaded, normalized by in-process DuckDB, the result uploaded,
+as staging did before issue 18) and the Athena path (`AthenaIngest`: the manifest and each
+file's footer, or its CSV header row, read; the rest is Athena's, or for a CUR 2.0 Parquet
+month S3's CopyObject). moto runs no SQL, so the Athena path's UNLOAD writes nothing and its
+validation answers are canned: the figures are the bytes the worker itself sends and receives,
+which is what the two paths differ in. The seconds are the worker's wall time against moto on
+this machine (moto copies an object in its own process, and runs no UNLOAD), beside the floor
+(benchmarks/floor.py: a bare DuckDB copy of the delivery's files on local disk, timed in the
+same process): for a CUR 2.0 Parquet month the Athena path's seconds are all of raw_cur's
+ingest but S3's own copying; for the others they leave out Athena's UNLOAD.
 
-    python -m benchmarks.worker_bytes [--rows 200000] [--format legacy|legacy-csv|cur2-csv]
+    python -m benchmarks.worker_bytes [--rows 200000] [--format legacy|cur2|legacy-csv|cur2-csv]
 """
 
 from __future__ import annotations
@@ -18,10 +23,13 @@ import argparse
 import datetime as dt
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import boto3
 
+from benchmarks import floor
+from benchmarks.measure import Timer
 from finops_platform.lib.catalog.glue import GlueCatalog
 from finops_platform.lib.cur.athena_ingest import AthenaIngest
 from finops_platform.lib.cur.ingest import WorkerIngest
@@ -60,7 +68,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument(
-        "--format", choices=["legacy", "legacy-csv", "cur2-csv"], default="legacy", dest="fmt"
+        "--format",
+        choices=["legacy", "cur2", "legacy-csv", "cur2-csv"],
+        default="legacy",
+        dest="fmt",
     )
     args = parser.parse_args(argv)
     os.environ.update(
@@ -86,30 +97,54 @@ def main(argv: list[str] | None = None) -> None:
             workgroups={tenant.database: "primary"},
             results_root=f"s3://{LAKE}/athena-results/",
         )
-        worker = WorkerIngest(store=store, memory_limit="2GB", threads=2)
+        # As before issue 18 (and as the AWS backend's fallback): every month normalized.
+        worker = WorkerIngest(store=store, memory_limit="2GB", threads=2, pass_through=False)
         athena = AthenaIngest(engine=engine, catalog=catalog, worker=worker)
-        figures = {}
+        figures, seconds = {}, {"floor": floor_seconds(delivery.data_files, args.rows, work)}
         for name in ("worker (DuckDB on the worker)", "Athena (issue 18)"):
             tally = Tally()
             with fault_proxy(moto, tally) as proxy:
                 os.environ["AWS_ENDPOINT_URL"] = proxy
+                started = time.perf_counter()
                 if name.startswith("worker"):
-                    worker.ingest(tenant, MONTH, f"s3://{LAKE}/")
+                    result = worker.ingest(tenant, MONTH, f"s3://{LAKE}/")
                 else:
-                    queue_athena_results(moto, raw_ingest_results(MONTH, args.rows))
-                    athena.ingest(tenant, MONTH, f"s3://{LAKE}/")
+                    # A copied month has no UNLOAD to answer: only its two checks.
+                    answers = raw_ingest_results(MONTH, args.rows)[args.fmt == "cur2" :]
+                    queue_athena_results(moto, answers)
+                    result = athena.ingest(tenant, MONTH, f"s3://{LAKE}/")
+                seconds[name] = time.perf_counter() - started
             os.environ["AWS_ENDPOINT_URL"] = moto
             figures[name] = tally
+            print(f"{name}: {result.mode} ({result.mode_reason})")
     print(f"{args.fmt} CUR month: {args.rows:,} rows, {data_bytes:,} bytes of data files")
-    print("| ingest path | bytes from source bucket | bytes to lake | total through worker |")
-    print("| --- | --- | --- | --- |")
+    print(
+        "| ingest path | bytes from source bucket | bytes to lake | total through worker "
+        "| seconds (moto) |"
+    )
+    print("| --- | --- | --- | --- | --- |")
     for name, tally in figures.items():
         print(
             f"| {name} | {tally.received.get(SOURCE, 0):,} | {tally.sent.get(LAKE, 0):,} "
-            f"| {tally.total():,} |"
+            f"| {tally.total():,} | {seconds[name]:.2f} |"
         )
     before, after = (t.total() for t in figures.values())
-    print(f"after / before: {after / before:.5f}")
+    print(f"bytes after / before: {after / before:.5f}")
+    floor_s, slow, fast = seconds.values()
+    print(f"seconds after / before: {fast / slow:.3f}")
+    print(
+        f"floor {floor_s:.2f} s; before / floor {slow / floor_s:.3f}; "
+        f"after / floor {fast / floor_s:.3f}"
+    )
+
+
+def floor_seconds(files: list[Path], rows: int, work: str) -> float:
+    """The floor's time on the delivery's files (2 GB, 2 threads, as the worker path)."""
+    timer = Timer()
+    with tempfile.TemporaryDirectory(dir=work) as scratch:
+        params = {"files": [str(p) for p in files], "rows": rows, "scratch": scratch}
+        floor.run(params | {"memory_limit": "2GB", "threads": 2}, timer)
+    return timer.seconds
 
 
 if __name__ == "__main__":

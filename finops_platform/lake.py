@@ -13,6 +13,7 @@ building the same string twice (docs/ARCHITECTURE.md, "Data layout and naming"):
 | delivery file lists (Athena) | `<lake_root>custos/_staging/cur/org=<org>/.../month=<M>/<tag>/` |
 | database, workgroup, crawler | `custos_<org>_db`, `wg_custos_<org>`, `custos_<org>_crawler` |
 | raw table | `tb_cur_raw` |
+| on Glue, a table whose readers supply columns: its files | `<table>_files` (`tb_cur_raw_files`) |
 | tables while Athena ingests a month | `tb_cur_ingest_<YYYYMM>_<tag>_delivery_<i>`, `..._staged` |
 """
 
@@ -130,6 +131,12 @@ def ingest_table_month(name: str) -> dt.date | None:
 def delivery_table(month: dt.date, tag: str, index: int) -> str:
     """The catalog table over the files of one schema of a delivery, while Athena ingests it."""
     return f"{ingest_tables(month)}{tag}_delivery_{index}"
+
+
+def files_table(name: str) -> str:
+    """On Glue, the table holding the partitions of table `name` once some partition's files
+    lack columns its readers supply; `name` is then a view over it (lib/catalog/glue.py)."""
+    return f"{name}_files"
 
 
 def staged_table(month: dt.date, tag: str) -> str:

@@ -169,8 +169,7 @@ def _aws(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     # The delivery stays in S3: Athena normalizes and validates it (lib/cur/athena_ingest.py);
     # only a ZIP CSV report, which Athena cannot read, or a delivery whose normalization is
     # longer than Athena takes (thousands of flat tag columns) goes through this machine.
-    # No pass-through there either: Athena's reads of tb_cur_raw do not supply the lineage
-    # a copied month's files lack (AthenaIngest.pass_through).
+    # A compatible CUR 2.0 month is copied inside S3 by AthenaIngest, never by this machine.
     worker = WorkerIngest(
         store=store,
         memory_limit=env.duckdb_memory_limit,

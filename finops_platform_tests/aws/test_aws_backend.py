@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import shutil
 from pathlib import Path
+from urllib.parse import unquote
 
 import boto3
 import dagster as dg
@@ -27,6 +28,7 @@ from finops_platform.definitions import build_definitions
 from finops_platform.defs.anomalies.tables import ANOMALY_SCHEMA, FORECAST_SCHEMA
 from finops_platform.defs.common.partitions import partition_key
 from finops_platform.defs.common.sql_checks import partition_params
+from finops_platform.lib.catalog.supplied_view import supplied_view_sql
 from finops_platform.lib.engine.athena import AthenaQueryError
 from finops_platform.lib.secrets import resolve_secret
 from finops_platform.lib.sql import Identifier, load_sql, render
@@ -85,6 +87,19 @@ def upload_delivery(tmp_path: Path, org: str, fmt: str) -> None:
     shutil.rmtree(local)
 
 
+def read_back(max_usage_start: str, unblended_cost: str) -> dict:
+    """Athena's answer when tb_cur_raw reads a 2,000-row partition back."""
+    return canned(
+        [
+            column("row_count", "bigint"),
+            column("max_usage_start", "timestamp"),
+            column("unblended_cost", "decimal", 38, 10),
+            column("assembly_id", "varchar"),
+        ],
+        ["2000", max_usage_start, unblended_cost, "abc"],
+    )
+
+
 def test_tenant_init_provisions_once_with_the_naming_convention(prod: Path) -> None:
     for org in ("alpha", "beta"):
         plan = finops("tenant", "init", org, "--dry-run")
@@ -133,15 +148,7 @@ def test_one_tenant_month_through_s3_glue_and_athena(prod: Path, aws: str, tmp_p
         aws,
         [
             *raw_ingest_results(MONTH, 2000),  # raw_cur: the UNLOAD, then its validation
-            canned(  # tb_cur_raw reads the partition back
-                [
-                    column("row_count", "bigint"),
-                    column("max_usage_start", "timestamp"),
-                    column("unblended_cost", "decimal", 38, 10),
-                    column("assembly_id", "varchar"),
-                ],
-                ["2000", "2026-09-30 23:00:00.000", "1234.5000000000", "abc"],
-            ),
+            read_back("2026-09-30 23:00:00.000", "1234.5000000000"),
             canned([column("passed", "boolean")], ["true"]),  # month_complete
             canned(  # cost_daily's columns (SELECT ... LIMIT 0)
                 [
@@ -221,6 +228,70 @@ def test_one_tenant_month_through_s3_glue_and_athena(prod: Path, aws: str, tmp_p
         metadata
     )
     assert metadata["unblended_cost"].value == 1234.5
+
+
+def test_a_cur2_month_is_copied_and_tb_cur_raw_supplies_its_lineage(
+    prod: Path, aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On AWS a compatible CUR 2.0 month enters the lake by CopyObject (no UNLOAD, no data byte
+    through the worker), and tb_cur_raw becomes a view over tb_cur_raw_files that supplies the
+    lineage the copies lack, with one branch for the month."""
+    finops("tenant", "init", "beta")
+    upload_delivery(tmp_path, "beta", "cur2")
+    queue_athena_results(
+        aws,
+        [
+            *raw_ingest_results(MONTH, 2000)[1:],  # raw_cur: the copy's checks, no UNLOAD
+            read_back("2026-09-28 23:00:00.000", "4321.0000000000"),  # through the view
+            canned([column("passed", "boolean")], ["true"]),  # month_complete
+        ],
+    )
+    requests: list[Request] = []
+
+    def record(request: Request, status: int, body: bytes) -> tuple[int, bytes]:
+        requests.append(request)
+        return status, body
+
+    with fault_proxy(aws, record) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy)
+        result = materialize(["raw_cur", "tb_cur_raw"], org="beta")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws)
+    assert result.success, [e.step_failure_data.error for e in result.get_step_failure_events()]
+
+    # The delivery's data files were read by their footers only, and copied inside S3.
+    s3 = boto3.client("s3")
+    delivered = s3.list_objects_v2(Bucket="datalake-raw", Prefix="tenant-beta/")["Contents"]
+    (data_key,) = [o["Key"] for o in delivered if o["Key"].endswith(".parquet")]
+    data_gets = [r for r in requests if r.method == "GET" and data_key in unquote(r.path)]
+    assert data_gets and all(r.range for r in data_gets)
+    assert [unquote(r.copy_source).lstrip("/") for r in requests if r.copy_source] == [
+        f"datalake-raw/{data_key}"
+    ]
+    queries = [json.loads(r.body)["QueryString"] for r in requests if "StartQuery" in r.target]
+    assert not [q for q in queries if "UNLOAD" in q]
+
+    # Glue: the month on the files table, as raw_cur published it, and tb_cur_raw a view.
+    glue = boto3.client("glue")
+    (partition,) = glue.get_partitions(DatabaseName="custos_beta_db", TableName="tb_cur_raw_files")[
+        "Partitions"
+    ]
+    assert partition["Parameters"]["ingest_mode"] == "pass-through"
+    copy = partition["StorageDescriptor"]["Location"] + data_key.rsplit("/", 1)[1]
+    bucket, key = copy.removeprefix("s3://").split("/", 1)
+    original = s3.get_object(Bucket="datalake-raw", Key=data_key)["Body"].read()
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == original
+    view = glue.get_table(DatabaseName="custos_beta_db", Name="tb_cur_raw")["Table"]
+    assert view["TableType"] == "VIRTUAL_VIEW"
+    catalog = build_resources(load_settings())["catalog"]
+    (table,) = catalog.list_tables("custos_beta_db")
+    assert table.name == "tb_cur_raw" and not table.is_view
+    encoded = view["ViewOriginalText"].removeprefix("/* Presto View: ").removesuffix(" */")
+    sql = json.loads(base64.b64decode(encoded))["originalSql"]
+    entries = catalog.list_partitions("custos_beta_db", "tb_cur_raw")
+    assert sql == supplied_view_sql(table, "tb_cur_raw_files", entries)
+    folder = f"s3://datalake-raw/{data_key.rsplit('/', 1)[0]}/"
+    assert f"THEN concat('{folder}', element_at(split(\"$path\", '/'), -1))" in sql
+    assert 'FROM "custos_beta_db".tb_cur_raw' in queries[-2]  # read back through the view
 
 
 def failing_athena(request: Request, status: int, body: bytes) -> tuple[int, bytes]:

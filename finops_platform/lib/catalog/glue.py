@@ -14,8 +14,10 @@ import time
 from contextlib import suppress
 from typing import Any
 
+from finops_platform.lake import files_table
 from finops_platform.lib.aws import aws_client
 from finops_platform.lib.catalog.base import Catalog, CatalogPartition, CatalogTable
+from finops_platform.lib.catalog.supplied_view import presto_type, supplied_view_sql, view_columns
 
 PARQUET_STORAGE = {
     "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
@@ -48,6 +50,12 @@ CSV_FILE_LIST_STORAGE = {
         "Parameters": {"separatorChar": ",", "quoteChar": '"', "escapeChar": "\ue000"},
     },
 }
+
+
+# The parameter of a files table naming the view over it that supplies its missing columns.
+VIEW_OF = "finops_supplied_view"
+# How often a view is rewritten while registrations of other months change its partitions.
+_VIEW_ATTEMPTS = 5
 
 
 class CrawlerError(RuntimeError):
@@ -92,11 +100,10 @@ class GlueCatalog(Catalog):
         return "create"
 
     def upsert_table(self, table: CatalogTable) -> None:
-        glue = self._glue()
-        try:
-            glue.create_table(DatabaseName=table.database, TableInput=_table_input(table))
-        except glue.exceptions.AlreadyExistsException:
-            glue.update_table(DatabaseName=table.database, TableInput=_table_input(table))
+        physical = self._physical(table.database, table.name)
+        self._put_table(table, physical)
+        if physical != table.name:
+            self._refresh_view(table)
 
     def create_file_list_table(self, table: CatalogTable, csv: bool = False) -> None:
         """Register `table` over the Parquet files (`csv`: gzip CSV files, every column text)
@@ -111,15 +118,15 @@ class GlueCatalog(Catalog):
 
     def delete_table(self, database: str, name: str) -> None:
         glue = self._glue()
-        with suppress(glue.exceptions.EntityNotFoundException):
-            glue.delete_table(DatabaseName=database, Name=name)
+        files = self._get(database, files_table(name))
+        for physical in [name, *([files_table(name)] if files and _view_of(files) == name else [])]:
+            with suppress(glue.exceptions.EntityNotFoundException):
+                glue.delete_table(DatabaseName=database, Name=physical)
 
     def get_table(self, database: str, name: str) -> CatalogTable | None:
-        glue = self._glue()
-        try:
-            return _from_glue(database, glue.get_table(DatabaseName=database, Name=name)["Table"])
-        except glue.exceptions.EntityNotFoundException:
-            return None
+        physical = self._physical(database, name)
+        found = self._get(database, physical)
+        return None if found is None else _from_glue(database, found, name)
 
     def list_tables(self, database: str) -> list[CatalogTable]:
         glue = self._glue()
@@ -127,12 +134,84 @@ class GlueCatalog(Catalog):
             pages = list(glue.get_paginator("get_tables").paginate(DatabaseName=database))
         except glue.exceptions.EntityNotFoundException:
             return []
-        return [_from_glue(database, t) for page in pages for t in page["TableList"]]
+        found = {t["Name"]: t for page in pages for t in page["TableList"]}
+        # A table kept as a files table plus a view is listed once, as the table it stands for.
+        listed = []
+        for name, table in found.items():
+            base = _view_of(table)
+            if base is None and not _backed(found.get(files_table(name)), table):
+                listed.append(_from_glue(database, table, name))
+            elif base is None:
+                listed.append(_from_glue(database, found[files_table(name)], name))
+            elif base not in found:  # killed between dropping the table and writing its view
+                listed.append(_from_glue(database, table, base))
+        return listed
 
     def upsert_partition(self, database: str, table: str, partition: CatalogPartition) -> None:
         definition = self.get_table(database, table)
         if definition is None:
             raise ValueError(f"table {database}.{table} is not in the catalog")
+        physical = self._physical(database, table)
+        if physical == table and partition.supplied_columns() is not None:
+            physical = self._split(definition)
+        self._put_partition(definition, physical, partition)
+        if physical != table:
+            self._refresh_view(definition)
+
+    def delete_partition(self, database: str, table: str, values: dict[str, str]) -> None:
+        definition = self.get_table(database, table)
+        if definition is None:
+            return
+        physical = self._physical(database, table)
+        glue = self._glue()
+        with suppress(glue.exceptions.EntityNotFoundException):
+            glue.delete_partition(
+                DatabaseName=database,
+                TableName=physical,
+                PartitionValues=list(definition.key_values(values).values()),
+            )
+        if physical != table:
+            self._refresh_view(definition)
+
+    def list_partitions(self, database: str, table: str) -> list[CatalogPartition]:
+        definition = self.get_table(database, table)
+        if definition is None:
+            return []
+        return self._partitions(definition, self._physical(database, table))
+
+    def _get(self, database: str, name: str) -> dict[str, Any] | None:
+        glue = self._glue()
+        try:
+            return glue.get_table(DatabaseName=database, Name=name)["Table"]
+        except glue.exceptions.EntityNotFoundException:
+            return None
+
+    def _physical(self, database: str, name: str) -> str:
+        """The Glue table holding the partitions of table `name`: its files table once its
+        readers supply columns (supplied_view.py) and the table is gone for the view, else the
+        table itself (a files table beside a table still in place is a copy being made)."""
+        files = self._get(database, files_table(name))
+        if files is not None and _backed(files, self._get(database, name)):
+            return files_table(name)
+        return name
+
+    def _put_table(self, table: CatalogTable, physical: str) -> None:
+        table_input = _table_input(table) | {"Name": physical}
+        if physical != table.name:
+            table_input["Parameters"] = table_input["Parameters"] | {VIEW_OF: table.name}
+        self._create_or_update(table.database, table_input)
+
+    def _create_or_update(self, database: str, table_input: dict[str, Any]) -> None:
+        glue = self._glue()
+        try:
+            glue.create_table(DatabaseName=database, TableInput=table_input)
+        except glue.exceptions.AlreadyExistsException:
+            glue.update_table(DatabaseName=database, TableInput=table_input)
+
+    def _put_partition(
+        self, definition: CatalogTable, physical: str, partition: CatalogPartition
+    ) -> None:
+        database = definition.database
         values = list(definition.key_values(partition.values).values())
         partition_input = {
             "Values": values,
@@ -143,41 +222,26 @@ class GlueCatalog(Catalog):
         }
         glue = self._glue()
         result = glue.batch_create_partition(
-            DatabaseName=database, TableName=table, PartitionInputList=[partition_input]
+            DatabaseName=database, TableName=physical, PartitionInputList=[partition_input]
         )
         for error in result.get("Errors", []):
             if error["ErrorDetail"]["ErrorCode"] != "AlreadyExistsException":
                 raise RuntimeError(
-                    f"Glue refused partition {values} of {database}.{table}: "
+                    f"Glue refused partition {values} of {database}.{definition.name}: "
                     f"{error['ErrorDetail']['ErrorMessage']}"
                 )
             glue.update_partition(
                 DatabaseName=database,
-                TableName=table,
+                TableName=physical,
                 PartitionValueList=values,
                 PartitionInput=partition_input,
             )
 
-    def delete_partition(self, database: str, table: str, values: dict[str, str]) -> None:
-        definition = self.get_table(database, table)
-        if definition is None:
-            return
-        glue = self._glue()
-        with suppress(glue.exceptions.EntityNotFoundException):
-            glue.delete_partition(
-                DatabaseName=database,
-                TableName=table,
-                PartitionValues=list(definition.key_values(values).values()),
-            )
-
-    def list_partitions(self, database: str, table: str) -> list[CatalogPartition]:
-        definition = self.get_table(database, table)
-        if definition is None:
-            return []
+    def _partitions(self, definition: CatalogTable, physical: str) -> list[CatalogPartition]:
         pages = (
             self._glue()
             .get_paginator("get_partitions")
-            .paginate(DatabaseName=database, TableName=table)
+            .paginate(DatabaseName=definition.database, TableName=physical)
         )
         keys = list(definition.partition_keys)
         return [
@@ -190,6 +254,60 @@ class GlueCatalog(Catalog):
             for page in pages
             for p in page["Partitions"]
         ]
+
+    def _split(self, table: CatalogTable) -> str:
+        """Keep `table` as a files table plus a view from now on (its first partition whose
+        readers supply columns): the files table is defined, each of the table's partitions
+        registered on it, and the table dropped for the view (`_refresh_view`, by the caller).
+        Until the table is dropped it is the one record (`_physical`), so a run killed before
+        that leaves the table as it was and the next registration copies it again; killed
+        after, the files table is the record and the next registration writes the view."""
+        physical = files_table(table.name)
+        self._put_table(table, physical)
+        for partition in self._partitions(table, table.name):
+            self._put_partition(table, physical, partition)
+        glue = self._glue()
+        with suppress(glue.exceptions.EntityNotFoundException):
+            glue.delete_table(DatabaseName=table.database, Name=table.name)
+        return physical
+
+    def _refresh_view(self, table: CatalogTable) -> None:
+        """Write the view `table.name` over its files table from the partitions registered now.
+        Two months registering at once may each write a view missing the other's partition, so
+        each writer reads the partitions again after writing and writes once more if they
+        changed: the last view written is then one its writer saw complete after writing."""
+        physical = files_table(table.name)
+        sql = supplied_view_sql(table, physical, self._partitions(table, physical))
+        for _ in range(_VIEW_ATTEMPTS):
+            self._put_view(table, sql)
+            now = supplied_view_sql(table, physical, self._partitions(table, physical))
+            if now == sql:
+                return
+            sql = now
+        raise RuntimeError(
+            f"the view {table.database}.{table.name} kept changing while it was written "
+            f"({_VIEW_ATTEMPTS} times); rerun the registration"
+        )
+
+    def _put_view(self, table: CatalogTable, sql: str) -> None:
+        """A view as Athena's own CREATE VIEW stores it in Glue ("Presto View" format)."""
+        columns = view_columns(table)
+        presto = {
+            "originalSql": sql,
+            "catalog": "awsdatacatalog",
+            "schema": table.database,
+            "columns": [{"name": n, "type": presto_type(t)} for n, t in columns.items()],
+        }
+        encoded = base64.b64encode(json.dumps(presto).encode()).decode()
+        table_input = {
+            "Name": table.name,
+            "TableType": "VIRTUAL_VIEW",
+            "Parameters": {"presto_view": "true", "comment": "Presto View"},
+            "ViewOriginalText": f"/* Presto View: {encoded} */",
+            "ViewExpandedText": "/* Presto View */",
+            "StorageDescriptor": {"Columns": [{"Name": n, "Type": t} for n, t in columns.items()]},
+        }
+        self._create_or_update(table.database, table_input)
 
     def ensure_crawler(
         self, name: str, role_arn: str, database: str, s3_path: str, dry_run: bool = False
@@ -238,11 +356,24 @@ class GlueCatalog(Catalog):
         raise CrawlerError(f"crawler {name} did not finish within {timeout_seconds:g} s")
 
 
-def _from_glue(database: str, table: dict[str, Any]) -> CatalogTable:
+def _view_of(table: dict[str, Any]) -> str | None:
+    """The view a files table backs (its parameter `VIEW_OF`); None for any other table."""
+    return table.get("Parameters", {}).get(VIEW_OF)
+
+
+def _backed(files: dict[str, Any] | None, table: dict[str, Any] | None) -> bool:
+    """Does the files table `files` hold the partitions of `table` (a view over it, or gone)?"""
+    if files is None or _view_of(files) is None:
+        return False
+    return table is None or table.get("TableType") == "VIRTUAL_VIEW"
+
+
+def _from_glue(database: str, table: dict[str, Any], name: str) -> CatalogTable:
+    """A Glue table as the catalog table `name` (a files table stands for its view's name)."""
     storage = table["StorageDescriptor"]
     return CatalogTable(
         database=database,
-        name=table["Name"],
+        name=name,
         location=storage.get("Location", ""),  # a view has none
         columns={c["Name"]: c["Type"] for c in storage["Columns"]},
         partition_keys={k["Name"]: k["Type"] for k in table.get("PartitionKeys", [])},

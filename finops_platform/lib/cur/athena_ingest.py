@@ -60,9 +60,10 @@ from finops_platform.lib.cur.normalize import (
     normalized_select,
 )
 from finops_platform.lib.cur.passthrough import (
+    NORMALIZED,
     PASS_THROUGH,
     choose_mode,
-    published_name,
+    kept_names,
     supplied_columns,
 )
 from finops_platform.lib.cur.schema import CANONICAL_SCHEMA
@@ -100,9 +101,9 @@ class AthenaIngest(MonthIngest):
     catalog: GlueCatalog
     worker: WorkerIngest
     # Copy compatible CUR 2.0 Parquet deliveries into the lake inside S3 instead of UNLOADing
-    # them (passthrough.py). Off until Athena's reads of tb_cur_raw supply the lineage the
-    # files lack, as the embedded engine's do (docs/ARCHITECTURE.md, "CUR 2.0 pass-through").
-    pass_through: bool = False
+    # them (passthrough.py); Athena's reads of tb_cur_raw supply the lineage the copies lack
+    # through the view Glue keeps over them (lib/catalog/supplied_view.py).
+    pass_through: bool = True
 
     @property
     def store(self) -> S3ObjectStore:
@@ -140,6 +141,10 @@ class AthenaIngest(MonthIngest):
         mode, reason = choose_mode(
             delivery.format, list(schemas.items()), enabled=self.pass_through
         )
+        names = kept_names(next(iter(schemas.values()))) if mode == PASS_THROUGH else None
+        if mode == PASS_THROUGH and names is None:
+            mode = NORMALIZED
+            reason = "its files cannot keep their names in one lake folder (several folders)"
         tables, select = [], ""
         if mode != PASS_THROUGH:
             tables = self._tables(tenant.database, delivery, schemas, listing, tag, where)
@@ -166,9 +171,11 @@ class AthenaIngest(MonthIngest):
             )
             try:
                 supplied = None
-                if mode == PASS_THROUGH:
+                if names is not None:
                     ((schema, uris),) = schemas.items()
-                    supplied = self._copy(schema, uris, lineage, version)
+                    supplied = self._copy(
+                        schema, dict(zip(names, uris, strict=True)), lineage, version
+                    )
                 else:
                     self._register(tables, delivery.format in CSV_FORMATS, where)
                     try:
@@ -217,15 +224,12 @@ class AthenaIngest(MonthIngest):
         return replace(result, mode_reason=f"normalized on the worker: {why}; {result.mode_reason}")
 
     def _copy(
-        self, schema: pa.Schema, uris: list[str], lineage: Lineage, version: str
+        self, schema: pa.Schema, sources: dict[str, str], lineage: Lineage, version: str
     ) -> SuppliedColumns:
-        """Copy the delivery's files into the version prefix inside S3 (passthrough.py), and
-        the columns their readers supply."""
-        sources = {}
-        for index, uri in enumerate(uris):
-            name = published_name(index)
+        """Copy the delivery's files (`sources`: name in the lake -> delivery URI) into the
+        version prefix inside S3 (passthrough.py), and the columns their readers supply."""
+        for name, uri in sources.items():
             self.store.copy_object(uri, version + name)
-            sources[name] = uri
         return supplied_columns(schema, lineage, sources)
 
     def _schemas(self, delivery: Delivery, where: str) -> dict[pa.Schema, list[str]]:

@@ -121,6 +121,19 @@ def published_name(index: int) -> str:
     return f"part-{index}.parquet"
 
 
+def kept_names(uris: Sequence[str]) -> list[str] | None:
+    """The names the copies of a delivery's files (`uris`) keep in an S3 lake: their own, so
+    that Athena's reads tell each copy's delivery file from its name with one expression per
+    month (lib/catalog/supplied_view.py). None when they cannot: files in several folders
+    (two could share a name), or a name Athena skips (`_...`, `.`...) or no Parquet file's."""
+    if len({uri.rsplit("/", 1)[0] for uri in uris}) != 1:
+        return None
+    names = [uri.rsplit("/", 1)[1] for uri in uris]
+    if any(name.startswith(("_", ".")) or not name.endswith(".parquet") for name in names):
+        return None
+    return names
+
+
 def supplied_columns(
     schema: pa.Schema, lineage: Lineage, sources: dict[str, str]
 ) -> SuppliedColumns:
