@@ -138,3 +138,10 @@ def test_runs_of_one_partition_take_turns(
     monkeypatch.setattr(s3_store, "LOCK_LEASE", dt.timedelta(0))
     with impatient.exclusive(month):
         pass
+    # A lock held for seconds (a tenant's registration) is given a short lease of its own.
+    monkeypatch.setattr(s3_store, "LOCK_LEASE", dt.timedelta(hours=2))
+    boto3.client("s3").put_object(Bucket="lake", Key=month[len("s3://lake/") :] + "_lock")
+    with pytest.raises(TimeoutError), impatient.exclusive(month):
+        pass
+    with impatient.exclusive(month, lease=dt.timedelta(0)):
+        pass

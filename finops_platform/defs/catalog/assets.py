@@ -10,6 +10,7 @@ also checked for completeness (its data reaches the month's last day); the curre
 freshness is judged by the per-tenant SLA checks on a schedule.
 """
 
+import datetime as dt
 from collections.abc import Iterator
 
 import dagster as dg
@@ -34,6 +35,8 @@ from finops_platform.lib.store import ObjectStore
 from finops_platform.resources import Clock, FinOpsSettings
 
 TB_CUR_RAW = keys.TB_CUR_RAW
+# How long a killed registration's lock of a tenant's tb_cur_raw holds out (S3).
+REGISTRATION_LEASE = dt.timedelta(minutes=5)
 
 COMPLETENESS = SqlCheck(
     name=keys.MONTH_COMPLETE,
@@ -100,7 +103,6 @@ def register(
     tenant = finops.tenant(org_id)
     table = raw_table(tenant, finops.lake_root)
     catalog.ensure_database(tenant.database)
-    catalog.upsert_table(table)
     values = partition_values(month, org_id)
     month_uri = partition_location(table.location, month)
     published = latest_metadata(context.instance, keys.RAW_CUR, str(key))
@@ -125,11 +127,16 @@ def register(
         "max_usage_start": str(published.get("max_usage_start", "")),
         **listed,
     }
-    catalog.upsert_partition(
-        tenant.database,
-        RAW_TABLE,
-        CatalogPartition(values=values, location=location, parameters=profiled),
-    )
+    # Registrations of the tenant's months take turns: on Glue one may turn the table into a
+    # files table plus a view, which another registering meanwhile could miss (glue.py). Held
+    # for a few catalog calls, so a killed run's lock is taken over after minutes, not hours.
+    with store.exclusive(table.location, lease=REGISTRATION_LEASE):
+        catalog.upsert_table(table)
+        catalog.upsert_partition(
+            tenant.database,
+            RAW_TABLE,
+            CatalogPartition(values=values, location=location, parameters=profiled),
+        )
     store.retire(month_uri, keep=location)
     params = partition_params(tenant, month)
     with engine.session(tenant.database) as session:
@@ -152,11 +159,12 @@ def register(
         **listed,
     }
     if parameters != profiled:  # what the rows say wins (e.g. metadata of an older version)
-        catalog.upsert_partition(
-            tenant.database,
-            RAW_TABLE,
-            CatalogPartition(values=values, location=location, parameters=parameters),
-        )
+        with store.exclusive(table.location, lease=REGISTRATION_LEASE):
+            catalog.upsert_partition(
+                tenant.database,
+                RAW_TABLE,
+                CatalogPartition(values=values, location=location, parameters=parameters),
+            )
     lag = {}
     if summary["max_usage_start"] and month == now.date().replace(day=1):
         hours = (now - summary["max_usage_start"]).total_seconds() / 3600

@@ -14,6 +14,8 @@ import time
 from contextlib import suppress
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from finops_platform.lake import files_table
 from finops_platform.lib.aws import aws_client
 from finops_platform.lib.catalog.base import Catalog, CatalogPartition, CatalogTable
@@ -103,7 +105,7 @@ class GlueCatalog(Catalog):
         physical = self._physical(table.database, table.name)
         self._put_table(table, physical)
         if physical != table.name:
-            self._refresh_view(table)
+            self._refresh_view(table.database, table.name)
 
     def create_file_list_table(self, table: CatalogTable, csv: bool = False) -> None:
         """Register `table` over the Parquet files (`csv`: gzip CSV files, every column text)
@@ -143,7 +145,7 @@ class GlueCatalog(Catalog):
                 listed.append(_from_glue(database, table, name))
             elif base is None:
                 listed.append(_from_glue(database, found[files_table(name)], name))
-            elif base not in found:  # killed between dropping the table and writing its view
+            elif base not in found:  # the view dropped (by hand, or a delete_table killed)
                 listed.append(_from_glue(database, table, base))
         return listed
 
@@ -152,11 +154,17 @@ class GlueCatalog(Catalog):
         if definition is None:
             raise ValueError(f"table {database}.{table} is not in the catalog")
         physical = self._physical(database, table)
-        if physical == table and partition.supplied_columns() is not None:
+        if physical == table and partition.supplied_columns() is None:
+            self._put_partition(definition, physical, partition)
+            return
+        if physical == table:
             physical = self._split(definition)
+        # The view first learns the new version's branch (it reads no row of a version not
+        # registered yet), then the partition points at the version, then the view forgets
+        # the old one: a run killed between any two leaves every registered month read right.
+        self._refresh_view(database, table, also=partition)
         self._put_partition(definition, physical, partition)
-        if physical != table:
-            self._refresh_view(definition)
+        self._refresh_view(database, table)
 
     def delete_partition(self, database: str, table: str, values: dict[str, str]) -> None:
         definition = self.get_table(database, table)
@@ -171,7 +179,7 @@ class GlueCatalog(Catalog):
                 PartitionValues=list(definition.key_values(values).values()),
             )
         if physical != table:
-            self._refresh_view(definition)
+            self._refresh_view(database, table)
 
     def list_partitions(self, database: str, table: str) -> list[CatalogPartition]:
         definition = self.get_table(database, table)
@@ -188,8 +196,9 @@ class GlueCatalog(Catalog):
 
     def _physical(self, database: str, name: str) -> str:
         """The Glue table holding the partitions of table `name`: its files table once its
-        readers supply columns (supplied_view.py) and the table is gone for the view, else the
-        table itself (a files table beside a table still in place is a copy being made)."""
+        readers supply columns (supplied_view.py) and the table became the view (or is gone),
+        else the table itself (a files table beside a table still in place is a copy being
+        made)."""
         files = self._get(database, files_table(name))
         if files is not None and _backed(files, self._get(database, name)):
             return files_table(name)
@@ -257,35 +266,55 @@ class GlueCatalog(Catalog):
 
     def _split(self, table: CatalogTable) -> str:
         """Keep `table` as a files table plus a view from now on (its first partition whose
-        readers supply columns): the files table is defined, each of the table's partitions
-        registered on it, and the table dropped for the view (`_refresh_view`, by the caller).
-        Until the table is dropped it is the one record (`_physical`), so a run killed before
-        that leaves the table as it was and the next registration copies it again; killed
-        after, the files table is the record and the next registration writes the view."""
+        readers supply columns): the files table is defined with exactly the table's
+        partitions; the caller's view then replaces the table in one update, so Athena finds
+        `table` at every moment (the table's own partition entries stay behind the view,
+        never read). Until the view is written the table is the one record (`_physical`): a
+        run killed before that leaves it as it was, and the next registration copies again.
+        Writers of one table's partitions take turns (the tb_cur_raw asset holds the tenant's
+        lock), as one registering meanwhile could be missed by the copy."""
         physical = files_table(table.name)
         self._put_table(table, physical)
-        for partition in self._partitions(table, table.name):
+        keep = self._partitions(table, table.name)
+        for partition in keep:
             self._put_partition(table, physical, partition)
-        glue = self._glue()
-        with suppress(glue.exceptions.EntityNotFoundException):
-            glue.delete_table(DatabaseName=table.database, Name=table.name)
+        kept = [list(table.key_values(p.values).values()) for p in keep]
+        stale = [
+            p for p in self._partitions(table, physical) if list(p.values.values()) not in kept
+        ]
+        for partition in stale:  # left by a copy whose run was killed, removed since
+            self._glue().delete_partition(
+                DatabaseName=table.database,
+                TableName=physical,
+                PartitionValues=list(partition.values.values()),
+            )
         return physical
 
-    def _refresh_view(self, table: CatalogTable) -> None:
-        """Write the view `table.name` over its files table from the partitions registered now.
-        Two months registering at once may each write a view missing the other's partition, so
-        each writer reads the partitions again after writing and writes once more if they
-        changed: the last view written is then one its writer saw complete after writing."""
-        physical = files_table(table.name)
-        sql = supplied_view_sql(table, physical, self._partitions(table, physical))
+    def _refresh_view(self, database: str, name: str, also: CatalogPartition | None = None) -> None:
+        """Write the view `name` over its files table from the partitions registered now (and
+        `also`, a version about to be). Two months registering at once may each write a view
+        missing the other's partition, so each writer reads the table and its partitions again
+        after writing and writes once more if they changed: the last view written is then one
+        its writer saw complete after writing."""
+        physical = files_table(name)
+
+        def current() -> tuple[CatalogTable, str]:
+            found = self._get(database, physical)
+            if found is None:
+                raise ValueError(f"table {database}.{name} is not in the catalog")
+            table = _from_glue(database, found, name)
+            partitions = self._partitions(table, physical) + ([also] if also else [])
+            return table, supplied_view_sql(table, physical, partitions)
+
+        table, sql = current()
         for _ in range(_VIEW_ATTEMPTS):
             self._put_view(table, sql)
-            now = supplied_view_sql(table, physical, self._partitions(table, physical))
+            table, now = current()
             if now == sql:
                 return
             sql = now
         raise RuntimeError(
-            f"the view {table.database}.{table.name} kept changing while it was written "
+            f"the view {database}.{name} kept changing while it was written "
             f"({_VIEW_ATTEMPTS} times); rerun the registration"
         )
 
@@ -302,12 +331,23 @@ class GlueCatalog(Catalog):
         table_input = {
             "Name": table.name,
             "TableType": "VIRTUAL_VIEW",
+            "PartitionKeys": [],  # a view has none, the table it replaces had
             "Parameters": {"presto_view": "true", "comment": "Presto View"},
             "ViewOriginalText": f"/* Presto View: {encoded} */",
             "ViewExpandedText": "/* Presto View */",
             "StorageDescriptor": {"Columns": [{"Name": n, "Type": t} for n, t in columns.items()]},
         }
-        self._create_or_update(table.database, table_input)
+        try:
+            self._create_or_update(table.database, table_input)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "InvalidInputException":
+                raise
+            # Glue refusing to turn the table into a view in place: the table is dropped and the
+            # view created, Athena finding no `table` for that moment (the files table is the
+            # record already: `_physical`).
+            glue = self._glue()
+            glue.delete_table(DatabaseName=table.database, Name=table.name)
+            glue.create_table(DatabaseName=table.database, TableInput=table_input)
 
     def ensure_crawler(
         self, name: str, role_arn: str, database: str, s3_path: str, dry_run: bool = False

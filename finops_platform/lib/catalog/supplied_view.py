@@ -7,7 +7,10 @@ Athena directly. So on Glue such a table is kept as a files table (the partition
 the table's own name, a view over it that supplies the columns: per passed-through month one
 CASE branch a column, a constant, or for a per-file column (`x_source_file`) the delivery folder
 plus the file name of Athena's `"$path"` (the copies keep their delivery names), whatever the
-number of files. Every other row reads its own column.
+number of files. Every other row reads its own column. A branch is taken by the rows of its
+month's version only (the partition keys, then the version's prefix of `"$path"`), so a view
+that still holds a version's branch after that version was replaced, or already holds the next
+version's before it is registered, reads every registered month right.
 
 The view's text is Athena (Trino) SQL; the tests run it, transpiled, on DuckDB over a stand-in
 files table with a `"$path"` column and compare it with the embedded engine's rows.
@@ -15,7 +18,6 @@ files table with a `"$path"` column and compare it with the embedded engine's ro
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from sqlglot import exp
@@ -29,8 +31,11 @@ FILE_NAME = """element_at(split("$path", '/'), -1)"""
 def presto_type(glue: str) -> str:
     """A Glue (Hive) type as Athena names it in a view's column list: `map<string,string>` ->
     `map(varchar,varchar)`; a Glue `timestamp` reads as `timestamp(3)`."""
-    text = exp.DataType.build(glue, dialect="hive").sql("trino").lower().replace(" ", "")
-    return re.sub(r"timestamp(?!\()", "timestamp(3)", text)
+    tree = exp.DataType.build(glue, dialect="hive")
+    for node in tree.find_all(exp.DataType):
+        if node.this == exp.DataType.Type.TIMESTAMP and not node.expressions:
+            node.set("expressions", [exp.DataTypeParam(this=exp.Literal.number(3))])
+    return tree.sql("trino").lower().replace(", ", ",")
 
 
 def view_columns(table: CatalogTable) -> dict[str, str]:
@@ -51,9 +56,9 @@ def supplied_view_sql(
     selected = []
     for name, kind in view_columns(table).items():
         branches = [
-            f"WHEN {_is_partition(table, partition)} THEN {value}"
+            f"WHEN {_is_version(table, partition)} THEN {value}"
             for partition, columns in supplied
-            if (value := _supplied_value(columns, name)) is not None
+            if (value := _supplied_value(columns, name, presto_type(kind))) is not None
         ]
         column = _quoted(name)
         if branches:
@@ -63,12 +68,13 @@ def supplied_view_sql(
     return f"SELECT {', '.join(selected)} FROM {source}"
 
 
-def _supplied_value(columns: SuppliedColumns, name: str) -> str | None:
-    """The value a partition's readers supply for column `name`, as SQL; None where the files'
-    own column is read. A constant NULL is left to the files table, which reads a column its
-    files lack as NULL."""
+def _supplied_value(columns: SuppliedColumns, name: str, kind: str) -> str | None:
+    """The value a partition's readers supply for column `name` (of Athena type `kind`), as
+    SQL; None where the files' own column is read. A constant is cast in its branch (Athena
+    finds no common type for a text literal and a timestamp column); a constant NULL is left
+    to the files table, which reads a column its files lack as NULL."""
     if columns.constants.get(name) is not None:
-        return _literal(str(columns.constants[name]))
+        return f"CAST({_literal(str(columns.constants[name]))} AS {kind})"
     by_file = columns.by_file.get(name)
     if not by_file:
         return None
@@ -83,13 +89,17 @@ def _supplied_value(columns: SuppliedColumns, name: str) -> str | None:
     return f"CASE {FILE_NAME} {cases} END"
 
 
-def _is_partition(table: CatalogTable, partition: CatalogPartition) -> str:
-    """A condition true on the rows of `partition` only (its key values, typed as the keys)."""
+def _is_version(table: CatalogTable, partition: CatalogPartition) -> str:
+    """A condition true on the rows of `partition`'s version only: its key values (typed as
+    the keys, compared first: cheap, and false on every other month's rows), then the files'
+    prefix."""
     conditions = []
     for key, value in table.key_values(partition.values).items():
         numeric = table.partition_keys[key] in ("int", "bigint")
         typed = str(int(value)) if numeric else _literal(value)
         conditions.append(f"{_quoted(key)} = {typed}")
+    prefix = partition.location.rstrip("/") + "/"
+    conditions.append(f'starts_with("$path", {_literal(prefix)})')
     return " AND ".join(conditions)
 
 

@@ -144,7 +144,10 @@ class AthenaIngest(MonthIngest):
         names = kept_names(next(iter(schemas.values()))) if mode == PASS_THROUGH else None
         if mode == PASS_THROUGH and names is None:
             mode = NORMALIZED
-            reason = "its files cannot keep their names in one lake folder (several folders)"
+            reason = (
+                "its files cannot keep their names in the lake (several folders, or a name "
+                "Athena skips)"
+            )
         tables, select = [], ""
         if mode != PASS_THROUGH:
             tables = self._tables(tenant.database, delivery, schemas, listing, tag, where)

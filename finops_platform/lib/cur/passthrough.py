@@ -32,6 +32,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import re
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -121,15 +122,21 @@ def published_name(index: int) -> str:
     return f"part-{index}.parquet"
 
 
+# A delivery file name a copy keeps (kept_names): what S3 and `"$path"` spell alike.
+_KEPT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9!*'()=+_.-]*\.parquet")
+
+
 def kept_names(uris: Sequence[str]) -> list[str] | None:
     """The names the copies of a delivery's files (`uris`) keep in an S3 lake: their own, so
     that Athena's reads tell each copy's delivery file from its name with one expression per
     month (lib/catalog/supplied_view.py). None when they cannot: files in several folders
-    (two could share a name), or a name Athena skips (`_...`, `.`...) or no Parquet file's."""
+    (two could share a name), or a name Athena skips (`_...`, `.`...), no Parquet file's, or
+    with a character outside the plain ones S3 object names use (a space, `%`, non-ASCII),
+    which `"$path"` might spell otherwise."""
     if len({uri.rsplit("/", 1)[0] for uri in uris}) != 1:
         return None
     names = [uri.rsplit("/", 1)[1] for uri in uris]
-    if any(name.startswith(("_", ".")) or not name.endswith(".parquet") for name in names):
+    if not all(_KEPT_NAME.fullmatch(name) for name in names):
         return None
     return names
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -87,10 +88,14 @@ class ObjectStore(dg.ConfigurableResource):
         it, which `retire` has not removed yet, is the prefix's content again."""
         raise NotImplementedError
 
-    def exclusive(self, final_uri: str) -> AbstractContextManager[None]:
+    def exclusive(
+        self, final_uri: str, lease: dt.timedelta | None = None
+    ) -> AbstractContextManager[None]:
         """Held while a new version of `final_uri` is written, checked, then kept or discarded:
         two runs of one partition (the arrival sensor and a schedule, say) take turns instead of
-        interleaving their versions."""
+        interleaving their versions. Where a killed holder's lock outlives it (S3), it is taken
+        over once older than `lease` (default: longer than any partition's rebuild); a lock held
+        for seconds gives a short one."""
         raise NotImplementedError
 
     def recover_prefix(self, final_uri: str) -> None:

@@ -7,6 +7,7 @@ as they are, which is how a tenant reads a CUR export already on disk.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import uuid
@@ -181,7 +182,10 @@ class LocalObjectStore(ObjectStore):
             return "s3://" + path.relative_to(root).as_posix()
         return str(path)
 
-    def exclusive(self, final_uri: str) -> AbstractContextManager[None]:
+    def exclusive(
+        self, final_uri: str, lease: dt.timedelta | None = None
+    ) -> AbstractContextManager[None]:
+        # A file lock ends with its holder's process: no lease to wait out.
         held = beside_lake(self.local_path(final_uri), LOCKS)
         return file_lock(held.with_name(held.name + ".lock"))
 

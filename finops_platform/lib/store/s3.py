@@ -215,14 +215,14 @@ class S3ObjectStore(ObjectStore):
             client.delete_objects(Bucket=bucket, Delete={"Objects": keys[start : start + 1000]})
 
     @contextmanager
-    def exclusive(self, final_uri: str) -> Iterator[None]:
+    def exclusive(self, final_uri: str, lease: dt.timedelta | None = None) -> Iterator[None]:
         # S3 has no locks, but a conditional put (If-None-Match: *) creates an object only where
         # there is none: the run that creates the month's lock object holds it.
         bucket, prefix = split_s3_uri(final_uri.rstrip("/") + "/")
         key = prefix + LOCK_OBJECT
         client = self._s3()
         started = time.monotonic()
-        while not self._create_lock(client, bucket, key):
+        while not self._create_lock(client, bucket, key, LOCK_LEASE if lease is None else lease):
             if time.monotonic() - started > self.lock_wait_seconds:
                 raise TimeoutError(
                     f"another run has been replacing {final_uri} for over "
@@ -234,7 +234,7 @@ class S3ObjectStore(ObjectStore):
         finally:
             client.delete_object(Bucket=bucket, Key=key)
 
-    def _create_lock(self, client: Any, bucket: str, key: str) -> bool:
+    def _create_lock(self, client: Any, bucket: str, key: str, lease: dt.timedelta) -> bool:
         try:
             client.put_object(Bucket=bucket, Key=key, Body=b"", IfNoneMatch="*")
             return True
@@ -248,7 +248,7 @@ class S3ObjectStore(ObjectStore):
             held = client.head_object(Bucket=bucket, Key=key)
         except ClientError:
             return False  # released meanwhile: try again
-        if dt.datetime.now(dt.UTC) - held["LastModified"] > LOCK_LEASE:
+        if dt.datetime.now(dt.UTC) - held["LastModified"] > lease:
             # Left by a killed run. Only that lock object is removed, not one taken since.
             client.delete_object(Bucket=bucket, Key=key, IfMatch=held["ETag"])
         return False

@@ -12,6 +12,7 @@ from finops_platform.lib.catalog import CatalogPartition, CatalogTable
 from finops_platform.lib.catalog.base import SuppliedColumns
 from finops_platform.lib.catalog.glue import CrawlerError, GlueCatalog
 from finops_platform.lib.catalog.supplied_view import supplied_view_sql
+from finops_platform_tests.support.fault_proxy import Request, fault_proxy
 
 TABLE = CatalogTable(
     database="custos_a_db",
@@ -138,7 +139,9 @@ def test_a_month_whose_readers_supply_columns_makes_the_table_a_view(catalog: Gl
     ]
     assert {"name": "resource_tags", "type": "map(varchar,varchar)"} in presto["columns"]
     sql = presto["originalSql"]
-    assert '"org" = \'a\' AND "year" = 2026 AND "month" = 2 THEN \'cur2\'' in sql
+    version = "starts_with(\"$path\", 's3://lake/custos/cur/org=a/year=2026/month=2/v=1/')"
+    assert f'"org" = \'a\' AND "year" = 2026 AND "month" = 2 AND {version}' in sql
+    assert f"{version} THEN CAST('cur2' AS varchar)" in sql
     assert "THEN concat('s3://src/d/2026-02/', element_at(split(\"$path\", '/'), -1))" in sql
     assert 'month" = 1' not in sql  # a normalized month reads its own columns
 
@@ -185,10 +188,39 @@ def test_a_copy_killed_halfway_leaves_the_table_the_record(
     assert len(catalog.list_partitions("custos_a_db", "tb_cur_raw")) == 3
     assert [t.name for t in catalog.list_tables("custos_a_db")] == ["tb_cur_raw"]
 
-    # The next registration copies again and finishes.
+    # A month removed meanwhile (copied before the kill), then the next registration copies
+    # again, without it, and finishes; the table became the view in place.
+    catalog.delete_partition("custos_a_db", "tb_cur_raw", normalized(1).values)
     catalog.upsert_partition("custos_a_db", "tb_cur_raw", supplied(4))
-    assert len(catalog.list_partitions("custos_a_db", "tb_cur_raw")) == 4
-    assert 'month" = 4 THEN' in view_definition()["originalSql"]
+    months = [p.values["month"] for p in catalog.list_partitions("custos_a_db", "tb_cur_raw")]
+    assert sorted(months) == ["2", "3", "4"]
+    assert 'month" = 4 AND starts_with' in view_definition()["originalSql"]
+
+
+def test_a_registration_killed_after_the_view_keeps_every_month_read_right(
+    catalog: GlueCatalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog.upsert_table(LINEAGE)
+    catalog.upsert_partition("custos_a_db", "tb_cur_raw", supplied(2))
+    newer = supplied(2).model_copy(update={"location": supplied(2).location.replace("v=1", "v=3")})
+    put_partition = GlueCatalog._put_partition
+
+    def power_cut(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(GlueCatalog, "_put_partition", power_cut)
+    with pytest.raises(KeyboardInterrupt):
+        catalog.upsert_partition("custos_a_db", "tb_cur_raw", newer)
+    monkeypatch.setattr(GlueCatalog, "_put_partition", put_partition)
+    # The view already reads the new version's rows right, and still the registered one's.
+    (registered,) = catalog.list_partitions("custos_a_db", "tb_cur_raw")
+    assert registered.location == supplied(2).location
+    sql = view_definition()["originalSql"]
+    assert f"'{supplied(2).location}')" in sql and f"'{newer.location}')" in sql
+    # Registered: the view forgets the old version.
+    catalog.upsert_partition("custos_a_db", "tb_cur_raw", newer)
+    sql = view_definition()["originalSql"]
+    assert f"'{supplied(2).location}')" not in sql and f"'{newer.location}')" in sql
 
 
 def test_months_registering_at_once_all_reach_the_view(catalog: GlueCatalog) -> None:
@@ -205,4 +237,32 @@ def test_months_registering_at_once_all_reach_the_view(catalog: GlueCatalog) -> 
             )
         )
     sql = view_definition()["originalSql"]
-    assert [m for m in range(1, 8) if f"\"month\" = {m} THEN 'cur2'" in sql] == list(range(1, 8))
+    assert [m for m in range(1, 8) if f'"month" = {m} AND' in sql] == list(range(1, 8))
+
+
+def test_a_table_glue_will_not_turn_into_a_view_is_replaced_by_one(
+    catalog: GlueCatalog, aws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should Glue refuse to change a table's type in place, the table is dropped and the view
+    created; the files table holds every partition throughout."""
+    catalog.upsert_table(LINEAGE)
+    catalog.upsert_partition("custos_a_db", "tb_cur_raw", normalized(1))
+    seen: list[Request] = []
+
+    def refuse_type_change(request: Request, status: int, body: bytes) -> tuple[int, bytes]:
+        seen.append(request)
+        turning = not any(r.target == "AWSGlue.DeleteTable" for r in seen)  # a view yet?
+        if request.target == "AWSGlue.UpdateTable" and b"VIRTUAL_VIEW" in request.body and turning:
+            refused = {"__type": "InvalidInputException", "message": "cannot change the type"}
+            return 400, json.dumps(refused).encode()
+        return status, body
+
+    with fault_proxy(aws, refuse_type_change) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy)
+        catalog.upsert_partition("custos_a_db", "tb_cur_raw", supplied(2))
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws)
+    deleted = [json.loads(r.body)["Name"] for r in seen if r.target == "AWSGlue.DeleteTable"]
+    assert deleted == ["tb_cur_raw"]
+    assert 'month" = 2 AND' in view_definition()["originalSql"]
+    months = [p.values["month"] for p in catalog.list_partitions("custos_a_db", "tb_cur_raw")]
+    assert sorted(months) == ["1", "2"]
