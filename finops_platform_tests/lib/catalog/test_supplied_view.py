@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import sqlglot
 from sqlglot.errors import ErrorLevel
 
@@ -114,29 +115,43 @@ def test_the_view_reads_a_copied_month_as_its_normalized_twin(tmp_path: Path) ->
     assert "THEN '" not in athena_sql
     assert "THEN CAST('2026-10-02 03:04:05.678000' AS timestamp(3))" in athena_sql
 
-    with duckdb.connect() as connection:
-        files = [
-            (SEPTEMBER, [str(folder / name) for name in names]),
-            (OCTOBER, [str(store.local_path(october.location) / n) for n in october.files]),
-        ]
-        parts = [
-            f"SELECT *, filename AS \"$path\", 'acme' AS org, {month.year} AS year, "
-            f"{month.month} AS month "
-            f"FROM read_parquet({sql_string_list(paths)}, hive_partitioning = false)"
-            for month, paths in files
-        ]
-        connection.execute("CREATE SCHEMA custos_acme_db")
-        connection.execute(
-            "CREATE VIEW custos_acme_db.tb_cur_raw_files AS " + " UNION ALL BY NAME ".join(parts)
-        )
-        rows = connection.sql(
-            f"SELECT * FROM ({transpile(athena_sql, 'duckdb')}) ORDER BY {KEY}"
-        ).to_arrow_table()
+    october_files = [str(store.local_path(october.location) / n) for n in october.files]
+    files = [(SEPTEMBER, [str(folder / name) for name in names]), (OCTOBER, october_files)]
+    rows = view_rows(athena_sql, files)
     assert rows.column_names == [*table.columns, *table.partition_keys]
     actual = rows.to_pylist()
     assert len(actual) == september.rows + 3000
     assert actual == expected
     assert {r["x_source_file"] for r in actual if r["month"] == 9} == set(uris)
+
+    # Copies that could not keep their names (as the embedded mode names them, part-<i>): a
+    # branch per file, read alike.
+    renamed = partition(copied, SEPTEMBER)
+    renamed = renamed.model_copy(update={"location": str(store.local_path(copied.location))})
+    per_file = supplied_view_sql(table, files_table(table.name), [renamed, entries[1]])
+    assert per_file.count("WHEN 'part-") == 3 and "THEN concat(" not in per_file
+    copies = [str(store.local_path(copied.location) / name) for name in copied.files]
+    assert view_rows(per_file, [(SEPTEMBER, copies), (OCTOBER, october_files)]).to_pylist() == (
+        expected
+    )
+
+
+def view_rows(athena_sql: str, files: list[tuple[dt.date, list[str]]]) -> pa.Table:
+    """The view's rows, its SQL transpiled to DuckDB, over a stand-in tb_cur_raw_files: each
+    month's files with Athena's `"$path"` (DuckDB's `filename`) and the partition keys."""
+    parts = [
+        f"SELECT *, filename AS \"$path\", 'acme' AS org, {month.year} AS year, "
+        f"{month.month} AS month "
+        f"FROM read_parquet({sql_string_list(paths)}, hive_partitioning = false)"
+        for month, paths in files
+    ]
+    with duckdb.connect() as connection:
+        connection.execute("CREATE SCHEMA custos_acme_db")
+        connection.execute(
+            "CREATE VIEW custos_acme_db.tb_cur_raw_files AS " + " UNION ALL BY NAME ".join(parts)
+        )
+        sql = f"SELECT * FROM ({transpile(athena_sql, 'duckdb')}) ORDER BY {KEY}"
+        return connection.sql(sql).to_arrow_table()
 
 
 def test_view_types_are_athenas_names_of_the_catalog_types() -> None:
