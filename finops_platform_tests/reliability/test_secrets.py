@@ -68,9 +68,10 @@ def test_the_aws_secret_key_never_reaches_the_event_log(
         s3.upload_file(str(path), "datalake-raw", f"acme/{path.relative_to(local)}")
     shutil.rmtree(local)
 
-    # raw_cur runs in Athena, in the workgroup onboarding provisions.
+    # raw_cur runs in Athena, in the workgroup onboarding provisions: the CUR 2.0 month is
+    # copied inside S3, so Athena runs its two checks and no UNLOAD.
     assert CliRunner().invoke(main, ["tenant", "init", "acme"]).exit_code == 0
-    queue_athena_results(aws, raw_ingest_results(MONTH, 800))
+    queue_athena_results(aws, raw_ingest_results(MONTH, 800)[1:])
     defs = build_definitions(load_settings())
     instance = dg.DagsterInstance.get()
     ok = dg.materialize(
