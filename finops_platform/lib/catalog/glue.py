@@ -102,7 +102,7 @@ class GlueCatalog(Catalog):
         return "create"
 
     def upsert_table(self, table: CatalogTable) -> None:
-        physical = self._physical(table.database, table.name)
+        _, physical = self._resolve(table.database, table.name)
         self._put_table(table, physical)
         if physical != table.name:
             self._refresh_view(table.database, table.name)
@@ -126,9 +126,7 @@ class GlueCatalog(Catalog):
                 glue.delete_table(DatabaseName=database, Name=physical)
 
     def get_table(self, database: str, name: str) -> CatalogTable | None:
-        physical = self._physical(database, name)
-        found = self._get(database, physical)
-        return None if found is None else _from_glue(database, found, name)
+        return self._resolve(database, name)[0]
 
     def list_tables(self, database: str) -> list[CatalogTable]:
         glue = self._glue()
@@ -150,10 +148,9 @@ class GlueCatalog(Catalog):
         return listed
 
     def upsert_partition(self, database: str, table: str, partition: CatalogPartition) -> None:
-        definition = self.get_table(database, table)
+        definition, physical = self._resolve(database, table)
         if definition is None:
             raise ValueError(f"table {database}.{table} is not in the catalog")
-        physical = self._physical(database, table)
         if physical == table and partition.supplied_columns() is None:
             self._put_partition(definition, physical, partition)
             return
@@ -167,10 +164,9 @@ class GlueCatalog(Catalog):
         self._refresh_view(database, table)
 
     def delete_partition(self, database: str, table: str, values: dict[str, str]) -> None:
-        definition = self.get_table(database, table)
+        definition, physical = self._resolve(database, table)
         if definition is None:
             return
-        physical = self._physical(database, table)
         glue = self._glue()
         with suppress(glue.exceptions.EntityNotFoundException):
             glue.delete_partition(
@@ -182,10 +178,10 @@ class GlueCatalog(Catalog):
             self._refresh_view(database, table)
 
     def list_partitions(self, database: str, table: str) -> list[CatalogPartition]:
-        definition = self.get_table(database, table)
+        definition, physical = self._resolve(database, table)
         if definition is None:
             return []
-        return self._partitions(definition, self._physical(database, table))
+        return self._partitions(definition, physical)
 
     def _get(self, database: str, name: str) -> dict[str, Any] | None:
         glue = self._glue()
@@ -194,15 +190,16 @@ class GlueCatalog(Catalog):
         except glue.exceptions.EntityNotFoundException:
             return None
 
-    def _physical(self, database: str, name: str) -> str:
-        """The Glue table holding the partitions of table `name`: its files table once its
-        readers supply columns (supplied_view.py) and the table became the view (or is gone),
-        else the table itself (a files table beside a table still in place is a copy being
-        made)."""
+    def _resolve(self, database: str, name: str) -> tuple[CatalogTable | None, str]:
+        """Table `name` as the catalog shows it (None if absent), and the Glue table holding
+        its partitions: its files table once its readers supply columns (supplied_view.py)
+        and the table became the view (or is gone), else the table itself (a files table
+        beside a table still in place is a copy being made)."""
         files = self._get(database, files_table(name))
-        if files is not None and _backed(files, self._get(database, name)):
-            return files_table(name)
-        return name
+        table = self._get(database, name)
+        if files is not None and _backed(files, table):
+            return _from_glue(database, files, name), files_table(name)
+        return (None if table is None else _from_glue(database, table, name)), name
 
     def _put_table(self, table: CatalogTable, physical: str) -> None:
         table_input = _table_input(table) | {"Name": physical}
@@ -269,7 +266,7 @@ class GlueCatalog(Catalog):
         readers supply columns): the files table is defined with exactly the table's
         partitions; the caller's view then replaces the table in one update, so Athena finds
         `table` at every moment (the table's own partition entries stay behind the view,
-        never read). Until the view is written the table is the one record (`_physical`): a
+        never read). Until the view is written the table is the one record (`_resolve`): a
         run killed before that leaves it as it was, and the next registration copies again.
         Writers of one table's partitions take turns (the tb_cur_raw asset holds the tenant's
         lock), as one registering meanwhile could be missed by the copy."""
@@ -344,7 +341,7 @@ class GlueCatalog(Catalog):
                 raise
             # Glue refusing to turn the table into a view in place: the table is dropped and the
             # view created, Athena finding no `table` for that moment (the files table is the
-            # record already: `_physical`).
+            # record already: `_resolve`).
             glue = self._glue()
             glue.delete_table(DatabaseName=table.database, Name=table.name)
             glue.create_table(DatabaseName=table.database, TableInput=table_input)
